@@ -1,0 +1,22 @@
+//! nanoup's vocabulary.
+//!
+//! Every other crate speaks in these types: an [`Ecosystem`], a [`Component`] found in a
+//! [`Stack`], the [`Inventory`] of a whole repository, and the [`ParseError`] that names the
+//! file, line and column of bad input. Nothing in this crate touches the file system or the
+//! network, so everything here can be built and compared in tests from plain values.
+
+mod component;
+mod datadir;
+mod ecosystem;
+mod error;
+mod inventory;
+mod purl;
+mod text;
+
+pub use component::{Component, Scope, Source};
+pub use datadir::{DATA_DIR_ENV, data_dir, data_dir_from};
+pub use ecosystem::Ecosystem;
+pub use error::ParseError;
+pub use inventory::{Inventory, SCAN_SCHEMA, Stack};
+pub use purl::purl_for;
+pub use text::{LineIndex, normalize_pypi_name};

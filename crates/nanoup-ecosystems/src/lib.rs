@@ -1,0 +1,88 @@
+//! Detect the stacks in a repository and extract their components, one folder per ecosystem.
+//!
+//! Each ecosystem module (`cargo`, `npm`, `pypi`, `maven`, `golang`, `docker`) owns its whole
+//! story: which files make a stack, how to read them, and (later) how to edit them and where its
+//! registry is. Every module exposes `scan(&Tree) -> Scanned` and pure `parse` functions over
+//! text, which the fuzz targets drive. [`scan`] walks a directory once and asks every module.
+
+pub mod cargo;
+pub mod docker;
+pub mod golang;
+pub mod maven;
+pub mod npm;
+pub mod pypi;
+mod tree;
+
+use std::path::Path;
+
+use nanoup_core::{Inventory, ParseError, Stack};
+use rayon::prelude::*;
+
+pub use tree::{Tree, WalkError, dir_of, file_name, join, relative_to};
+
+/// What an ecosystem module found in a tree: the stacks it read and the files it could not.
+///
+/// A stack whose lockfile parsed but one of whose manifests did not is still reported, with
+/// the manifest's error beside it.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// Stacks read successfully.
+    pub stacks: Vec<Stack>,
+    /// Files that failed to parse.
+    pub errors: Vec<ParseError>,
+}
+
+impl Scanned {
+    /// Adds the stacks and errors of `other`.
+    pub fn extend(&mut self, other: Scanned) {
+        self.stacks.extend(other.stacks);
+        self.errors.extend(other.errors);
+    }
+}
+
+/// One ecosystem's detector: finds and reads every stack of its kind in a tree.
+pub type Detector = fn(&Tree) -> Scanned;
+
+/// Every ecosystem's detector. Adding an ecosystem means adding its module and one line here.
+pub const DETECTORS: &[Detector] = &[
+    cargo::scan,
+    npm::scan,
+    pypi::scan,
+    maven::scan,
+    golang::scan,
+    docker::scan,
+];
+
+/// Walks `root` (respecting .gitignore, skipping dependency and build folders) and returns the
+/// inventory of every stack found under it.
+pub fn scan(root: &Path) -> Result<Inventory, WalkError> {
+    let tree = Tree::walk(root)?;
+    Ok(scan_tree(&tree))
+}
+
+/// The inventory of an already-listed tree: every detector runs, in parallel.
+pub fn scan_tree(tree: &Tree) -> Inventory {
+    let found = DETECTORS
+        .par_iter()
+        .map(|detect| detect(tree))
+        .reduce(Scanned::default, |mut a, b| {
+            a.extend(b);
+            a
+        });
+    Inventory::new(found.stacks, found.errors)
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use std::path::PathBuf;
+
+    /// `../shared/corpus`, the real lockfiles the tests read.
+    pub fn corpus() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+    }
+
+    /// A tree over one corpus set, e.g. `npm/typicode__husky__9baeb13260`.
+    pub fn corpus_tree(set: &str) -> crate::Tree {
+        crate::Tree::walk(&corpus().join(set)).expect("corpus set exists")
+    }
+}

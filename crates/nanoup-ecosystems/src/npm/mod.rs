@@ -1,0 +1,8 @@
+//! The npm ecosystem: detect its stacks and extract their components.
+
+use crate::{Scanned, Tree};
+
+/// Finds and reads every npm stack in `tree`.
+pub fn scan(_tree: &Tree) -> Scanned {
+    Scanned::default()
+}

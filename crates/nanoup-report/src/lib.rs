@@ -1,0 +1,1 @@
+//! Renders nanoup results.
