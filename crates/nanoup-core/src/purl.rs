@@ -14,22 +14,23 @@ pub fn purl_for(ecosystem: Ecosystem, name: &str, version: Option<&str>) -> Stri
     } else {
         short_name.to_string()
     };
-    let built = PackageUrl::new(ecosystem.purl_type(), short_name.as_str()).map(|mut purl| {
+    let build = || -> Result<String, packageurl::Error> {
+        let mut purl = PackageUrl::new(ecosystem.purl_type(), short_name.as_str())?;
         if let Some(ns) = namespace {
-            purl.with_namespace(ns.to_string());
+            purl.with_namespace(ns.to_string())?;
         }
         if let Some(v) = version {
-            purl.with_version(v.to_string());
+            purl.with_version(v.to_string())?;
         }
         if let Some(repo) = repository_url {
-            // The qualifier key is a fixed, valid literal.
-            let _ = purl.add_qualifier("repository_url", repo.to_string());
+            purl.add_qualifier("repository_url", repo.to_string())?;
         }
-        purl.to_string()
-    });
+        Ok(purl.to_string())
+    };
+    let built = build();
     match built {
         Ok(purl) => purl,
-        // Only an empty name can fail here; keep a readable, still unique fallback.
+        // Only a name the purl rules reject (say, empty) lands here; keep a readable fallback.
         Err(_) => format!(
             "pkg:{}/{}{}",
             ecosystem.purl_type(),

@@ -40,6 +40,34 @@ impl Scanned {
     }
 }
 
+/// A pure parser of one file format, named for fuzzing and benchmarks.
+///
+/// `parse(file, text)` reads `text` as the format (with `file` as the name used in errors and
+/// components) and returns how many entries it read. It must return an error, never panic, on
+/// any input.
+#[derive(Debug, Clone, Copy)]
+pub struct NamedParser {
+    /// A short identifier, e.g. `npm_package_lock`; fuzz targets are named after it.
+    pub name: &'static str,
+    /// A typical file name of the format, passed as `file`.
+    pub file_name: &'static str,
+    /// The parser.
+    pub parse: fn(&str, &str) -> Result<usize, ParseError>,
+}
+
+/// Every file-format parser of every ecosystem.
+pub fn parsers() -> Vec<NamedParser> {
+    [
+        cargo::PARSERS,
+        npm::PARSERS,
+        pypi::PARSERS,
+        maven::PARSERS,
+        golang::PARSERS,
+        docker::PARSERS,
+    ]
+    .concat()
+}
+
 /// One ecosystem's detector: finds and reads every stack of its kind in a tree.
 pub type Detector = fn(&Tree) -> Scanned;
 

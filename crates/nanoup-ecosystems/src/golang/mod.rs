@@ -1,6 +1,9 @@
 //! The golang ecosystem: detect its stacks and extract their components.
 
-use crate::{Scanned, Tree};
+use crate::{NamedParser, Scanned, Tree};
+
+/// The pure parsers of this ecosystem's file formats, for fuzzing and benchmarks.
+pub const PARSERS: &[NamedParser] = &[];
 
 /// Finds and reads every golang stack in `tree`.
 pub fn scan(_tree: &Tree) -> Scanned {
