@@ -19,6 +19,18 @@ pub enum Scope {
     Build,
 }
 
+impl Scope {
+    /// The lowercase name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Prod => "prod",
+            Scope::Optional => "optional",
+            Scope::Dev => "dev",
+            Scope::Build => "build",
+        }
+    }
+}
+
 /// Where a component's code comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -31,6 +43,18 @@ pub enum Source {
     Path,
     /// A direct URL to an archive.
     Url,
+}
+
+impl Source {
+    /// The lowercase name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Registry => "registry",
+            Source::Git => "git",
+            Source::Path => "path",
+            Source::Url => "url",
+        }
+    }
 }
 
 /// One package at one version, as declared by one stack.

@@ -11,6 +11,7 @@ pub mod golang;
 pub mod maven;
 pub mod npm;
 pub mod pypi;
+mod toml_spans;
 mod tree;
 
 use std::path::Path;
