@@ -62,7 +62,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
 
 /// What an SBOM says about itself: the scanned root's name, nanoup's version, and the creation
 /// time (`SOURCE_DATE_EPOCH` when set, for reproducible builds; else now).
-fn sbom_meta(args: &ScanArgs) -> nanoup_report::cyclonedx::SbomMeta {
+fn sbom_meta(args: &ScanArgs) -> nanoup_report::SbomMeta {
     let name = std::fs::canonicalize(&args.path)
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -72,7 +72,7 @@ fn sbom_meta(args: &ScanArgs) -> nanoup_report::cyclonedx::SbomMeta {
         .and_then(|s| s.trim().parse::<i64>().ok())
         .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
         .unwrap_or_else(jiff::Timestamp::now);
-    nanoup_report::cyclonedx::SbomMeta {
+    nanoup_report::SbomMeta {
         name,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         timestamp: Some(timestamp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),

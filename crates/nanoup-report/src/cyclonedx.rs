@@ -117,7 +117,11 @@ fn unique_refs(inventory: &Inventory) -> Vec<String> {
             let base = format!("{}|{}", stack.path, component.purl);
             let count = seen.entry(base.clone()).or_insert(0);
             *count += 1;
-            if *count == 1 { base } else { format!("{base}#{count}") }
+            if *count == 1 {
+                base
+            } else {
+                format!("{base}#{count}")
+            }
         })
         .collect()
 }
@@ -168,7 +172,9 @@ fn component_json(stack: &Stack, component: &Component, bom_ref: &str) -> Value 
 fn group_and_name(ecosystem: Ecosystem, name: &str) -> (Option<&str>, &str) {
     match ecosystem {
         Ecosystem::Npm => match name.split_once('/') {
-            Some((scope, rest)) if scope.starts_with('@') && !rest.is_empty() => (Some(scope), rest),
+            Some((scope, rest)) if scope.starts_with('@') && !rest.is_empty() => {
+                (Some(scope), rest)
+            }
             _ => (None, name),
         },
         Ecosystem::Maven => match name.split_once(':') {
@@ -242,7 +248,13 @@ pub fn content_uuid(content: &str) -> String {
 /// SHA-1 (FIPS 180-4), used only to derive UUIDs version 5 as RFC 4122 prescribes — not for
 /// security. Small enough to keep here instead of adding a crate.
 fn sha1(message: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
     let bit_len = (message.len() as u64).wrapping_mul(8);
     let mut padded = message.to_vec();
     padded.push(0x80);
@@ -300,9 +312,14 @@ mod tests {
     #[test]
     fn sha1_matches_the_fips_test_vectors() {
         assert_eq!(hex(&sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-        assert_eq!(hex(&sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
         assert_eq!(
-            hex(&sha1(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+            hex(&sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hex(&sha1(
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+            )),
             "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
         );
         assert_eq!(
@@ -323,7 +340,10 @@ mod tests {
 
     #[test]
     fn groups_split_npm_scopes_and_maven_groups_only() {
-        assert_eq!(group_and_name(Ecosystem::Npm, "@babel/core"), (Some("@babel"), "core"));
+        assert_eq!(
+            group_and_name(Ecosystem::Npm, "@babel/core"),
+            (Some("@babel"), "core")
+        );
         assert_eq!(group_and_name(Ecosystem::Npm, "ms"), (None, "ms"));
         assert_eq!(
             group_and_name(Ecosystem::Maven, "org.apache.struts:struts2-core"),
@@ -333,6 +353,9 @@ mod tests {
             group_and_name(Ecosystem::Go, "github.com/cli/safeexec"),
             (None, "github.com/cli/safeexec")
         );
-        assert_eq!(group_and_name(Ecosystem::Npm, "@broken/"), (None, "@broken/"));
+        assert_eq!(
+            group_and_name(Ecosystem::Npm, "@broken/"),
+            (None, "@broken/")
+        );
     }
 }

@@ -7,3 +7,5 @@ pub mod cyclonedx;
 pub mod json;
 pub mod spdx;
 pub mod table;
+
+pub use cyclonedx::SbomMeta;

@@ -60,8 +60,17 @@ fn stack_row(stack: &Stack) -> [String; 6] {
         stack.components.len().to_string(),
         stack.direct_count().to_string(),
         stack.unresolved_count().to_string(),
-        stack.files.join(", "),
+        files_cell(&stack.files),
     ]
+}
+
+/// The stack's files, the first three named and the rest counted, so rows stay readable.
+fn files_cell(files: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if files.len() <= SHOWN {
+        return files.join(", ");
+    }
+    format!("{}, +{} more", files[..SHOWN].join(", "), files.len() - SHOWN)
 }
 
 fn write_components(out: &mut String, stack: &Stack) {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use nanoup_core::{Component, Ecosystem, LineIndex, ParseError, Scope, Stack};
 
-use crate::{NamedParser, Scanned, Tree, dir_of, file_name, join, relative_to};
+use crate::{NamedParser, Scanned, Tree, dir_of, file_name, relative_to};
 
 /// The pure parsers of this ecosystem's file formats, for fuzzing and benchmarks.
 pub const PARSERS: &[NamedParser] = &[NamedParser {
@@ -32,7 +32,9 @@ pub fn scan(tree: &Tree) -> Scanned {
         let mut read = Vec::new();
         let mut components = Vec::new();
         for file in files {
-            let parsed = tree.read(file).and_then(|text| parse_dockerfile(file, &text));
+            let parsed = tree
+                .read(file)
+                .and_then(|text| parse_dockerfile(file, &text));
             match parsed {
                 Ok(dockerfile) => {
                     read.push(relative_to(dir, file).unwrap_or(file).to_string());
@@ -155,8 +157,12 @@ impl Dockerfile {
             let mut component = match &stage.base {
                 Base::Stage(_) | Base::Scratch => continue,
                 Base::Image { name, tag, digest } => {
-                    let version = tag.clone().or_else(|| digest.clone()).unwrap_or_else(|| "latest".into());
-                    let mut c = Component::new(Ecosystem::Docker, name.clone(), version, file, stage.line);
+                    let version = tag
+                        .clone()
+                        .or_else(|| digest.clone())
+                        .unwrap_or_else(|| "latest".into());
+                    let mut c =
+                        Component::new(Ecosystem::Docker, name.clone(), version, file, stage.line);
                     if let Some(digest) = digest {
                         c.extra.insert("digest".into(), digest.clone());
                     }
@@ -175,7 +181,11 @@ impl Dockerfile {
                 ),
             };
             component.direct = true;
-            component.scope = if shipped.contains(&index) { Scope::Prod } else { Scope::Build };
+            component.scope = if shipped.contains(&index) {
+                Scope::Prod
+            } else {
+                Scope::Build
+            };
             if let Some(platform) = &stage.platform {
                 component.extra.insert("platform".into(), platform.clone());
             }
@@ -268,7 +278,9 @@ pub fn parse_dockerfile(file: &str, text: &str) -> Result<Dockerfile, ParseError
             "arg" if dockerfile.stages.is_empty() => {
                 for word in shell_words(&instruction.args) {
                     match word.split_once('=') {
-                        Some((name, value)) => globals.insert(name.to_string(), Some(value.to_string())),
+                        Some((name, value)) => {
+                            globals.insert(name.to_string(), Some(value.to_string()))
+                        }
                         None => globals.insert(word, None),
                     };
                 }
@@ -292,7 +304,10 @@ pub fn parse_dockerfile(file: &str, text: &str) -> Result<Dockerfile, ParseError
         }
     }
     if dockerfile.stages.is_empty() {
-        return Err(error(text.len(), "no FROM instruction; expected at least one build stage".into()));
+        return Err(error(
+            text.len(),
+            "no FROM instruction; expected at least one build stage".into(),
+        ));
     }
     Ok(dockerfile)
 }
@@ -320,15 +335,23 @@ fn parse_from(
         break;
     }
     let Some(written) = image else {
-        return Err((instruction.args_offset, "expected an image reference after FROM".into()));
+        return Err((
+            instruction.args_offset,
+            "expected an image reference after FROM".into(),
+        ));
     };
     let alias = match (words.next(), words.next(), words.next()) {
         (None, _, _) => None,
-        (Some(keyword), Some(name), None) if keyword.eq_ignore_ascii_case("as") => Some(name.to_ascii_lowercase()),
+        (Some(keyword), Some(name), None) if keyword.eq_ignore_ascii_case("as") => {
+            Some(name.to_ascii_lowercase())
+        }
         _ => {
             return Err((
                 instruction.args_offset,
-                format!("expected `FROM <image> [AS <name>]`, found `FROM {}`", instruction.args.trim()),
+                format!(
+                    "expected `FROM <image> [AS <name>]`, found `FROM {}`",
+                    instruction.args.trim()
+                ),
             ));
         }
     };
@@ -355,7 +378,10 @@ fn classify_reference(reference: &str, earlier: &[BuildStage]) -> Result<Base, S
         return Ok(Base::Scratch);
     }
     let lower = reference.to_ascii_lowercase();
-    if let Some(stage) = earlier.iter().rposition(|s| s.alias.as_deref() == Some(lower.as_str())) {
+    if let Some(stage) = earlier
+        .iter()
+        .rposition(|s| s.alias.as_deref() == Some(lower.as_str()))
+    {
         return Ok(Base::Stage(stage));
     }
     let (before_digest, digest) = match reference.split_once('@') {
@@ -371,7 +397,9 @@ fn classify_reference(reference: &str, earlier: &[BuildStage]) -> Result<Base, S
         _ => (before_digest, None),
     };
     if name.is_empty() || tag.as_deref() == Some("") || digest.as_deref() == Some("") {
-        return Err(format!("`{reference}` is not an image reference; expected name[:tag][@digest]"));
+        return Err(format!(
+            "`{reference}` is not an image reference; expected name[:tag][@digest]"
+        ));
     }
     Ok(Base::Image {
         name: name.to_string(),
@@ -408,7 +436,11 @@ fn substitute(word: &str, vars: &BTreeMap<String, Option<String>>) -> Result<Str
     substitute_depth(word, vars, 0)
 }
 
-fn substitute_depth(word: &str, vars: &BTreeMap<String, Option<String>>, depth: usize) -> Result<String, String> {
+fn substitute_depth(
+    word: &str,
+    vars: &BTreeMap<String, Option<String>>,
+    depth: usize,
+) -> Result<String, String> {
     if depth > 8 {
         return Err("variable defaults nest too deeply".into());
     }
@@ -471,7 +503,11 @@ fn matching_brace(rest: &str) -> Option<usize> {
     None
 }
 
-fn expand_braced(body: &str, vars: &BTreeMap<String, Option<String>>, depth: usize) -> Result<String, String> {
+fn expand_braced(
+    body: &str,
+    vars: &BTreeMap<String, Option<String>>,
+    depth: usize,
+) -> Result<String, String> {
     let name_end = body
         .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
         .unwrap_or(body.len());
@@ -583,7 +619,11 @@ fn split_instructions(text: &str) -> Vec<Instruction> {
     let mut heredoc_ends: Vec<(String, bool)> = Vec::new();
     for (offset, line) in physical_lines(text) {
         if let Some((terminator, strip_tabs)) = heredoc_ends.first() {
-            let candidate = if *strip_tabs { line.trim_start_matches('\t') } else { line };
+            let candidate = if *strip_tabs {
+                line.trim_start_matches('\t')
+            } else {
+                line
+            };
             if candidate == terminator {
                 heredoc_ends.remove(0);
             }
@@ -591,15 +631,15 @@ fn split_instructions(text: &str) -> Vec<Instruction> {
         }
         let trimmed = line.trim_start();
         if in_directives {
-            if let Some(directive) = trimmed.strip_prefix('#') {
-                if let Some((key, value)) = directive.split_once('=') {
-                    let key = key.trim().to_ascii_lowercase();
-                    if !key.is_empty() && !key.contains(char::is_whitespace) {
-                        if key == "escape" && value.trim() == "`" {
-                            escape = '`';
-                        }
-                        continue;
+            if let Some(directive) = trimmed.strip_prefix('#')
+                && let Some((key, value)) = directive.split_once('=')
+            {
+                let key = key.trim().to_ascii_lowercase();
+                if !key.is_empty() && !key.contains(char::is_whitespace) {
+                    if key == "escape" && value.trim() == "`" {
+                        escape = '`';
                     }
+                    continue;
                 }
             }
             in_directives = false;
@@ -631,22 +671,22 @@ fn split_instructions(text: &str) -> Vec<Instruction> {
                     .find(char::is_whitespace)
                     .unwrap_or(content_trimmed.len());
                 let keyword = content_trimmed.get(..keyword_len).unwrap_or("");
-                let args = content_trimmed.get(keyword_len..).unwrap_or("").trim();
+                let after_keyword = content_trimmed.get(keyword_len..).unwrap_or("");
+                let args = after_keyword.trim();
+                let args_gap = after_keyword.len() - after_keyword.trim_start().len();
                 current = Some(Instruction {
                     offset: offset + lead,
                     keyword: keyword.to_ascii_lowercase(),
-                    args_offset: offset + lead + keyword_len + 1,
+                    args_offset: offset + lead + keyword_len + args_gap,
                     args: args.to_string(),
                 });
             }
         }
-        if !continues {
-            if let Some(instruction) = current.take() {
-                if matches!(instruction.keyword.as_str(), "run" | "copy" | "add") {
-                    heredoc_ends = heredoc_terminators(&instruction.args);
-                }
-                instructions.push(instruction);
+        if !continues && let Some(instruction) = current.take() {
+            if matches!(instruction.keyword.as_str(), "run" | "copy" | "add") {
+                heredoc_ends = heredoc_terminators(&instruction.args);
             }
+            instructions.push(instruction);
         }
     }
     if let Some(instruction) = current.take() {
@@ -671,7 +711,12 @@ fn heredoc_terminators(args: &str) -> Vec<(String, bool)> {
             .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
             .unwrap_or(unquoted.len());
         let word = unquoted.get(..word_len).unwrap_or("");
-        if !word.is_empty() && word.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+        if !word.is_empty()
+            && word
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        {
             found.push((word.to_string(), strip_tabs));
         }
         rest = unquoted.get(word_len..).unwrap_or("");

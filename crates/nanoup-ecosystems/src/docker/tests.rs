@@ -24,10 +24,23 @@ fn microservices_demo_has_eleven_stacks_and_nineteen_images() {
     assert_eq!(scanned.stacks.len(), 11);
     let total: usize = scanned.stacks.iter().map(|s| s.components.len()).sum();
     assert_eq!(total, 19);
-    assert!(scanned.stacks.iter().flat_map(|s| &s.components).all(|c| c.direct));
+    assert!(
+        scanned
+            .stacks
+            .iter()
+            .flat_map(|s| &s.components)
+            .all(|c| c.direct)
+    );
 
-    let cart = scanned.stacks.iter().find(|s| s.path == "src/cartservice/src").expect("cart stack");
-    assert_eq!(cart.files, vec!["Dockerfile".to_string(), "Dockerfile.debug".to_string()]);
+    let cart = scanned
+        .stacks
+        .iter()
+        .find(|s| s.path == "src/cartservice/src")
+        .expect("cart stack");
+    assert_eq!(
+        cart.files,
+        vec!["Dockerfile".to_string(), "Dockerfile.debug".to_string()]
+    );
     assert_eq!(cart.components.len(), 4);
     let sdk = component(cart, "mcr.microsoft.com/dotnet/sdk", "7.0.100");
     assert_eq!(sdk.scope, Scope::Build);
@@ -43,19 +56,43 @@ fn microservices_demo_has_eleven_stacks_and_nineteen_images() {
         "pkg:docker/dotnet/sdk@7.0.100?repository_url=mcr.microsoft.com"
     );
     // The final stage `FROM without-grpc-health-probe-bin` builds on runtime-deps: prod.
-    let runtime = component(cart, "mcr.microsoft.com/dotnet/runtime-deps", "7.0.0-alpine3.16-amd64");
+    let runtime = component(
+        cart,
+        "mcr.microsoft.com/dotnet/runtime-deps",
+        "7.0.0-alpine3.16-amd64",
+    );
     assert_eq!(runtime.scope, Scope::Prod);
     let aspnet = component(cart, "mcr.microsoft.com/dotnet/aspnet", "7.0");
-    assert_eq!((aspnet.scope, aspnet.file.as_str(), aspnet.line), (Scope::Prod, "src/cartservice/src/Dockerfile.debug", 25));
-    assert_eq!(component(cart, "mcr.microsoft.com/dotnet/sdk", "7.0").scope, Scope::Build);
+    assert_eq!(
+        (aspnet.scope, aspnet.file.as_str(), aspnet.line),
+        (Scope::Prod, "src/cartservice/src/Dockerfile.debug", 25)
+    );
+    assert_eq!(
+        component(cart, "mcr.microsoft.com/dotnet/sdk", "7.0").scope,
+        Scope::Build
+    );
 
     // loadgenerator: base -> builder, final `FROM base`: python is shipped.
-    let loadgen = scanned.stacks.iter().find(|s| s.path == "src/loadgenerator").expect("loadgen");
+    let loadgen = scanned
+        .stacks
+        .iter()
+        .find(|s| s.path == "src/loadgenerator")
+        .expect("loadgen");
     let python = component(loadgen, "python", "3.11.0-slim");
-    assert_eq!((python.scope, python.line, python.source), (Scope::Prod, 15, Source::Registry));
+    assert_eq!(
+        (python.scope, python.line, python.source),
+        (Scope::Prod, 15, Source::Registry)
+    );
 
-    let frontend = scanned.stacks.iter().find(|s| s.path == "src/frontend").expect("frontend");
-    assert_eq!(component(frontend, "golang", "1.19.4-alpine").scope, Scope::Build);
+    let frontend = scanned
+        .stacks
+        .iter()
+        .find(|s| s.path == "src/frontend")
+        .expect("frontend");
+    assert_eq!(
+        component(frontend, "golang", "1.19.4-alpine").scope,
+        Scope::Build
+    );
     assert_eq!(component(frontend, "alpine", "3.17.0").scope, Scope::Prod);
 }
 
@@ -68,8 +105,14 @@ fn node_exporter_substitutes_global_arg_defaults() {
     assert_eq!(stack.path, ".");
     assert_eq!(stack.components.len(), 1);
     let busybox = component(stack, "quay.io/prometheus/busybox-linux-amd64", "glibc");
-    assert_eq!((busybox.scope, busybox.line, busybox.file.as_str()), (Scope::Prod, 3, "Dockerfile"));
-    assert_eq!(busybox.requirement.as_deref(), Some("quay.io/prometheus/busybox-${OS}-${ARCH}:glibc"));
+    assert_eq!(
+        (busybox.scope, busybox.line, busybox.file.as_str()),
+        (Scope::Prod, 3, "Dockerfile")
+    );
+    assert_eq!(
+        busybox.requirement.as_deref(),
+        Some("quay.io/prometheus/busybox-${OS}-${ARCH}:glibc")
+    );
 }
 
 #[test]
@@ -81,11 +124,27 @@ fn arg_without_default_is_unresolved_and_defaults_apply() {
     assert_eq!(components.len(), 3);
     assert_eq!(components[0].version, None);
     assert_eq!(components[0].name, "${BASE}");
-    assert!(components[0].unresolved.as_deref().is_some_and(|r| r.contains("ARG BASE has no default")));
+    assert!(
+        components[0]
+            .unresolved
+            .as_deref()
+            .is_some_and(|r| r.contains("ARG BASE has no default"))
+    );
     assert_eq!(components[0].scope, Scope::Build);
-    assert_eq!((components[1].name.as_str(), components[1].version.as_deref()), ("debian", Some("1.2")));
+    assert_eq!(
+        (
+            components[1].name.as_str(),
+            components[1].version.as_deref()
+        ),
+        ("debian", Some("1.2"))
+    );
     assert_eq!(components[1].line, 5);
-    assert!(components[2].unresolved.as_deref().is_some_and(|r| r.contains("not declared")));
+    assert!(
+        components[2]
+            .unresolved
+            .as_deref()
+            .is_some_and(|r| r.contains("not declared"))
+    );
     assert_eq!(components[2].scope, Scope::Prod);
 }
 
@@ -102,10 +161,16 @@ fn platform_digest_only_latest_scratch_and_continuations() {
     assert_eq!(components.len(), 2);
     let golang = &components[0];
     assert_eq!(golang.version.as_deref(), Some("sha256:abc"));
-    assert_eq!(golang.extra.get("platform").map(String::as_str), Some("$BUILDPLATFORM"));
+    assert_eq!(
+        golang.extra.get("platform").map(String::as_str),
+        Some("$BUILDPLATFORM")
+    );
     assert_eq!(golang.scope, Scope::Build);
     let app = &components[1];
-    assert_eq!((app.name.as_str(), app.version.as_deref(), app.line), ("registry.example:5000/team/app", Some("latest"), 6));
+    assert_eq!(
+        (app.name.as_str(), app.version.as_deref(), app.line),
+        ("registry.example:5000/team/app", Some("latest"), 6)
+    );
     // The final stage is scratch, so no image is shipped underneath it.
     assert_eq!(app.scope, Scope::Build);
 }
@@ -123,10 +188,12 @@ fn escape_directive_and_heredocs() {
 
 #[test]
 fn malformed_dockerfiles_give_errors_with_lines() {
-    let err = parse_dockerfile("Dockerfile", "FROM alpine\nRUNN echo\n").expect_err("unknown instruction");
+    let err = parse_dockerfile("Dockerfile", "FROM alpine\nRUNN echo\n")
+        .expect_err("unknown instruction");
     assert_eq!((err.line, err.column), (2, 1));
     assert!(err.message.contains("RUNN"), "{}", err.message);
-    let err = parse_dockerfile("Dockerfile", "# c\n\nRUN echo\nFROM x\n").expect_err("RUN before FROM");
+    let err =
+        parse_dockerfile("Dockerfile", "# c\n\nRUN echo\nFROM x\n").expect_err("RUN before FROM");
     assert_eq!(err.line, 3);
     let err = parse_dockerfile("Dockerfile", "ARG A=1\n\nFROM\n").expect_err("FROM without image");
     assert_eq!(err.line, 3);
@@ -140,10 +207,23 @@ fn malformed_dockerfiles_give_errors_with_lines() {
 
 #[test]
 fn dockerfile_names() {
-    for yes in ["Dockerfile", "dockerfile", "Dockerfile.debug", "app.Dockerfile", "DOCKERFILE"] {
+    for yes in [
+        "Dockerfile",
+        "dockerfile",
+        "Dockerfile.debug",
+        "app.Dockerfile",
+        "DOCKERFILE",
+    ] {
         assert!(is_dockerfile_name(yes), "{yes}");
     }
-    for no in ["Dockerfile.dockerignore", "dockerfile.go", "Dockerfile.md", ".dockerfile", "Dockerfile.", "docker-compose.yml"] {
+    for no in [
+        "Dockerfile.dockerignore",
+        "dockerfile.go",
+        "Dockerfile.md",
+        ".dockerfile",
+        "Dockerfile.",
+        "docker-compose.yml",
+    ] {
         assert!(!is_dockerfile_name(no), "{no}");
     }
 }
@@ -170,7 +250,9 @@ fn no_panic_on_truncated_or_mangled_corpus_files() {
         }
     }
     texts.push("FROM ${".into());
-    texts.push("ARG A=${A}\nFROM ${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-x}}}}}}}}}}\n".into());
+    texts.push(
+        "ARG A=${A}\nFROM ${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-x}}}}}}}}}}\n".into(),
+    );
     texts.push("FROM é:ü@\u{1F600}\nRUN <<\"EOF\n".into());
     texts.push("FROM a AS b\nFROM b AS a\nFROM a\n".into());
     for text in &texts {
@@ -181,7 +263,12 @@ fn no_panic_on_truncated_or_mangled_corpus_files() {
             }
             cut += 101;
         }
-        for mangled in [text.replace('\n', "\\\n"), text.replace(':', "${"), text.replace(' ', "\t$"), text.to_uppercase()] {
+        for mangled in [
+            text.replace('\n', "\\\n"),
+            text.replace(':', "${"),
+            text.replace(' ', "\t$"),
+            text.to_uppercase(),
+        ] {
             let _ = parse_dockerfile("Dockerfile", &mangled).map(|d| d.components("Dockerfile"));
         }
     }

@@ -1,0 +1,229 @@
+//! Maven versions: a port of the algorithm of Maven's `ComparableVersion`.
+//!
+//! Written from the algorithm's description, not from Maven's source:
+//!
+//! - The version is lower-cased and split into *items*: integers, strings and lists.
+//!   `.` separates items within a list; `-` separates too and opens a new sub-list for what
+//!   follows; a transition between digits and letters acts like `-` (`1a1` = `1-a-1`).
+//!   An empty token (`1..2`, `1-`) is the integer 0.
+//! - Strings are qualifiers ordered `alpha < beta < milestone < rc = cr < snapshot <
+//!   "" = ga = final = release < sp < any other string` (other strings among themselves
+//!   lexically). `a`, `b`, `m` directly followed by a digit mean alpha, beta, milestone.
+//! - Each list is normalised from its end: trailing "null" items (0, "", an empty list) are
+//!   dropped, walking back over non-null sub-lists and stopping at the first other non-null item.
+//!   So `1 = 1.0 = 1.0.0 = 1-0 = 1.ga = 1-release` and `2.0.0.RELEASE = 2`.
+//! - Comparison is item by item; a missing item compares as "null": an integer is above null
+//!   unless it is 0, a string compares as the release qualifier `""`, a list compares its items
+//!   against null in turn. Between kinds: integer > list > string.
+//!
+//! One deliberate choice where Maven versions differ: a list compared with null looks at *all*
+//! its items (Maven 3.9 behaviour), not just the first (older Maven, where `1-0.1 == 1`). That
+//! also makes equality structural, so `Eq`/`Hash` can be derived and agree with `Ord`.
+//! Integers have no size limit (kept as digit strings without leading zeros).
+
+use std::cmp::Ordering;
+
+use crate::VersionScheme;
+
+/// Maven `ComparableVersion` order.
+pub(crate) struct Maven;
+
+impl VersionScheme for Maven {
+    type Key = Item;
+
+    fn parse(text: &str) -> Result<Self::Key, String> {
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("a Maven version without whitespace or control characters".to_string());
+        }
+        Ok(parse(text))
+    }
+
+    fn is_prerelease(key: &Self::Key) -> bool {
+        match key {
+            Item::Int(_) => false,
+            Item::Str(s) => qualifier_rank(s) < qualifier_rank(""),
+            Item::List(items) => items.iter().any(Maven::is_prerelease),
+        }
+    }
+}
+
+/// One item of a parsed Maven version. The top level is always a [`Item::List`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Item {
+    /// A number, as decimal digits without leading zeros (`"0"` for zero).
+    Int(String),
+    /// A qualifier, lower-cased, with aliases resolved (`cr` → `rc`, `ga` → ``, `a1` → `alpha`).
+    Str(String),
+    /// A sub-list (opened by `-` or a digit/letter transition), normalised.
+    List(Vec<Item>),
+}
+
+/// The known qualifiers, lowest first; `""` is the release itself.
+const QUALIFIERS: [&str; 7] = ["alpha", "beta", "milestone", "rc", "snapshot", "", "sp"];
+
+/// Rank of a qualifier: known ones by position, unknown ones above all known, lexically.
+fn qualifier_rank(q: &str) -> (usize, &str) {
+    match QUALIFIERS.iter().position(|k| *k == q) {
+        Some(i) => (i, ""),
+        None => (QUALIFIERS.len(), q),
+    }
+}
+
+impl Item {
+    fn is_null(&self) -> bool {
+        match self {
+            Item::Int(digits) => digits == "0",
+            Item::Str(s) => s.is_empty(),
+            Item::List(items) => items.is_empty(),
+        }
+    }
+
+    /// Compares this item with a missing one.
+    fn cmp_null(&self) -> Ordering {
+        match self {
+            Item::Int(digits) if digits == "0" => Ordering::Equal,
+            Item::Int(_) => Ordering::Greater,
+            Item::Str(s) => qualifier_rank(s).cmp(&qualifier_rank("")),
+            Item::List(items) => items
+                .iter()
+                .map(Item::cmp_null)
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal),
+        }
+    }
+}
+
+impl PartialOrd for Item {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Item {
+    fn cmp(&self, other: &Self) -> Ordering {
+        use Item::{Int, List, Str};
+        match (self, other) {
+            (Int(a), Int(b)) => a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
+            (Str(a), Str(b)) => qualifier_rank(a).cmp(&qualifier_rank(b)),
+            (List(a), List(b)) => {
+                for i in 0..a.len().max(b.len()) {
+                    let o = match (a.get(i), b.get(i)) {
+                        (Some(x), Some(y)) => x.cmp(y),
+                        (Some(x), None) => x.cmp_null(),
+                        (None, Some(y)) => y.cmp_null().reverse(),
+                        (None, None) => Ordering::Equal,
+                    };
+                    if o.is_ne() {
+                        return o;
+                    }
+                }
+                Ordering::Equal
+            }
+            (Int(_), _) | (List(_), Str(_)) => Ordering::Greater,
+            (Str(_), _) | (List(_), Int(_)) => Ordering::Less,
+        }
+    }
+}
+
+/// Builds the item tree. Never fails: Maven accepts any string.
+fn parse(text: &str) -> Item {
+    let chars: Vec<char> = text.to_lowercase().chars().collect();
+    // The open lists, outermost first. A new sub-list is always the last item of its parent
+    // and nothing is added to the parent afterwards, so children are attached when closed.
+    let mut stack: Vec<Vec<Item>> = vec![Vec::new()];
+    let mut is_digit = false;
+    let mut start = 0;
+    for (i, &c) in chars.iter().enumerate() {
+        let current = stack.len() - 1;
+        if c == '.' || c == '-' {
+            let item = if i == start {
+                Item::Int("0".to_string())
+            } else {
+                token(is_digit, &chars[start..i], false)
+            };
+            stack[current].push(item);
+            start = i + 1;
+            if c == '-' {
+                stack.push(Vec::new());
+            }
+        } else if c.is_ascii_digit() {
+            if !is_digit && i > start {
+                stack[current].push(token(false, &chars[start..i], true));
+                start = i;
+                stack.push(Vec::new());
+            }
+            is_digit = true;
+        } else {
+            if is_digit && i > start {
+                stack[current].push(token(true, &chars[start..i], false));
+                start = i;
+                stack.push(Vec::new());
+            }
+            is_digit = false;
+        }
+    }
+    if chars.len() > start {
+        let current = stack.len() - 1;
+        stack[current].push(token(is_digit, &chars[start..], false));
+    }
+    while stack.len() > 1 {
+        let mut child = stack.pop().unwrap_or_default();
+        normalize(&mut child);
+        if let Some(parent) = stack.last_mut() {
+            parent.push(Item::List(child));
+        }
+    }
+    let mut root = stack.pop().unwrap_or_default();
+    normalize(&mut root);
+    Item::List(root)
+}
+
+/// One token: an integer (leading zeros stripped) or a qualifier (aliases resolved).
+fn token(is_digit: bool, chars: &[char], followed_by_digit: bool) -> Item {
+    let text: String = chars.iter().collect();
+    if is_digit {
+        let digits = text.trim_start_matches('0');
+        return Item::Int(if digits.is_empty() { "0" } else { digits }.to_string());
+    }
+    let text = match text.as_str() {
+        "a" if followed_by_digit => "alpha",
+        "b" if followed_by_digit => "beta",
+        "m" if followed_by_digit => "milestone",
+        "ga" | "final" | "release" => "",
+        "cr" => "rc",
+        other => other,
+    };
+    Item::Str(text.to_string())
+}
+
+/// Drops trailing null items, walking back over non-null sub-lists.
+fn normalize(items: &mut Vec<Item>) {
+    let mut i = items.len();
+    while i > 0 {
+        i -= 1;
+        if items[i].is_null() {
+            items.remove(i);
+        } else if !matches!(items[i], Item::List(_)) {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_shapes() {
+        let l = |v: Vec<Item>| Item::List(v);
+        let i = |s: &str| Item::Int(s.to_string());
+        let s = |s: &str| Item::Str(s.to_string());
+        assert_eq!(parse("1.0.0"), l(vec![i("1")]));
+        assert_eq!(parse("1-1"), l(vec![i("1"), l(vec![i("1")])]));
+        assert_eq!(parse("1.0-1"), l(vec![i("1"), l(vec![i("1")])]));
+        assert_eq!(parse("1a1"), l(vec![i("1"), l(vec![s("alpha"), l(vec![i("1")])])]));
+        assert_eq!(parse("2.0.0.RELEASE"), l(vec![i("2")]));
+        assert_eq!(parse("007"), l(vec![i("7")]));
+        assert_eq!(parse("1-"), l(vec![i("1")]));
+    }
+}
