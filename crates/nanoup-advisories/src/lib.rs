@@ -6,7 +6,9 @@
 //! data directory, and matching turns an inventory plus the index into findings.
 
 pub mod advisory;
+pub mod db;
 pub mod index;
 pub mod osv;
+pub mod sources;
 
 pub use advisory::{Advisory, AffectedPackage, AffectedRange, RangeKind, SeverityVector};

@@ -24,6 +24,8 @@
 //!
 //! This crate does no I/O and never panics on input: bad input is a [`VersionError`].
 
+#![warn(missing_docs)]
+
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};

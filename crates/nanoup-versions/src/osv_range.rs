@@ -182,7 +182,12 @@ mod tests {
     #[test]
     fn introduced_fixed_last_affected() {
         let s = Scheme::SemVer;
-        let events = [ev("i", "1.0.0"), ev("f", "1.2.0"), ev("i", "2.0.0"), ev("l", "2.1.0")];
+        let events = [
+            ev("i", "1.0.0"),
+            ev("f", "1.2.0"),
+            ev("i", "2.0.0"),
+            ev("l", "2.1.0"),
+        ];
         for (v, want) in [
             ("0.9.0", false),
             ("1.0.0", true),
@@ -200,7 +205,12 @@ mod tests {
     #[test]
     fn events_are_sorted_before_walking() {
         let s = Scheme::SemVer;
-        let events = [ev("f", "2.0.0"), ev("i", "1.5.0"), ev("f", "1.2.0"), ev("i", "1.0.0")];
+        let events = [
+            ev("f", "2.0.0"),
+            ev("i", "1.5.0"),
+            ev("f", "1.2.0"),
+            ev("i", "1.0.0"),
+        ];
         assert!(check(s, &events, "1.1.0"));
         assert!(!check(s, &events, "1.3.0"));
         assert!(check(s, &events, "1.6.0"));
@@ -275,7 +285,7 @@ mod tests {
         ];
         let a2 = vec![vec![ev("i", "2.13.0"), ev("f", "2.16.0")]];
         let cur = s.parse("2.14.1").unwrap();
-        let fix = lowest_fix_clearing(s, &cur, &[a1.clone()], false).unwrap();
+        let fix = lowest_fix_clearing(s, &cur, std::slice::from_ref(&a1), false).unwrap();
         assert_eq!(fix.as_str(), "2.15.0");
         let fix = lowest_fix_clearing(s, &cur, &[a1.clone(), a2.clone()], false).unwrap();
         assert_eq!(fix.as_str(), "2.16.0");
@@ -293,8 +303,11 @@ mod tests {
         let s = Scheme::SemVer;
         let adv = vec![vec![ev("i", "0.11.0-0"), ev("f", "1.0.0-alpha.1")]];
         let cur = s.parse("0.11.0").unwrap();
-        assert_eq!(lowest_fix_clearing(s, &cur, &[adv.clone()], false), None);
-        let fix = lowest_fix_clearing(s, &cur, &[adv.clone()], true).unwrap();
+        assert_eq!(
+            lowest_fix_clearing(s, &cur, std::slice::from_ref(&adv), false),
+            None
+        );
+        let fix = lowest_fix_clearing(s, &cur, std::slice::from_ref(&adv), true).unwrap();
         assert_eq!(fix.as_str(), "1.0.0-alpha.1");
         let published = ["0.11.1", "1.0.0-alpha.0", "1.0.0", "1.0.1"].map(|v| s.parse(v).unwrap());
         let fix = lowest_clearing(s, &cur, &[adv], published).unwrap();

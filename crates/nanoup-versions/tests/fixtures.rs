@@ -118,7 +118,12 @@ fn all_probes_match_expected() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} probe(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} probe(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -126,7 +131,9 @@ fn every_record_loads_and_every_scheme_is_known() {
     for entry in std::fs::read_dir(data_dir()).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let Some(id) = name.strip_suffix(".json") else { continue };
+        let Some(id) = name.strip_suffix(".json") else {
+            continue;
+        };
         if id == "expected" {
             continue;
         }

@@ -8,9 +8,7 @@ use nanoup_versions::{Scheme, Version};
 use proptest::prelude::*;
 
 fn v(scheme: Scheme, text: &str) -> Version {
-    scheme
-        .parse(text)
-        .unwrap_or_else(|e| panic!("{e}"))
+    scheme.parse(text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Every version is strictly below every later one (all pairs, not just neighbours).
@@ -58,7 +56,10 @@ fn ecosystem_names() {
     assert_eq!(Scheme::for_ecosystem(""), None);
     assert_eq!(Scheme::for_range("GIT", "PyPI"), None);
     assert_eq!(Scheme::for_range("SEMVER", "Go"), Some(Scheme::Go));
-    assert_eq!(Scheme::for_range("SEMVER", "crates.io"), Some(Scheme::SemVer));
+    assert_eq!(
+        Scheme::for_range("SEMVER", "crates.io"),
+        Some(Scheme::SemVer)
+    );
     assert_eq!(Scheme::for_range("SEMVER", "PyPI"), Some(Scheme::SemVer));
     assert_eq!(Scheme::for_range("ECOSYSTEM", "Maven"), Some(Scheme::Maven));
 }
@@ -104,8 +105,14 @@ fn semver_precedence() {
 
 #[test]
 fn semver_build_metadata_is_ignored() {
-    assert_all_equal(Scheme::SemVer, &["1.0.0", "1.0.0+build.1", "1.0.0+zzz", "1"]);
-    assert_all_equal(Scheme::SemVer, &["1.0.0-rc.1+a", "1.0.0-rc.1+b", "1.0-rc.1"]);
+    assert_all_equal(
+        Scheme::SemVer,
+        &["1.0.0", "1.0.0+build.1", "1.0.0+zzz", "1"],
+    );
+    assert_all_equal(
+        Scheme::SemVer,
+        &["1.0.0-rc.1+a", "1.0.0-rc.1+b", "1.0-rc.1"],
+    );
 }
 
 #[test]
@@ -117,8 +124,9 @@ fn semver_partial_versions() {
 
 #[test]
 fn semver_rejects_garbage() {
-    for bad in ["", "  ", "v1.0.0", "1.0.0.0", "a.b.c", "1..0", "01.0.0", "1.0.0-", "1.0.0-01", "1.-1"]
-    {
+    for bad in [
+        "", "  ", "v1.0.0", "1.0.0.0", "a.b.c", "1..0", "01.0.0", "1.0.0-", "1.0.0-01", "1.-1",
+    ] {
         let err = Scheme::SemVer.parse(bad).unwrap_err();
         assert_eq!(err.text, bad);
         assert!(err.to_string().contains("SemVer"), "{err}");
@@ -149,7 +157,17 @@ fn npm_prerelease_order() {
 
 #[test]
 fn npm_prefixes_are_stripped() {
-    assert_all_equal(Scheme::Npm, &["1.2.3", "v1.2.3", "=1.2.3", "=v1.2.3", " = v1.2.3 ", "1.2.3+sha.1"]);
+    assert_all_equal(
+        Scheme::Npm,
+        &[
+            "1.2.3",
+            "v1.2.3",
+            "=1.2.3",
+            "=v1.2.3",
+            " = v1.2.3 ",
+            "1.2.3+sha.1",
+        ],
+    );
     assert!(Scheme::Npm.parse("vv1.2.3").is_err());
     assert!(Scheme::Npm.parse("^1.2.3").is_err());
 }
@@ -197,7 +215,16 @@ fn go_toolchain_versions() {
     assert_all_equal(Scheme::Go, &["go1.17", "1.17.0", "v1.17.0"]);
     assert_all_equal(Scheme::Go, &["go1.17rc1", "1.17.0-rc.1"]);
     assert_all_equal(Scheme::Go, &["go1.18beta2", "1.18.0-beta.2"]);
-    assert_ascending(Scheme::Go, &["go1.16.15", "go1.17beta1", "go1.17rc1", "go1.17", "go1.17.4"]);
+    assert_ascending(
+        Scheme::Go,
+        &[
+            "go1.16.15",
+            "go1.17beta1",
+            "go1.17rc1",
+            "go1.17",
+            "go1.17.4",
+        ],
+    );
     for bad in ["go", "go1.", "gox", "go1.17rc", "go1.17.1.1", "go1.17xx1"] {
         assert!(Scheme::Go.parse(bad).is_err(), "{bad}");
     }
@@ -241,7 +268,13 @@ fn pep440_local_versions() {
     assert!(v(Scheme::Pep440, "1.0+abc") > v(Scheme::Pep440, "1.0"));
     assert_ascending(
         Scheme::Pep440,
-        &["2.6.0", "2.6.0+cpu", "2.6.0+cu124", "2.6.0+cu126", "2.6.0.post1"],
+        &[
+            "2.6.0",
+            "2.6.0+cpu",
+            "2.6.0+cu124",
+            "2.6.0+cu126",
+            "2.6.0.post1",
+        ],
     );
     // Numeric local segments sort above alphanumeric ones and numerically among themselves.
     assert_ascending(Scheme::Pep440, &["1.0+abc", "1.0+2", "1.0+10"]);
@@ -249,10 +282,18 @@ fn pep440_local_versions() {
 
 #[test]
 fn pep440_normalisation() {
-    assert_all_equal(Scheme::Pep440, &["1.0rc1", "1.0RC1", "1.0c1", "1.0-rc.1", "v1.0rc1", "V1.0rc1"]);
+    assert_all_equal(
+        Scheme::Pep440,
+        &[
+            "1.0rc1", "1.0RC1", "1.0c1", "1.0-rc.1", "v1.0rc1", "V1.0rc1",
+        ],
+    );
     assert_all_equal(Scheme::Pep440, &["3.8", "3.8.0", "3.8.0.0"]);
     assert_all_equal(Scheme::Pep440, &["3.9a0", "3.9.0a0", "3.9.0alpha0"]);
-    assert_all_equal(Scheme::Pep440, &["1.0.post1", "1.0-1", "1.0post1", "1.0.rev1"]);
+    assert_all_equal(
+        Scheme::Pep440,
+        &["1.0.post1", "1.0-1", "1.0post1", "1.0.rev1"],
+    );
     assert_all_equal(Scheme::Pep440, &["1.0.dev0", "1.0.dev", "1.0-dev"]);
     assert!(v(Scheme::Pep440, "1.0a1").is_prerelease());
     assert!(v(Scheme::Pep440, "1.0.dev1").is_prerelease());
@@ -301,37 +342,15 @@ fn maven_qualifiers_in_order() {
     );
 }
 
-/// Maven ComparableVersionTest: numbers and mixed separators.
+/// Maven ComparableVersionTest (Maven 3.9 list): numbers and mixed separators.
 #[test]
 fn maven_numbers_in_order() {
     assert_ascending(
         Scheme::Maven,
         &[
-            "2.0",
-            "2-1",
-            "2.0.a",
-            "2.0.0.a",
-            "2.0.2",
-            "2.0.123",
-            "2.1.0",
-            "2.1-a",
-            "2.1b",
-            "2.1-c",
-            "2.1-1",
-            "2.1.0.1",
-            "2.2",
-            "2.123",
-            "11.a2",
-            "11.a11",
-            "11.b2",
-            "11.b11",
-            "11.m2",
-            "11.m11",
-            "11",
-            "11.a",
-            "11b",
-            "11c",
-            "11m",
+            "2.0", "2.0.a", "2-1", "2.0.2", "2.0.123", "2.1.0", "2.1-a", "2.1b", "2.1-c", "2.1-1",
+            "2.1.0.1", "2.2", "2.123", "11.a2", "11.a11", "11.b2", "11.b11", "11.m2", "11.m11",
+            "11", "11.a", "11b", "11c", "11m",
         ],
     );
 }
@@ -341,17 +360,51 @@ fn maven_numbers_in_order() {
 fn maven_equalities() {
     assert_all_equal(
         Scheme::Maven,
-        &["1", "1.0", "1.0.0", "1-0", "1.0-0", "1.ga", "1.final", "1-release", "1ga", "1GA", "1Final", "1RELeaSE"],
+        &[
+            "1",
+            "1.0",
+            "1.0.0",
+            "1-0",
+            "1.0-0",
+            "1.ga",
+            "1.final",
+            "1-release",
+            "1ga",
+            "1GA",
+            "1Final",
+            "1RELeaSE",
+        ],
     );
-    assert_all_equal(Scheme::Maven, &["1a", "1-a", "1.0-a", "1.0.0-a", "1.0a", "1.0.0a"]);
-    assert_all_equal(Scheme::Maven, &["1x", "1-x", "1.0-x", "1.0.0-x", "1.0x", "1.0.0x", "1X"]);
+    assert_all_equal(
+        Scheme::Maven,
+        &["1a", "1-a", "1.0-a", "1.0.0-a", "1.0a", "1.0.0a"],
+    );
+    assert_all_equal(
+        Scheme::Maven,
+        &["1x", "1-x", "1.0-x", "1.0.0-x", "1.0x", "1.0.0x", "1X"],
+    );
     assert_all_equal(Scheme::Maven, &["1cr", "1rc", "1Cr", "1cR", "1rC"]);
     assert_all_equal(Scheme::Maven, &["1a1", "1-alpha-1", "1A1", "1alpha1"]);
     assert_all_equal(Scheme::Maven, &["1b2", "1-beta-2", "1B2"]);
-    assert_all_equal(Scheme::Maven, &["1m3", "1-milestone-3", "1Milestone3", "1MileStone3", "1MILESTONE3"]);
+    assert_all_equal(
+        Scheme::Maven,
+        &[
+            "1m3",
+            "1-milestone-3",
+            "1Milestone3",
+            "1MileStone3",
+            "1MILESTONE3",
+        ],
+    );
     assert_all_equal(Scheme::Maven, &["2.0.0.RELEASE", "2.0.0", "2", "2.0.0-GA"]);
     assert_all_equal(Scheme::Maven, &["2.12.6", "2.12.6.0", "2.12.6-0"]);
     assert_all_equal(Scheme::Maven, &["1.007", "1.7"]);
+    // A qualifier after `.` acts as after `-` (Maven 3.9, MNG-7644).
+    assert_all_equal(
+        Scheme::Maven,
+        &["1.0.0.RC1", "1.0.0-RC1", "1-rc1", "1.0.0.rc-1"],
+    );
+    assert_all_equal(Scheme::Maven, &["2.0.a", "2.0.0.a", "2-a"]);
 }
 
 #[test]
@@ -379,18 +432,40 @@ fn maven_release_cycle() {
     );
     assert_ascending(
         Scheme::Maven,
-        &["5.0.0.M1", "5.0.0.RC1", "5.0.0.RELEASE", "5.0.0.BUILD-SNAPSHOT", "5.0.1"],
+        &[
+            "5.0.0.M1",
+            "5.0.0.RC1",
+            "5.0.0.RELEASE",
+            "5.0.0.BUILD-SNAPSHOT",
+            "5.0.1",
+        ],
     );
     // Maven's own quirk, kept on purpose: `build` is an unknown qualifier, so Spring's
     // `5.0.0.BUILD-SNAPSHOT` sorts *above* the release (and below 5.0.1).
     // Arbitrarily large numbers (MNG-6572): no overflow.
     assert_ascending(
         Scheme::Maven,
-        &["1", "2147483647", "2147483648", "9223372036854775807", "9223372036854775808", "184467440737095516160"],
+        &[
+            "1",
+            "2147483647",
+            "2147483648",
+            "9223372036854775807",
+            "9223372036854775808",
+            "184467440737095516160",
+        ],
     );
     assert!(v(Scheme::Maven, "2.15.0-rc1").is_prerelease());
     assert!(!v(Scheme::Maven, "2.0.0.RELEASE").is_prerelease());
     assert!(!v(Scheme::Maven, "1-sp1").is_prerelease());
+}
+
+/// Classic Maven is not transitive on these triples (`1.r > 1 > 1-alpha > 1.r`); ours sorts
+/// them consistently. The second triple is the one proptest found.
+#[test]
+fn maven_classic_cycles_are_resolved() {
+    assert_ascending(Scheme::Maven, &["1-alpha", "1", "1.r"]);
+    assert_all_equal(Scheme::Maven, &["1.r", "1-r"]);
+    assert_ascending(Scheme::Maven, &["-m0", "-", "R"]);
 }
 
 #[test]
@@ -407,20 +482,70 @@ fn pool() -> Vec<Version> {
     let lists: [(Scheme, &[&str]); 5] = [
         (
             Scheme::SemVer,
-            &["0.0.0-0", "0.1", "0.1.0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-1", "1.0.0+b", "1.0.0", "2"],
+            &[
+                "0.0.0-0",
+                "0.1",
+                "0.1.0",
+                "1.0.0-alpha",
+                "1.0.0-alpha.1",
+                "1.0.0-1",
+                "1.0.0+b",
+                "1.0.0",
+                "2",
+            ],
         ),
-        (Scheme::Npm, &["v1.0.0", "=1.0.0", "1.0.0-rc.1", "1.0.0-rc.1+x", "8.0.0-alpha.10", "0"]),
+        (
+            Scheme::Npm,
+            &[
+                "v1.0.0",
+                "=1.0.0",
+                "1.0.0-rc.1",
+                "1.0.0-rc.1+x",
+                "8.0.0-alpha.10",
+                "0",
+            ],
+        ),
         (
             Scheme::Pep440,
-            &["1!1.0", "2.0", "1.0.dev1", "1.0a1", "1.0b1", "1.0rc1", "1.0c1", "1.0", "1.0.0", "1.0+abc", "1.0.post1"],
+            &[
+                "1!1.0",
+                "2.0",
+                "1.0.dev1",
+                "1.0a1",
+                "1.0b1",
+                "1.0rc1",
+                "1.0c1",
+                "1.0",
+                "1.0.0",
+                "1.0+abc",
+                "1.0.post1",
+            ],
         ),
         (
             Scheme::Maven,
-            &["1", "1.0", "1-0.1", "1-ga", "1-sp", "1-SNAPSHOT", "1a1", "1-alpha-1", "2.0.0.RELEASE", "1-1", "1.0.0.x"],
+            &[
+                "1",
+                "1.0",
+                "1-0.1",
+                "1-ga",
+                "1-sp",
+                "1-SNAPSHOT",
+                "1a1",
+                "1-alpha-1",
+                "2.0.0.RELEASE",
+                "1-1",
+                "1.0.0.x",
+            ],
         ),
         (
             Scheme::Go,
-            &["v0.0.0-20210101000000-abcdef123456", "v1.2.4-0.20210101000000-abcdef123456", "v1.2.4", "1.2.4+incompatible", "go1.17rc1"],
+            &[
+                "v0.0.0-20210101000000-abcdef123456",
+                "v1.2.4-0.20210101000000-abcdef123456",
+                "v1.2.4",
+                "1.2.4+incompatible",
+                "go1.17rc1",
+            ],
         ),
     ];
     lists
@@ -442,7 +567,11 @@ fn order_is_total_and_consistent_on_the_pool() {
                 assert_eq!(hash(a), hash(b), "Hash vs Eq {a:?} {b:?}");
             }
             if a.scheme() != b.scheme() {
-                assert_eq!(ab, a.scheme().cmp(&b.scheme()), "mixed schemes sort by scheme");
+                assert_eq!(
+                    ab,
+                    a.scheme().cmp(&b.scheme()),
+                    "mixed schemes sort by scheme"
+                );
             }
             for c in &pool {
                 if a <= b && b <= c {
@@ -465,12 +594,12 @@ fn tricky_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(600))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     /// Never panics; on success the text is kept; Eq, Hash and Ord agree; order is total.
     #[test]
     fn laws_hold_on_arbitrary_input(a in tricky_text(), b in tricky_text(), c in tricky_text()) {
-        for scheme in Scheme::ALL.iter().copied() {
+        for &scheme in Scheme::ALL {
             let parsed: Vec<Version> = [&a, &b, &c]
                 .iter()
                 .filter_map(|t| match scheme.parse(t) {
@@ -505,17 +634,66 @@ proptest! {
     /// Any Unicode input: no panic in any scheme.
     #[test]
     fn never_panics(text in "\\PC{0,20}") {
-        for scheme in Scheme::ALL.iter().copied() {
+        for &scheme in Scheme::ALL {
             let _ = scheme.parse(&text);
         }
     }
 
-    /// Maven: equality is exactly structural, even for deep or odd inputs (so Hash is sound).
+    /// Maven: equality is exactly structural (so Hash is sound) and the order is transitive,
+    /// even for odd inputs where Maven's own comparison is not.
     #[test]
-    fn maven_eq_matches_cmp(a in "[0-9a-z.\\-]{0,10}", b in "[0-9a-z.\\-]{0,10}") {
-        if let (Ok(x), Ok(y)) = (Scheme::Maven.parse(&a), Scheme::Maven.parse(&b)) {
-            prop_assert_eq!(x.cmp(&y) == Ordering::Equal, x == y);
-            prop_assert_eq!(x.cmp(&y), y.cmp(&x).reverse());
+    fn maven_laws(
+        a in "[0-9a-emprsx.\\-]{0,10}",
+        b in "[0-9a-emprsx.\\-]{0,10}",
+        c in "[0-9a-emprsx.\\-]{0,10}",
+    ) {
+        let parse = |t: &str| Scheme::Maven.parse(t).ok();
+        if let (Some(x), Some(y), Some(z)) = (parse(&a), parse(&b), parse(&c)) {
+            for (p, q) in [(&x, &y), (&y, &z), (&x, &z)] {
+                prop_assert_eq!(p.cmp(q) == Ordering::Equal, p == q);
+                prop_assert_eq!(p.cmp(q), q.cmp(p).reverse());
+            }
+            let all = [&x, &y, &z];
+            for p in all {
+                for q in all {
+                    for r in all {
+                        if p <= q && q <= r {
+                            prop_assert!(p <= r, "{:?} <= {:?} <= {:?}", p, q, r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every string of up to 4 characters over an alphabet that exercises Maven's separators,
+/// zeros, aliases and unknown qualifiers: after sorting, no later version is below an earlier
+/// one (so the order is a total preorder: transitive), and Eq agrees with Ord and Hash.
+#[test]
+fn order_is_total_exhaustively_on_short_strings() {
+    let alphabet = ['0', '1', 'a', 'x', 'r', '.', '-'];
+    let mut texts = vec![String::new()];
+    let mut frontier = vec![String::new()];
+    for _ in 0..4 {
+        frontier = frontier
+            .iter()
+            .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+            .collect();
+        texts.extend(frontier.iter().cloned());
+    }
+    for &scheme in Scheme::ALL {
+        let mut parsed: Vec<Version> = texts.iter().filter_map(|t| scheme.parse(t).ok()).collect();
+        parsed.sort();
+        for (i, a) in parsed.iter().enumerate() {
+            for b in &parsed[i..] {
+                let o = a.cmp(b);
+                assert_ne!(o, Ordering::Greater, "{scheme}: {a:?} sorted before {b:?}");
+                assert_eq!(o == Ordering::Equal, a == b, "{scheme}: {a:?} vs {b:?}");
+                if a == b {
+                    assert_eq!(hash(a), hash(b), "{scheme}: hash {a:?} {b:?}");
+                }
+            }
         }
     }
 }

@@ -203,6 +203,12 @@ fn parse_dockerfile_count(file: &str, text: &str) -> Result<usize, ParseError> {
     parse_dockerfile(file, text).map(|d| d.stages.len())
 }
 
+/// Global build arguments: the value of each, or why it has none known before the build.
+type Vars = BTreeMap<String, Result<String, String>>;
+
+/// The longest value substitution builds; longer means a self-amplifying chain of ARGs.
+const MAX_SUBSTITUTED_LEN: usize = 4096;
+
 /// The automatic platform build arguments BuildKit defines in the global scope.
 const PLATFORM_ARGS: &[&str] = &[
     "TARGETPLATFORM",
@@ -262,7 +268,7 @@ pub fn parse_dockerfile(file: &str, text: &str) -> Result<Dockerfile, ParseError
     };
     let instructions = split_instructions(text);
     // Global ARGs: name -> default value (None when declared without one).
-    let mut globals: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut globals: Vars = BTreeMap::new();
     let mut dockerfile = Dockerfile::default();
     for instruction in instructions {
         if !INSTRUCTIONS.contains(&instruction.keyword.as_str()) {
@@ -277,12 +283,17 @@ pub fn parse_dockerfile(file: &str, text: &str) -> Result<Dockerfile, ParseError
         match instruction.keyword.as_str() {
             "arg" if dockerfile.stages.is_empty() => {
                 for word in shell_words(&instruction.args) {
-                    match word.split_once('=') {
-                        Some((name, value)) => {
-                            globals.insert(name.to_string(), Some(value.to_string()))
+                    // A default may use the ARGs declared before it, as in Docker.
+                    let (name, value) = match word.split_once('=') {
+                        Some((name, value)) => (name.to_string(), substitute(value, &globals)),
+                        None => {
+                            let reason = format!(
+                                "ARG {word} has no default value, so the image is only known at build time"
+                            );
+                            (word, Err(reason))
                         }
-                        None => globals.insert(word, None),
                     };
+                    globals.insert(name, value);
                 }
             }
             "from" => {
@@ -315,7 +326,7 @@ pub fn parse_dockerfile(file: &str, text: &str) -> Result<Dockerfile, ParseError
 /// Parses `FROM [--flag=value...] image [AS name]`; errors are (byte offset, message).
 fn parse_from(
     instruction: &Instruction,
-    globals: &BTreeMap<String, Option<String>>,
+    globals: &Vars,
     earlier: &[BuildStage],
     line: u32,
 ) -> Result<BuildStage, (usize, String)> {
@@ -432,15 +443,11 @@ fn image_name_of(written: &str) -> String {
 /// Replaces `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}` and
 /// `${VAR+alt}` with the global `ARG` defaults. A variable with no value makes the whole
 /// reference unknown until build time: the error says which and why.
-fn substitute(word: &str, vars: &BTreeMap<String, Option<String>>) -> Result<String, String> {
+fn substitute(word: &str, vars: &Vars) -> Result<String, String> {
     substitute_depth(word, vars, 0)
 }
 
-fn substitute_depth(
-    word: &str,
-    vars: &BTreeMap<String, Option<String>>,
-    depth: usize,
-) -> Result<String, String> {
+fn substitute_depth(word: &str, vars: &Vars, depth: usize) -> Result<String, String> {
     if depth > 8 {
         return Err("variable defaults nest too deeply".into());
     }
@@ -486,6 +493,11 @@ fn substitute_depth(
             _ => out.push('$'),
         }
     }
+    if out.len() > MAX_SUBSTITUTED_LEN {
+        return Err(format!(
+            "`{word}` expands to more than {MAX_SUBSTITUTED_LEN} characters"
+        ));
+    }
     Ok(out)
 }
 
@@ -503,11 +515,7 @@ fn matching_brace(rest: &str) -> Option<usize> {
     None
 }
 
-fn expand_braced(
-    body: &str,
-    vars: &BTreeMap<String, Option<String>>,
-    depth: usize,
-) -> Result<String, String> {
+fn expand_braced(body: &str, vars: &Vars, depth: usize) -> Result<String, String> {
     let name_end = body
         .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
         .unwrap_or(body.len());
@@ -515,7 +523,7 @@ fn expand_braced(
     if name.is_empty() {
         return Err(format!("`${{{body}}}` is not a variable reference"));
     }
-    let value = vars.get(name).cloned().flatten();
+    let value = vars.get(name).and_then(|v| v.as_ref().ok()).cloned();
     let (operator, argument) = if let Some(a) = modifier.strip_prefix(":-") {
         (":-", a)
     } else if let Some(a) = modifier.strip_prefix(":+") {
@@ -539,12 +547,10 @@ fn expand_braced(
     }
 }
 
-fn lookup(name: &str, vars: &BTreeMap<String, Option<String>>) -> Result<String, String> {
+fn lookup(name: &str, vars: &Vars) -> Result<String, String> {
     match vars.get(name) {
-        Some(Some(value)) => Ok(value.clone()),
-        Some(None) => Err(format!(
-            "ARG {name} has no default value, so the image is only known at build time"
-        )),
+        Some(Ok(value)) => Ok(value.clone()),
+        Some(Err(reason)) => Err(reason.clone()),
         None if PLATFORM_ARGS.contains(&name) => Err(format!(
             "{name} is set by the builder for the target platform, so the image is only known at build time"
         )),

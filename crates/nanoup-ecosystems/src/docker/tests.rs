@@ -149,6 +149,27 @@ fn arg_without_default_is_unresolved_and_defaults_apply() {
 }
 
 #[test]
+fn arg_defaults_use_earlier_args() {
+    let text = "ARG REGISTRY=gcr.io\nARG IMAGE=${REGISTRY}/distroless/static\nARG UNSET\nARG LATER=${UNSET}\n\
+                FROM ${IMAGE}:nonroot\nFROM ${LATER}\n";
+    let components = parse_dockerfile("Dockerfile", text)
+        .expect("parses")
+        .components("Dockerfile");
+    assert_eq!(components[0].name, "gcr.io/distroless/static");
+    assert_eq!(components[0].version.as_deref(), Some("nonroot"));
+    assert_eq!(
+        components[0].purl,
+        "pkg:docker/distroless/static@nonroot?repository_url=gcr.io"
+    );
+    assert!(
+        components[1]
+            .unresolved
+            .as_deref()
+            .is_some_and(|r| r.contains("ARG UNSET"))
+    );
+}
+
+#[test]
 fn platform_digest_only_latest_scratch_and_continuations() {
     let text = "from --platform=$BUILDPLATFORM golang@sha256:abc as build\n\
                 # a comment\n\
@@ -255,6 +276,12 @@ fn no_panic_on_truncated_or_mangled_corpus_files() {
     );
     texts.push("FROM é:ü@\u{1F600}\nRUN <<\"EOF\n".into());
     texts.push("FROM a AS b\nFROM b AS a\nFROM a\n".into());
+    let mut bomb = String::from("ARG A0=xxxxxxxxxxxxxxxx\n");
+    for i in 1..40 {
+        bomb.push_str(&format!("ARG A{i}=${{A{}}}${{A{}}}\n", i - 1, i - 1));
+    }
+    bomb.push_str("FROM ${A39}\n");
+    texts.push(bomb);
     for text in &texts {
         let mut cut = 0;
         while cut <= text.len() {

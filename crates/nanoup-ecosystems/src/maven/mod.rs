@@ -341,6 +341,9 @@ const BUILTINS: &[(&str, &str)] = &[
     ("parent.artifactId", "parent.artifactId"),
 ];
 
+/// The most `${...}` look-ups one value may take; more means a property bomb.
+const MAX_PROPERTY_LOOKUPS: usize = 10_000;
+
 /// The longest value interpolation builds; longer means a property bomb.
 const MAX_INTERPOLATED_LEN: usize = 4096;
 
@@ -348,13 +351,15 @@ impl Effective {
     /// `value` with every `${name}` replaced, recursively; the error says which property
     /// could not be resolved and why.
     fn interpolate(&self, value: &str) -> Result<String, String> {
-        self.interpolate_inner(value, &mut Vec::new())
+        let mut budget = MAX_PROPERTY_LOOKUPS;
+        self.interpolate_inner(value, &mut Vec::new(), &mut budget)
     }
 
     fn interpolate_inner(
         &self,
         value: &str,
         expanding: &mut Vec<String>,
+        budget: &mut usize,
     ) -> Result<String, String> {
         if expanding.len() > 32 {
             return Err("properties nest more than 32 levels deep".into());
@@ -371,9 +376,12 @@ impl Effective {
             if expanding.iter().any(|n| n == name) {
                 return Err(format!("property ${{{name}}} refers to itself"));
             }
+            *budget = budget.checked_sub(1).ok_or_else(|| {
+                format!("`{value}` needs more than {MAX_PROPERTY_LOOKUPS} property look-ups")
+            })?;
             let raw = self.lookup(name)?;
             expanding.push(name.to_string());
-            let expanded = self.interpolate_inner(&raw, expanding);
+            let expanded = self.interpolate_inner(&raw, expanding, budget);
             expanding.pop();
             out.push_str(&expanded?);
             if out.len() > MAX_INTERPOLATED_LEN {

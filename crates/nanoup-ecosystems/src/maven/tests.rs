@@ -294,6 +294,42 @@ fn parent_cycles_do_not_hang() {
 }
 
 #[test]
+fn property_bombs_are_unresolved_not_hangs() {
+    let mut pom = String::from("<project><properties><p20></p20>");
+    for i in 0..20 {
+        pom.push_str(&format!(
+            "<p{i}>{}</p{i}>",
+            format!("${{p{}}}", i + 1).repeat(10)
+        ));
+    }
+    pom.push_str("<q>${r}${r}${r}${r}${r}${r}${r}${r}</q><r>${s}${s}${s}${s}${s}${s}${s}${s}</r><s>0123456789</s>");
+    pom.push_str("</properties><dependencies>");
+    for (artifact, version) in [("a", "${p0}"), ("b", "${q}")] {
+        pom.push_str(&format!(
+            "<dependency><groupId>g</groupId><artifactId>{artifact}</artifactId><version>{version}</version></dependency>"
+        ));
+    }
+    pom.push_str("</dependencies></project>");
+    let repository = Repository {
+        poms: BTreeMap::from([(
+            "pom.xml".to_string(),
+            parse_pom("pom.xml", &pom).expect("parses"),
+        )]),
+    };
+    let (components, _) = repository.components("pom.xml");
+    assert!(
+        components[0]
+            .unresolved
+            .as_deref()
+            .is_some_and(|r| r.contains("look-ups")),
+        "{:?}",
+        components[0]
+    );
+    // 8 * 8 * 10 = 640 characters is fine.
+    assert_eq!(components[1].version.as_ref().map(String::len), Some(640));
+}
+
+#[test]
 fn malformed_poms_give_errors_with_lines() {
     let err = parse_pom(
         "pom.xml",
@@ -345,6 +381,17 @@ fn no_panic_on_truncated_or_mangled_corpus_files() {
     texts.push(PARENT.to_string());
     texts.push(CHILD.to_string());
     texts.push("<project><properties><a>${b}${b}${b}${b}</a><b>${c}${c}${c}${c}</b><c>${d}${d}${d}${d}</c><d>xxxxxxxxxxxxxxxxxxxxxx</d></properties><dependencies><dependency><groupId>é</groupId><artifactId>${</artifactId><version>${a}${a}${a}</version></dependency></dependencies></project>".into());
+    // Twenty properties each naming the next ten times, ending in an empty one: 10^20
+    // look-ups without a budget.
+    let mut bomb = String::from("<project><properties><p20></p20>");
+    for i in 0..20 {
+        bomb.push_str(&format!(
+            "<p{i}>{}</p{i}>",
+            format!("${{p{}}}", i + 1).repeat(10)
+        ));
+    }
+    bomb.push_str("</properties><dependencies><dependency><groupId>g</groupId><artifactId>a</artifactId><version>${p0}</version></dependency></dependencies></project>");
+    texts.push(bomb);
     for text in &texts {
         let mut variants: Vec<String> = Vec::new();
         let mut cut = 0;

@@ -10,8 +10,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use nanoup_core::{LineIndex, ParseError};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 /// An object key as written in the input: borrowed from it unless it had escapes.
 #[derive(Debug, Clone)]

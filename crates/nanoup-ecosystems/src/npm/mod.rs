@@ -53,7 +53,9 @@ pub const PARSERS: &[NamedParser] = &[
     NamedParser {
         name: "npm_package_json",
         file_name: "package.json",
-        parse: |file, text| parse_package_json(file, text).map(|manifest| manifest.dependencies.len()),
+        parse: |file, text| {
+            parse_package_json(file, text).map(|manifest| manifest.dependencies.len())
+        },
     },
 ];
 
@@ -98,13 +100,23 @@ pub fn scan(tree: &Tree) -> Scanned {
     for lockfile in &lockfiles {
         let dir = dir_of(lockfile);
         claimed.insert(join(dir, PACKAGE_JSON));
-        if let Some(stack) = scan_lockfile(tree, &manifests, lockfile, &mut claimed, &mut scanned.errors) {
+        if let Some(stack) = scan_lockfile(
+            tree,
+            &manifests,
+            lockfile,
+            &mut claimed,
+            &mut scanned.errors,
+        ) {
             scanned.stacks.push(stack);
         }
     }
 
     // Manifests without a lockfile, shallowest first so that a workspace root claims its members.
-    let mut rest: Vec<&str> = manifests.iter().copied().filter(|m| !claimed.contains(*m)).collect();
+    let mut rest: Vec<&str> = manifests
+        .iter()
+        .copied()
+        .filter(|m| !claimed.contains(*m))
+        .collect();
     rest.sort_by_key(|m| (m.matches('/').count(), *m));
     for manifest_path in rest {
         if claimed.contains(manifest_path) {
@@ -144,7 +156,9 @@ pub fn scan(tree: &Tree) -> Scanned {
         if components.is_empty() {
             continue;
         }
-        scanned.stacks.push(Stack::new(dir, Ecosystem::Npm, files, components));
+        scanned
+            .stacks
+            .push(Stack::new(dir, Ecosystem::Npm, files, components));
     }
     scanned
 }
@@ -197,7 +211,9 @@ fn scan_lockfile(
     let member_dirs: Vec<String> = match &lock {
         Lock::Pnpm(pnpm) => pnpm
             .importer_dirs()
-            .filter(|d| !d.is_empty() && manifests.contains(join(dir, &join(d, PACKAGE_JSON)).as_str()))
+            .filter(|d| {
+                !d.is_empty() && manifests.contains(join(dir, &join(d, PACKAGE_JSON)).as_str())
+            })
             .collect(),
         Lock::Npm(npm) => {
             let mut globs = npm.workspace_globs().to_vec();
@@ -207,7 +223,10 @@ fn scan_lockfile(
             workspace_members(manifests, dir, &globs)
         }
         Lock::Yarn(_) => {
-            let globs = members.first().map(|m| m.manifest.workspaces.clone()).unwrap_or_default();
+            let globs = members
+                .first()
+                .map(|m| m.manifest.workspaces.clone())
+                .unwrap_or_default();
             workspace_members(manifests, dir, &globs)
         }
     };
@@ -288,8 +307,12 @@ fn is_exact_version(spec: &str) -> bool {
     let core = spec.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && spec.bytes().all(|b| b.is_ascii_alphanumeric() || b"-+.".contains(&b))
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && spec
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-+.".contains(&b))
 }
 
 /// The directories (relative to `stack_dir`) of the manifests matched by workspace `globs`,
@@ -330,7 +353,10 @@ fn normalize_glob(glob: &str) -> String {
         None => ("", glob),
     };
     let body = body.trim_start_matches("./");
-    let body = body.strip_suffix("/package.json").unwrap_or(body).trim_end_matches('/');
+    let body = body
+        .strip_suffix("/package.json")
+        .unwrap_or(body)
+        .trim_end_matches('/');
     format!("{negation}{body}")
 }
 
@@ -393,7 +419,9 @@ fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
             },
         }
     }
-    pattern.get(p..).is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+    pattern
+        .get(p..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 /// Where a dependency specifier (a package.json value or the range part of a yarn header)
@@ -403,7 +431,9 @@ pub fn source_of_spec(spec: &str) -> Source {
     if let Some((_, range)) = split_alias(spec) {
         return source_of_spec(range);
     }
-    if ["file:", "link:", "portal:", "workspace:"].iter().any(|p| spec.starts_with(p))
+    if ["file:", "link:", "portal:", "workspace:"]
+        .iter()
+        .any(|p| spec.starts_with(p))
         || spec.starts_with("./")
         || spec.starts_with("../")
         || spec.starts_with('/')
@@ -427,11 +457,19 @@ pub fn source_of_spec(spec: &str) -> Source {
 /// Whether a resolved URL or specifier names a git repository (rather than a tarball).
 fn is_git_url(url: &str) -> bool {
     const GIT_PREFIXES: &[&str] = &[
-        "git:", "git+", "git@", "github:", "gitlab:", "bitbucket:", "gist:", "ssh://",
+        "git:",
+        "git+",
+        "git@",
+        "github:",
+        "gitlab:",
+        "bitbucket:",
+        "gist:",
+        "ssh://",
     ];
     GIT_PREFIXES.iter().any(|p| url.starts_with(p))
         || url.starts_with("https://codeload.github.com/")
-        || ((url.starts_with("https://") || url.starts_with("http://")) && url.split('#').next().is_some_and(|u| u.ends_with(".git")))
+        || ((url.starts_with("https://") || url.starts_with("http://"))
+            && url.split('#').next().is_some_and(|u| u.ends_with(".git")))
 }
 
 /// Where a lockfile's `resolved` URL says the code came from: a registry tarball has `/-/` in
@@ -441,7 +479,9 @@ fn source_of_resolved(resolved: &str) -> Source {
         Source::Path
     } else if is_git_url(resolved) {
         Source::Git
-    } else if (resolved.starts_with("https://") || resolved.starts_with("http://")) && !resolved.contains("/-/") {
+    } else if (resolved.starts_with("https://") || resolved.starts_with("http://"))
+        && !resolved.contains("/-/")
+    {
         Source::Url
     } else if resolved.contains("://") || resolved.is_empty() {
         Source::Registry
@@ -465,7 +505,10 @@ fn split_name_at(spec: &str) -> (&str, &str) {
     match spec.get(search_from..).and_then(|s| s.find('@')) {
         Some(at) => {
             let at = at + search_from;
-            (spec.get(..at).unwrap_or(spec), spec.get(at + 1..).unwrap_or(""))
+            (
+                spec.get(..at).unwrap_or(spec),
+                spec.get(at + 1..).unwrap_or(""),
+            )
         }
         None => (spec, ""),
     }
@@ -481,13 +524,16 @@ fn propagate_scopes(edges: &[Vec<(usize, Scope)>], roots: &[(usize, Scope)]) -> 
     let mut best: Vec<Option<Scope>> = vec![None; edges.len()];
     let mut queues: Vec<VecDeque<usize>> = vec![VecDeque::new(); LEVELS.len()];
     let level_of = |s: Scope| LEVELS.iter().position(|l| *l == s).unwrap_or(0);
-    let offer = |best: &mut Vec<Option<Scope>>, queues: &mut Vec<VecDeque<usize>>, node: usize, scope: Scope| {
-        if let Some(slot) = best.get_mut(node) {
-            if slot.is_none_or(|s| scope < s) {
-                *slot = Some(scope);
-                if let Some(queue) = queues.get_mut(level_of(scope)) {
-                    queue.push_back(node);
-                }
+    let offer = |best: &mut Vec<Option<Scope>>,
+                 queues: &mut Vec<VecDeque<usize>>,
+                 node: usize,
+                 scope: Scope| {
+        if let Some(slot) = best.get_mut(node)
+            && slot.is_none_or(|s| scope < s)
+        {
+            *slot = Some(scope);
+            if let Some(queue) = queues.get_mut(level_of(scope)) {
+                queue.push_back(node);
             }
         }
     };

@@ -62,7 +62,11 @@ pub fn parse_package_json(file: &str, text: &str) -> Result<PackageJson, ParseEr
     let sections = [
         ("dependencies", Scope::Prod, raw.dependencies),
         ("devDependencies", Scope::Dev, raw.dev_dependencies),
-        ("optionalDependencies", Scope::Optional, raw.optional_dependencies),
+        (
+            "optionalDependencies",
+            Scope::Optional,
+            raw.optional_dependencies,
+        ),
         ("peerDependencies", Scope::Prod, raw.peer_dependencies),
     ];
     for (section, scope, entries) in sections {
@@ -90,8 +94,16 @@ pub fn parse_package_json(file: &str, text: &str) -> Result<PackageJson, ParseEr
         }
     }
     Ok(PackageJson {
-        name: raw.name.as_ref().and_then(Value::as_str).map(str::to_string),
-        version: raw.version.as_ref().and_then(Value::as_str).map(str::to_string),
+        name: raw
+            .name
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        version: raw
+            .version
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(str::to_string),
         dependencies,
         workspaces: workspace_globs(raw.workspaces.as_ref()),
     })
@@ -108,7 +120,11 @@ pub(crate) fn workspace_globs(value: Option<&Value>) -> Vec<String> {
         },
         _ => return Vec::new(),
     };
-    array.iter().filter_map(Value::as_str).map(str::to_string).collect()
+    array
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
 }
 
 fn kind_of(value: &Value) -> &'static str {

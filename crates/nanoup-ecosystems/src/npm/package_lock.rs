@@ -106,7 +106,12 @@ pub fn parse_package_lock(file: &str, text: &str) -> Result<PackageLock, ParseEr
     let lockfile_version = match &raw.lockfile_version {
         None => 1,
         Some(value) => value.as_u64().ok_or_else(|| {
-            ParseError::new(file, 1, 1, format!("expected `lockfileVersion` to be a number, found {value}"))
+            ParseError::new(
+                file,
+                1,
+                1,
+                format!("expected `lockfileVersion` to be a number, found {value}"),
+            )
         })?,
     };
     let mut lock = PackageLock {
@@ -130,8 +135,10 @@ pub fn parse_package_lock(file: &str, text: &str) -> Result<PackageLock, ParseEr
 fn read_package(lock: &mut PackageLock, path: &str, line: u32, package: RawPackage) {
     let Some(installed_name) = installed_name(path) else {
         // A folder: the root project (""), a workspace package or a `file:` directory.
-        lock.folders
-            .insert(path.to_string(), package.version.as_deref().map(str::to_string));
+        lock.folders.insert(
+            path.to_string(),
+            package.version.as_deref().map(str::to_string),
+        );
         if path.is_empty() {
             lock.workspace_globs = workspace_globs(package.workspaces.as_ref());
         }
@@ -166,7 +173,12 @@ fn read_package(lock: &mut PackageLock, path: &str, line: u32, package: RawPacka
     let (source, link_target) = if package.link {
         (Source::Path, resolved.clone())
     } else {
-        (resolved.as_deref().map_or(Source::Registry, source_of_resolved), None)
+        (
+            resolved
+                .as_deref()
+                .map_or(Source::Registry, source_of_resolved),
+            None,
+        )
     };
     lock.entries.push(LockEntry {
         path: path.to_string(),
@@ -217,12 +229,22 @@ fn read_v1_dependencies(
         let (version, source, resolved) = if is_version {
             let resolved = dependency.resolved.as_deref();
             let source = resolved.map_or(Source::Registry, source_of_resolved);
-            let resolved = resolved.filter(|_| source != Source::Registry).map(str::to_string);
+            let resolved = resolved
+                .filter(|_| source != Source::Registry)
+                .map(str::to_string);
             (Some(version.to_string()), source, resolved)
         } else {
             // A git URL, a `file:` path or a tarball URL stands where the version would.
-            let source = if version.is_empty() { Source::Registry } else { source_of_resolved(version) };
-            (None, source, Some(version.to_string()).filter(|v| !v.is_empty()))
+            let source = if version.is_empty() {
+                Source::Registry
+            } else {
+                source_of_resolved(version)
+            };
+            (
+                None,
+                source,
+                Some(version.to_string()).filter(|v| !v.is_empty()),
+            )
         };
         lock.entries.push(LockEntry {
             path: path.clone(),
@@ -271,7 +293,11 @@ impl PackageLock {
                     .iter()
                     .map(move |d| (m.dir.as_str(), d.name.as_str(), d.requirement.as_str()))
             })
-            .chain(self.declared.iter().map(|(dir, n, r)| (dir.as_str(), n.as_str(), r.as_str())));
+            .chain(
+                self.declared
+                    .iter()
+                    .map(|(dir, n, r)| (dir.as_str(), n.as_str(), r.as_str())),
+            );
         for (dir, name, requirement) in declarations {
             if let Some(&i) = resolve(&by_path, dir, name).and_then(|p| by_path.get(p.as_str())) {
                 direct.insert(i);
@@ -279,7 +305,11 @@ impl PackageLock {
             }
         }
 
-        let mut globs: Vec<String> = self.workspace_globs.iter().map(|g| normalize_glob(g)).collect();
+        let mut globs: Vec<String> = self
+            .workspace_globs
+            .iter()
+            .map(|g| normalize_glob(g))
+            .collect();
         if let Some(root) = members.iter().find(|m| m.dir.is_empty()) {
             globs.extend(root.manifest.workspaces.iter().map(|g| normalize_glob(g)));
         }
@@ -287,8 +317,14 @@ impl PackageLock {
             let target = target.trim_start_matches("./");
             members.iter().any(|m| !m.dir.is_empty() && m.dir == target)
                 || (!target.starts_with("..")
-                    && globs.iter().filter(|g| !g.starts_with('!')).any(|g| glob_matches(g, target))
-                    && !globs.iter().filter_map(|g| g.strip_prefix('!')).any(|g| glob_matches(g, target)))
+                    && globs
+                        .iter()
+                        .filter(|g| !g.starts_with('!'))
+                        .any(|g| glob_matches(g, target))
+                    && !globs
+                        .iter()
+                        .filter_map(|g| g.strip_prefix('!'))
+                        .any(|g| glob_matches(g, target)))
         };
 
         let mut components = Vec::with_capacity(self.entries.len());
@@ -301,7 +337,9 @@ impl PackageLock {
                 version = self.folders.get(target.as_str()).cloned().flatten();
             }
             let mut component = match version {
-                Some(version) => Component::new(Ecosystem::Npm, &entry.name, version, &self.file, entry.line),
+                Some(version) => {
+                    Component::new(Ecosystem::Npm, &entry.name, version, &self.file, entry.line)
+                }
                 None => {
                     let mut c = Component::unresolved(
                         Ecosystem::Npm,

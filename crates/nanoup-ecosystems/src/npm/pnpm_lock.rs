@@ -73,7 +73,12 @@ pub fn parse_pnpm_lock(file: &str, text: &str) -> Result<PnpmLock, ParseError> {
     let root = yaml_lite::parse(file, text)?;
     let version_node = root.entries().iter().find(|n| n.key == "lockfileVersion");
     let Some(lockfile_version) = version_node.and_then(|n| n.value.as_str()) else {
-        return Err(ParseError::new(file, version_node.map_or(1, |n| n.line), 1, "expected a `lockfileVersion` entry"));
+        return Err(ParseError::new(
+            file,
+            version_node.map_or(1, |n| n.line),
+            1,
+            "expected a `lockfileVersion` entry",
+        ));
     };
     let major: u32 = lockfile_version
         .split('.')
@@ -99,13 +104,17 @@ pub fn parse_pnpm_lock(file: &str, text: &str) -> Result<PnpmLock, ParseError> {
     };
     for node in root.get("packages").map(Value::entries).unwrap_or(&[]) {
         let package = read_package(major, node);
-        lock.by_key.entry(node.key.to_string()).or_insert(lock.packages.len());
+        lock.by_key
+            .entry(node.key.to_string())
+            .or_insert(lock.packages.len());
         lock.packages.push(package);
     }
     for node in root.get("snapshots").map(Value::entries).unwrap_or(&[]) {
         let package_key = strip_peers(&node.key);
         let package = lock.by_key.get(package_key).copied();
-        lock.by_snapshot.entry(node.key.to_string()).or_insert(lock.snapshots.len());
+        lock.by_snapshot
+            .entry(node.key.to_string())
+            .or_insert(lock.snapshots.len());
         lock.snapshots.push(Snapshot {
             package,
             dependencies: dependency_references(&node.value),
@@ -114,7 +123,11 @@ pub fn parse_pnpm_lock(file: &str, text: &str) -> Result<PnpmLock, ParseError> {
     match root.get("importers") {
         Some(importers) => {
             for node in importers.entries() {
-                let dir = if node.key == "." { "" } else { node.key.trim_start_matches("./") };
+                let dir = if node.key == "." {
+                    ""
+                } else {
+                    node.key.trim_start_matches("./")
+                };
                 lock.importers.push(read_importer(dir, &node.value));
             }
         }
@@ -128,12 +141,22 @@ fn read_package(major: u32, node: &Node) -> PnpmPackage {
     let key = node.key.as_ref();
     let fields = &node.value;
     let (key_name, key_version) = split_package_key(major, key);
-    let name = fields.get("name").and_then(Value::as_str).map(str::to_string).or(key_name);
-    let version = fields.get("version").and_then(Value::as_str).map(str::to_string).or(key_version);
+    let name = fields
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or(key_name);
+    let version = fields
+        .get("version")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or(key_version);
     let resolution = fields.get("resolution");
     let field = |k: &str| resolution.and_then(|r| r.get(k)).and_then(Value::as_str);
     let registry_key = if major >= 9 {
-        version.as_deref().is_some_and(|v| v.bytes().next().is_some_and(|b| b.is_ascii_digit()))
+        version
+            .as_deref()
+            .is_some_and(|v| v.bytes().next().is_some_and(|b| b.is_ascii_digit()))
     } else {
         key.starts_with('/')
     };
@@ -148,7 +171,10 @@ fn read_package(major: u32, node: &Node) -> PnpmPackage {
     } else if let Some(tarball) = field("tarball") {
         if tarball.starts_with("file:") {
             (Source::Path, Some(tarball.to_string()))
-        } else if is_git_url(tarball) || tarball.contains("codeload.github.com") || tarball.contains("gitlab.com") {
+        } else if is_git_url(tarball)
+            || tarball.contains("codeload.github.com")
+            || tarball.contains("gitlab.com")
+        {
             (Source::Git, Some(tarball.to_string()))
         } else if registry_key {
             (Source::Registry, None)
@@ -179,7 +205,9 @@ fn read_package(major: u32, node: &Node) -> PnpmPackage {
 /// of other shapes (`github.com/u/r/sha`, `file:...`).
 fn split_package_key(major: u32, key: &str) -> (Option<String>, Option<String>) {
     if major >= 6 {
-        let bare = if major >= 9 { key } else {
+        let bare = if major >= 9 {
+            key
+        } else {
             match key.strip_prefix('/') {
                 Some(bare) => bare,
                 None => return (None, None),
@@ -189,7 +217,10 @@ fn split_package_key(major: u32, key: &str) -> (Option<String>, Option<String>) 
         if name.is_empty() || version.is_empty() {
             return (None, None);
         }
-        return (Some(name.to_string()), Some(strip_version_peers(major, version).to_string()));
+        return (
+            Some(name.to_string()),
+            Some(strip_version_peers(major, version).to_string()),
+        );
     }
     let Some(bare) = key.strip_prefix('/') else {
         return (None, None);
@@ -198,16 +229,21 @@ fn split_package_key(major: u32, key: &str) -> (Option<String>, Option<String>) 
     let mut parts = bare.splitn(segments + 1, '/');
     let name: Vec<&str> = parts.by_ref().take(segments).collect();
     match parts.next() {
-        Some(version) if name.len() == segments && !version.is_empty() => {
-            (Some(name.join("/")), Some(strip_version_peers(major, version).to_string()))
-        }
+        Some(version) if name.len() == segments && !version.is_empty() => (
+            Some(name.join("/")),
+            Some(strip_version_peers(major, version).to_string()),
+        ),
         _ => (None, None),
     }
 }
 
 /// A version without its peer suffix: `1.0.0_b@2.0.0` (5.x) or `1.0.0(b@2.0.0)` (6.x, 9.x).
 fn strip_version_peers(major: u32, version: &str) -> &str {
-    let cut = if major >= 6 { version.find('(') } else { version.find('_') };
+    let cut = if major >= 6 {
+        version.find('(')
+    } else {
+        version.find('_')
+    };
     cut.and_then(|at| version.get(..at)).unwrap_or(version)
 }
 
@@ -240,7 +276,9 @@ fn read_importer(dir: &str, fields: &Value) -> Importer {
             // 5.x: `name: reference` with `specifiers:` beside; 6.x+: `{specifier, version}`.
             let (specifier, reference) = match &dep.value {
                 Value::Scalar(reference) => (
-                    specifiers.and_then(|s| s.get(&dep.key)).and_then(Value::as_str),
+                    specifiers
+                        .and_then(|s| s.get(&dep.key))
+                        .and_then(Value::as_str),
                     Some(reference.as_ref()),
                 ),
                 map => (
@@ -282,14 +320,20 @@ impl PnpmLock {
         if reference.starts_with("link:") {
             return None;
         }
-        let table = if self.major >= 9 { &self.by_snapshot } else { &self.by_key };
+        let table = if self.major >= 9 {
+            &self.by_snapshot
+        } else {
+            &self.by_key
+        };
         let candidates = [
             format!("/{name}/{reference}"),
             format!("/{name}@{reference}"),
             format!("{name}@{reference}"),
             reference.to_string(),
         ];
-        candidates.iter().find_map(|key| table.get(key.as_str()).copied())
+        candidates
+            .iter()
+            .find_map(|key| table.get(key.as_str()).copied())
     }
 
     /// The package index of a graph node.
@@ -333,10 +377,10 @@ impl PnpmLock {
             let by_snapshot = propagate_scopes(&edges, &roots);
             let mut by_package = vec![None; self.packages.len()];
             for (snapshot, scope) in self.snapshots.iter().zip(by_snapshot) {
-                if let (Some(package), Some(scope)) = (snapshot.package, scope) {
-                    if let Some(slot) = by_package.get_mut(package) {
-                        *slot = Some(slot.map_or(scope, |s: Scope| s.min(scope)));
-                    }
+                if let (Some(package), Some(scope)) = (snapshot.package, scope)
+                    && let Some(slot) = by_package.get_mut(package)
+                {
+                    *slot = Some(slot.map_or(scope, |s: Scope| s.min(scope)));
                 }
             }
             by_package
@@ -348,7 +392,13 @@ impl PnpmLock {
             .enumerate()
             .map(|(i, package)| {
                 let mut c = match &package.version {
-                    Some(version) => Component::new(Ecosystem::Npm, &package.name, version, &self.file, package.line),
+                    Some(version) => Component::new(
+                        Ecosystem::Npm,
+                        &package.name,
+                        version,
+                        &self.file,
+                        package.line,
+                    ),
                     None => Component::unresolved(
                         Ecosystem::Npm,
                         &package.name,
@@ -359,7 +409,11 @@ impl PnpmLock {
                     ),
                 };
                 c.direct = requirement_of.contains_key(&i);
-                c.requirement = requirement_of.get(&i).copied().flatten().map(str::to_string);
+                c.requirement = requirement_of
+                    .get(&i)
+                    .copied()
+                    .flatten()
+                    .map(str::to_string);
                 c.scope = if self.major >= 9 {
                     graph_scope.get(i).copied().flatten().unwrap_or(Scope::Prod)
                 } else {

@@ -54,18 +54,36 @@ fn lockfile_v1_coreui() {
     assert_eq!(stack.files, ["package-lock.json", "package.json"]);
     assert_eq!(stack.components.len(), 1491);
     let text = std::fs::read_to_string(corpus().join(set).join("package-lock.json")).unwrap();
-    assert_eq!(parse_package_lock("package-lock.json", &text).unwrap().entry_count(), 1839);
+    assert_eq!(
+        parse_package_lock("package-lock.json", &text)
+            .unwrap()
+            .entry_count(),
+        1839
+    );
 
     let code_frame = find(&stack, "@babel/code-frame", "7.10.4");
-    assert_eq!((code_frame.line, code_frame.scope, code_frame.direct), (7, Scope::Dev, false));
+    assert_eq!(
+        (code_frame.line, code_frame.scope, code_frame.direct),
+        (7, Scope::Dev, false)
+    );
     assert_eq!(code_frame.purl, "pkg:npm/%40babel/code-frame@7.10.4");
     let react = find(&stack, "react", "16.13.1");
-    assert_eq!((react.line, react.scope, react.direct), (12790, Scope::Prod, true));
+    assert_eq!(
+        (react.line, react.scope, react.direct),
+        (12790, Scope::Prod, true)
+    );
     assert_eq!(react.requirement.as_deref(), Some("^16.13.1"));
     assert_eq!(react.file, "package-lock.json");
     assert_eq!(react.source, Source::Registry);
-    let scripts = stack.components.iter().find(|c| c.name == "react-scripts").unwrap();
-    assert_eq!((scripts.line, scripts.scope, scripts.direct), (13159, Scope::Dev, true));
+    let scripts = stack
+        .components
+        .iter()
+        .find(|c| c.name == "react-scripts")
+        .unwrap();
+    assert_eq!(
+        (scripts.line, scripts.scope, scripts.direct),
+        (13159, Scope::Dev, true)
+    );
     // 19 dependencies + 1 devDependency, all in the lockfile's top level.
     assert_eq!(stack.direct_count(), 20);
 }
@@ -78,10 +96,20 @@ fn lockfile_v2_json_server() {
     let stack = only_stack("npm/typicode__json-server__78ea713756");
     assert_eq!(stack.components.len(), 921);
     let yargs = find(&stack, "yargs", "17.7.2");
-    assert_eq!((yargs.line, yargs.scope, yargs.direct), (13061, Scope::Prod, true));
+    assert_eq!(
+        (yargs.line, yargs.scope, yargs.direct),
+        (13061, Scope::Prod, true)
+    );
     assert_eq!(yargs.requirement.as_deref(), Some("^17.0.1"));
-    let eslint = stack.components.iter().find(|c| c.name == "eslint").unwrap();
-    assert_eq!((eslint.line, eslint.scope, eslint.direct), (4517, Scope::Dev, true));
+    let eslint = stack
+        .components
+        .iter()
+        .find(|c| c.name == "eslint")
+        .unwrap();
+    assert_eq!(
+        (eslint.line, eslint.scope, eslint.direct),
+        (4517, Scope::Dev, true)
+    );
     // 19 dependencies + 25 devDependencies.
     assert_eq!(stack.direct_count(), 44);
 }
@@ -92,7 +120,10 @@ fn lockfile_v3_husky() {
     let stack = only_stack("npm/typicode__husky__9baeb13260");
     assert_eq!(stack.components.len(), 359);
     let typescript = find(&stack, "typescript", "5.0.4");
-    assert_eq!((typescript.line, typescript.scope, typescript.direct), (3986, Scope::Dev, true));
+    assert_eq!(
+        (typescript.line, typescript.scope, typescript.direct),
+        (3986, Scope::Dev, true)
+    );
     // husky itself has no dependencies: everything is dev.
     assert!(stack.components.iter().all(|c| c.scope != Scope::Prod));
     assert_eq!(stack.direct_count(), 7);
@@ -108,21 +139,45 @@ fn yarn_v1_bulletproof_react() {
     let stack = only_stack("npm/alan2207__bulletproof-react__32ed545844");
     assert_eq!(stack.files, ["package.json", "yarn.lock"]);
     assert_eq!(stack.components.len(), 2178);
-    let dev = stack.components.iter().filter(|c| c.scope == Scope::Dev).count();
+    let dev = stack
+        .components
+        .iter()
+        .filter(|c| c.scope == Scope::Dev)
+        .count();
     assert_eq!(dev, 658);
 
     let code_frame = find(&stack, "@babel/code-frame", "7.10.4");
     assert_eq!((code_frame.line, code_frame.direct), (5, false));
     let react = stack.components.iter().find(|c| c.name == "react").unwrap();
-    assert_eq!((react.line, react.scope, react.direct), (13906, Scope::Prod, true));
+    assert_eq!(
+        (react.line, react.scope, react.direct),
+        (13906, Scope::Prod, true)
+    );
     assert_eq!(react.requirement.as_deref(), Some("^17.0.2"));
     let alias = find(&stack, "@tailwindcss/postcss7-compat", "2.1.4");
-    assert_eq!((alias.line, alias.scope, alias.direct), (15561, Scope::Dev, true));
+    assert_eq!(
+        (alias.line, alias.scope, alias.direct),
+        (15561, Scope::Dev, true)
+    );
     assert!(!stack.components.iter().any(|c| c.name == "tailwindcss"));
-    let request = stack.components.iter().find(|c| c.name == "@cypress/request").unwrap();
-    assert_eq!((request.line, request.scope, request.direct), (1382, Scope::Dev, false));
-    let cypress = stack.components.iter().find(|c| c.name == "cypress").unwrap();
-    assert_eq!((cypress.line, cypress.scope, cypress.direct), (6211, Scope::Dev, true));
+    let request = stack
+        .components
+        .iter()
+        .find(|c| c.name == "@cypress/request")
+        .unwrap();
+    assert_eq!(
+        (request.line, request.scope, request.direct),
+        (1382, Scope::Dev, false)
+    );
+    let cypress = stack
+        .components
+        .iter()
+        .find(|c| c.name == "cypress")
+        .unwrap();
+    assert_eq!(
+        (cypress.line, cypress.scope, cypress.direct),
+        (6211, Scope::Dev, true)
+    );
 }
 
 #[test]
@@ -134,23 +189,34 @@ fn pnpm_5_vue_core_with_importers() {
     // The lockfile, the root manifest and the 16 importers' manifests (pnpm-workspace.yaml
     // is not read: the importers name the workspace packages).
     assert_eq!(stack.files.len(), 18);
-    assert!(stack.files.contains(&"packages/compiler-core/package.json".to_string()));
+    assert!(
+        stack
+            .files
+            .contains(&"packages/compiler-core/package.json".to_string())
+    );
     assert!(stack.files.contains(&"pnpm-lock.yaml".to_string()));
     // Workspace links are not components.
-    assert!(!stack.components.iter().any(|c| c.name.starts_with("@vue/") && c.name != "@vue/consolidate"
+    assert!(!stack.components.iter().any(|c| c.name.starts_with("@vue/")
+        && c.name != "@vue/consolidate"
         && c.name != "@vue/repl"));
 
     let vite = find(&stack, "vite", "3.0.9");
     assert_eq!((vite.line, vite.direct), (7225, true));
     let parser = find(&stack, "@babel/parser", "7.16.4");
-    assert_eq!((parser.line, parser.scope, parser.direct), (484, Scope::Prod, true));
+    assert_eq!(
+        (parser.line, parser.scope, parser.direct),
+        (484, Scope::Prod, true)
+    );
     assert_eq!(parser.requirement.as_deref(), Some("^7.16.4"));
     let helper = stack
         .components
         .iter()
         .find(|c| c.name == "@babel/helper-compilation-targets")
         .unwrap();
-    assert_eq!((helper.version.as_deref(), helper.line, helper.scope), (Some("7.16.3"), 351, Scope::Dev));
+    assert_eq!(
+        (helper.version.as_deref(), helper.line, helper.scope),
+        (Some("7.16.3"), 351, Scope::Dev)
+    );
 }
 
 #[test]
@@ -239,10 +305,16 @@ fn pnpm_6_keys_peers_and_flags() {
     let stack = Stack::new(".", Ecosystem::Npm, vec![], lock.components());
     assert_eq!(stack.components.len(), 6);
     let react_dom = find(&stack, "react-dom", "18.2.0");
-    assert_eq!((react_dom.line, react_dom.scope, react_dom.direct), (40, Scope::Prod, true));
+    assert_eq!(
+        (react_dom.line, react_dom.scope, react_dom.direct),
+        (40, Scope::Prod, true)
+    );
     assert_eq!(react_dom.requirement.as_deref(), Some("^18.2.0"));
     let types = find(&stack, "@types/react", "18.2.0");
-    assert_eq!((types.line, types.scope, types.direct), (29, Scope::Dev, true));
+    assert_eq!(
+        (types.line, types.scope, types.direct),
+        (29, Scope::Dev, true)
+    );
     let react = find(&stack, "react", "18.2.0");
     assert!(react.direct, "declared by packages/app");
     assert_eq!(find(&stack, "fsevents", "2.3.2").scope, Scope::Optional);
@@ -343,7 +415,10 @@ fn pnpm_9_packages_snapshots_and_graph_scope() {
     let stack = Stack::new(".", Ecosystem::Npm, vec![], lock.components());
     assert_eq!(stack.components.len(), 8);
     let react_dom = find(&stack, "react-dom", "18.2.0");
-    assert_eq!((react_dom.line, react_dom.scope, react_dom.direct), (38, Scope::Prod, true));
+    assert_eq!(
+        (react_dom.line, react_dom.scope, react_dom.direct),
+        (38, Scope::Prod, true)
+    );
     // Transitive, reached from a prod dependency: prod.
     let tokens = find(&stack, "js-tokens", "4.0.0");
     assert_eq!((tokens.scope, tokens.direct), (Scope::Prod, false));
@@ -353,7 +428,10 @@ fn pnpm_9_packages_snapshots_and_graph_scope() {
     // An alias resolves to the real package.
     let width = find(&stack, "string-width", "4.2.3");
     assert!(width.direct);
-    assert_eq!(width.requirement.as_deref(), Some("npm:string-width@^4.2.0"));
+    assert_eq!(
+        width.requirement.as_deref(),
+        Some("npm:string-width@^4.2.0")
+    );
     let local = find(&stack, "local", "0.1.0");
     assert_eq!((local.source, local.direct), (Source::Path, true));
 }
@@ -383,7 +461,10 @@ packages:
     let lock = parse_pnpm_lock("pnpm-lock.yaml", text).unwrap();
     let stack = Stack::new(".", Ecosystem::Npm, vec![], lock.components());
     let plugin = find(&stack, "@babel/plugin-x", "7.8.3");
-    assert_eq!((plugin.line, plugin.scope, plugin.direct), (11, Scope::Dev, true));
+    assert_eq!(
+        (plugin.line, plugin.scope, plugin.direct),
+        (11, Scope::Dev, true)
+    );
     assert_eq!(plugin.requirement.as_deref(), Some("^7.0.0"));
     let a = find(&stack, "a", "1.0.0");
     assert_eq!((a.line, a.scope, a.direct), (17, Scope::Prod, false));
@@ -452,19 +533,36 @@ fn lockfile_v1_shrinkwrap_sources_aliases_and_nesting() {
     );
     assert_eq!(stack.components.len(), 7);
     let debug = find(&stack, "debug", "2.6.9");
-    assert_eq!((debug.line, debug.scope, debug.direct), (7, Scope::Prod, true));
+    assert_eq!(
+        (debug.line, debug.scope, debug.direct),
+        (7, Scope::Prod, true)
+    );
     let nested_ms = find(&stack, "ms", "2.0.0");
     assert_eq!((nested_ms.line, nested_ms.direct), (14, false));
     let top_ms = find(&stack, "ms", "2.1.2");
-    assert_eq!((top_ms.line, top_ms.scope, top_ms.direct), (25, Scope::Dev, true));
+    assert_eq!(
+        (top_ms.line, top_ms.scope, top_ms.direct),
+        (25, Scope::Dev, true)
+    );
     assert_eq!(find(&stack, "fsevents", "1.2.13").scope, Scope::Optional);
-    let tool = stack.components.iter().find(|c| c.name == "mytool").unwrap();
-    assert_eq!((tool.source, tool.version.as_deref(), tool.direct), (Source::Git, None, true));
+    let tool = stack
+        .components
+        .iter()
+        .find(|c| c.name == "mytool")
+        .unwrap();
+    assert_eq!(
+        (tool.source, tool.version.as_deref(), tool.direct),
+        (Source::Git, None, true)
+    );
     assert_eq!(
         tool.extra.get("resolved").map(String::as_str),
         Some("git+https://github.com/user/mytool.git#0123456789abcdef")
     );
-    let local = stack.components.iter().find(|c| c.name == "locallib").unwrap();
+    let local = stack
+        .components
+        .iter()
+        .find(|c| c.name == "locallib")
+        .unwrap();
     assert_eq!((local.source, local.line), (Source::Path, 34));
     let alias = find(&stack, "string-width", "4.2.3");
     assert_eq!((alias.line, alias.direct), (37, true));
@@ -479,7 +577,10 @@ fn shrinkwrap_wins_over_package_lock_in_one_directory() {
     ]);
     assert!(scanned.errors.is_empty(), "{:?}", scanned.errors);
     assert_eq!(scanned.stacks.len(), 1);
-    assert_eq!(scanned.stacks[0].files, ["npm-shrinkwrap.json", "package.json"]);
+    assert_eq!(
+        scanned.stacks[0].files,
+        ["npm-shrinkwrap.json", "package.json"]
+    );
 }
 
 #[test]
@@ -530,14 +631,34 @@ fn npm_workspaces_links_and_member_manifests() {
 "#;
     let scanned = scan_files(&[
         ("package-lock.json", lock),
-        ("package.json", r#"{"name":"mono","workspaces":["packages/*"],"devDependencies":{"prettier":"^3.0.0"}}"#),
-        ("packages/a/package.json", r#"{"name":"@mono/a","dependencies":{"ms":"^2.1.0","semver":"^7"}}"#),
-        ("examples/demo/package.json", r#"{"name":"demo","dependencies":{"left-pad":"1.3.0","ms":"^2"}}"#),
+        (
+            "package.json",
+            r#"{"name":"mono","workspaces":["packages/*"],"devDependencies":{"prettier":"^3.0.0"}}"#,
+        ),
+        (
+            "packages/a/package.json",
+            r#"{"name":"@mono/a","dependencies":{"ms":"^2.1.0","semver":"^7"}}"#,
+        ),
+        (
+            "examples/demo/package.json",
+            r#"{"name":"demo","dependencies":{"left-pad":"1.3.0","ms":"^2"}}"#,
+        ),
     ]);
     assert!(scanned.errors.is_empty(), "{:?}", scanned.errors);
-    assert_eq!(scanned.stacks.len(), 2, "the lockfile stack and the stray example");
+    assert_eq!(
+        scanned.stacks.len(),
+        2,
+        "the lockfile stack and the stray example"
+    );
     let stack = scanned.stacks.iter().find(|s| s.path == ".").unwrap();
-    assert_eq!(stack.files, ["package-lock.json", "package.json", "packages/a/package.json"]);
+    assert_eq!(
+        stack.files,
+        [
+            "package-lock.json",
+            "package.json",
+            "packages/a/package.json"
+        ]
+    );
     let names: Vec<&str> = stack.components.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["ext", "ms", "prettier", "semver"]);
     let ms = find(stack, "ms", "2.1.3");
@@ -548,12 +669,22 @@ fn npm_workspaces_links_and_member_manifests() {
     assert_eq!((ext.source, ext.line), (Source::Path, 15));
 
     // A package.json outside every workspace is a stack of its own, unresolved but for exact pins.
-    let demo = scanned.stacks.iter().find(|s| s.path == "examples/demo").unwrap();
+    let demo = scanned
+        .stacks
+        .iter()
+        .find(|s| s.path == "examples/demo")
+        .unwrap();
     assert_eq!(demo.files, ["package.json"]);
     let left_pad = find(demo, "left-pad", "1.3.0");
-    assert_eq!((left_pad.file.as_str(), left_pad.line, left_pad.direct), ("examples/demo/package.json", 1, true));
+    assert_eq!(
+        (left_pad.file.as_str(), left_pad.line, left_pad.direct),
+        ("examples/demo/package.json", 1, true)
+    );
     let ms = demo.components.iter().find(|c| c.name == "ms").unwrap();
-    assert_eq!((ms.version.as_deref(), ms.requirement.as_deref()), (None, Some("^2")));
+    assert_eq!(
+        (ms.version.as_deref(), ms.requirement.as_deref()),
+        (None, Some("^2"))
+    );
     assert!(ms.unresolved.is_some());
 }
 
@@ -588,19 +719,34 @@ ms@^2.1.1:
 "#;
     let scanned = scan_files(&[
         ("yarn.lock", yarn),
-        ("package.json", r#"{"private":true,"workspaces":{"packages":["apps/**"]},"devDependencies":{"gitdep":"git+https://github.com/u/gitdep.git#v1"}}"#),
-        ("apps/web/package.json", r#"{"name":"web","dependencies":{"@scope/x":"^1.0.0","local":"file:./vendor/local"}}"#),
+        (
+            "package.json",
+            r#"{"private":true,"workspaces":{"packages":["apps/**"]},"devDependencies":{"gitdep":"git+https://github.com/u/gitdep.git#v1"}}"#,
+        ),
+        (
+            "apps/web/package.json",
+            r#"{"name":"web","dependencies":{"@scope/x":"^1.0.0","local":"file:./vendor/local"}}"#,
+        ),
     ]);
     assert!(scanned.errors.is_empty(), "{:?}", scanned.errors);
     assert_eq!(scanned.stacks.len(), 1);
     let stack = &scanned.stacks[0];
-    assert_eq!(stack.files, ["apps/web/package.json", "package.json", "yarn.lock"]);
+    assert_eq!(
+        stack.files,
+        ["apps/web/package.json", "package.json", "yarn.lock"]
+    );
     let x = find(stack, "@scope/x", "1.1.0");
-    assert_eq!((x.line, x.scope, x.direct, x.source), (5, Scope::Prod, true, Source::Registry));
+    assert_eq!(
+        (x.line, x.scope, x.direct, x.source),
+        (5, Scope::Prod, true, Source::Registry)
+    );
     assert_eq!(find(stack, "ms", "2.1.3").scope, Scope::Prod);
     assert_eq!(find(stack, "fsevents", "2.3.2").scope, Scope::Optional);
     let git = find(stack, "gitdep", "0.0.1");
-    assert_eq!((git.source, git.scope, git.direct, git.line), (Source::Git, Scope::Dev, true, 17));
+    assert_eq!(
+        (git.source, git.scope, git.direct, git.line),
+        (Source::Git, Scope::Dev, true, 17)
+    );
     assert_eq!(find(stack, "local", "0.2.0").source, Source::Path);
 }
 
@@ -608,11 +754,19 @@ ms@^2.1.1:
 
 #[test]
 fn malformed_inputs_give_errors_at_the_right_line() {
-    let err = parse_package_lock("package-lock.json", "{\n  \"lockfileVersion\": 2,\n  \"packages\": {\n    \"x\": [}\n").unwrap_err();
+    let err = parse_package_lock(
+        "package-lock.json",
+        "{\n  \"lockfileVersion\": 2,\n  \"packages\": {\n    \"x\": [}\n",
+    )
+    .unwrap_err();
     assert_eq!(err.line, 4);
     assert!(err.message.starts_with("invalid JSON"), "{}", err.message);
 
-    let err = parse_yarn_lock("yarn.lock", "# yarn lockfile v1\n\nms@^2:\n  resolved \"x\"\n\nother@1:\n  version \"1\"\n").unwrap_err();
+    let err = parse_yarn_lock(
+        "yarn.lock",
+        "# yarn lockfile v1\n\nms@^2:\n  resolved \"x\"\n\nother@1:\n  version \"1\"\n",
+    )
+    .unwrap_err();
     assert_eq!(err.line, 3);
     assert!(err.message.contains("`version`"), "{}", err.message);
 
@@ -623,16 +777,29 @@ fn malformed_inputs_give_errors_at_the_right_line() {
     let err = parse_yarn_lock("yarn.lock", "__metadata:\n  version: 6\n").unwrap_err();
     assert!(err.message.contains("berry"), "{}", err.message);
 
-    let err = parse_pnpm_lock("pnpm-lock.yaml", "lockfileVersion: '6.0'\npackages:\n  /a@1.0.0:\n      dev: true\n    optional: true\n").unwrap_err();
+    let err = parse_pnpm_lock(
+        "pnpm-lock.yaml",
+        "lockfileVersion: '6.0'\npackages:\n  /a@1.0.0:\n      dev: true\n    optional: true\n",
+    )
+    .unwrap_err();
     assert_eq!(err.line, 5);
     assert!(err.message.contains("line up"), "{}", err.message);
 
-    let err = parse_pnpm_lock("pnpm-lock.yaml", "packages:\n  /a@1.0.0:\n    dev: true\n").unwrap_err();
+    let err =
+        parse_pnpm_lock("pnpm-lock.yaml", "packages:\n  /a@1.0.0:\n    dev: true\n").unwrap_err();
     assert!(err.message.contains("lockfileVersion"), "{}", err.message);
 
-    let err = parse_package_json("package.json", "{\n  \"dependencies\": {\n    \"a\": 1\n  }\n}").unwrap_err();
+    let err = parse_package_json(
+        "package.json",
+        "{\n  \"dependencies\": {\n    \"a\": 1\n  }\n}",
+    )
+    .unwrap_err();
     assert_eq!(err.line, 3);
-    assert!(err.message.contains("expected a version range string"), "{}", err.message);
+    assert!(
+        err.message.contains("expected a version range string"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -656,7 +823,10 @@ fn glob_matching() {
     assert!(glob_matches("plugins/plugin-*", "plugins/plugin-x"));
     assert!(!glob_matches("packages/*", "packages/.hidden"));
     assert_eq!(normalize_glob("./packages/*/"), "packages/*");
-    assert_eq!(normalize_glob("!packages/skip/package.json"), "!packages/skip");
+    assert_eq!(
+        normalize_glob("!packages/skip/package.json"),
+        "!packages/skip"
+    );
 }
 
 // --- robustness ----------------------------------------------------------------------------
@@ -708,7 +878,20 @@ fn parsers_never_panic_on_truncated_or_mangled_input() {
             run_all(&mangled);
         }
     }
-    for odd in ["", "\u{feff}", "\"", "'", "-", "? x", "a:\n  - b\n  c: d", "{", "[]", "null", "x: {", "é:\n é"] {
+    for odd in [
+        "",
+        "\u{feff}",
+        "\"",
+        "'",
+        "-",
+        "? x",
+        "a:\n  - b\n  c: d",
+        "{",
+        "[]",
+        "null",
+        "x: {",
+        "é:\n é",
+    ] {
         run_all(odd);
     }
 }
@@ -735,9 +918,18 @@ fn run_all(text: &str) {
 #[ignore]
 fn timing() {
     for (set, parse) in [
-        ("npm/typicode__json-server__78ea713756/package-lock.json", PARSERS[0].parse),
-        ("npm/alan2207__bulletproof-react__32ed545844/yarn.lock", PARSERS[1].parse),
-        ("npm/vuejs__core__6f663d47e5/pnpm-lock.yaml", PARSERS[2].parse),
+        (
+            "npm/typicode__json-server__78ea713756/package-lock.json",
+            PARSERS[0].parse,
+        ),
+        (
+            "npm/alan2207__bulletproof-react__32ed545844/yarn.lock",
+            PARSERS[1].parse,
+        ),
+        (
+            "npm/vuejs__core__6f663d47e5/pnpm-lock.yaml",
+            PARSERS[2].parse,
+        ),
     ] {
         let text = std::fs::read_to_string(corpus().join(set)).unwrap();
         let start = std::time::Instant::now();

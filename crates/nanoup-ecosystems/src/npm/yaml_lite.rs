@@ -54,7 +54,10 @@ impl<'a> Value<'a> {
 
     /// The value under `key` in a mapping.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
-        self.entries().iter().find(|n| n.key == key).map(|n| &n.value)
+        self.entries()
+            .iter()
+            .find(|n| n.key == key)
+            .map(|n| &n.value)
     }
 
     /// Whether this is the scalar `true`.
@@ -86,7 +89,12 @@ pub(crate) fn parse<'a>(file: &str, text: &'a str) -> Result<Value<'a>, ParseErr
         let indent = line.len() - content.len();
         let no = u32::try_from(index + 1).unwrap_or(u32::MAX);
         if content.starts_with('\t') {
-            return Err(ParseError::at_offset(file, text, line_offset + indent, "expected spaces for indentation, found a tab"));
+            return Err(ParseError::at_offset(
+                file,
+                text,
+                line_offset + indent,
+                "expected spaces for indentation, found a tab",
+            ));
         }
         if indent == 0 && (content.trim_end() == "---" || content.starts_with("--- ")) {
             lines.clear();
@@ -111,7 +119,11 @@ pub(crate) fn parse<'a>(file: &str, text: &'a str) -> Result<Value<'a>, ParseErr
     let first_indent = reader.lines.first().map_or(0, |l| l.indent);
     let root = reader.mapping(first_indent, 0)?;
     if let Some(line) = reader.lines.get(reader.pos) {
-        return Err(reader.error(line, 0, "expected a top-level `key: value` entry at this indentation"));
+        return Err(reader.error(
+            line,
+            0,
+            "expected a top-level `key: value` entry at this indentation",
+        ));
     }
     Ok(Value::Map(root))
 }
@@ -125,7 +137,12 @@ struct Reader<'f, 'a> {
 
 impl<'a> Reader<'_, 'a> {
     fn error(&self, line: &Line, at: usize, message: &str) -> ParseError {
-        ParseError::at_offset(self.file, self.text, line.offset + line.indent + at, message)
+        ParseError::at_offset(
+            self.file,
+            self.text,
+            line.offset + line.indent + at,
+            message,
+        )
     }
 
     /// Reads the mapping whose keys sit at `indent`.
@@ -143,23 +160,40 @@ impl<'a> Reader<'_, 'a> {
                 break;
             }
             if line.indent > indent {
-                return Err(self.error(line, 0, "expected this line to line up with the keys above it"));
+                return Err(self.error(
+                    line,
+                    0,
+                    "expected this line to line up with the keys above it",
+                ));
             }
             let content = line.content;
             let no = line.no;
             if content == "-" || content.starts_with("- ") {
-                return Err(self.error(line, 0, "expected a `key: value` entry, found a list item"));
+                return Err(self.error(
+                    line,
+                    0,
+                    "expected a `key: value` entry, found a list item",
+                ));
             }
             let (key, rest) = split_key(content).map_err(|(at, m)| self.error(line, at, &m))?;
             self.pos += 1;
             let value = self.value_after_key(indent, rest.trim(), depth)?;
-            nodes.push(Node { key, line: no, value });
+            nodes.push(Node {
+                key,
+                line: no,
+                value,
+            });
         }
         Ok(nodes)
     }
 
     /// Reads what follows `key:` on its line (`rest`) and on the deeper lines below it.
-    fn value_after_key(&mut self, indent: usize, rest: &'a str, depth: usize) -> Result<Value<'a>, ParseError> {
+    fn value_after_key(
+        &mut self,
+        indent: usize,
+        rest: &'a str,
+        depth: usize,
+    ) -> Result<Value<'a>, ParseError> {
         let rest = strip_comment(rest);
         if rest.is_empty() {
             let Some(next) = self.lines.get(self.pos) else {
@@ -170,7 +204,9 @@ impl<'a> Reader<'_, 'a> {
                 // A block sequence, indented or at the key's own indentation.
                 let item_indent = next.indent;
                 while self.lines.get(self.pos).is_some_and(|l| {
-                    l.indent > item_indent || (l.indent == item_indent && (l.content == "-" || l.content.starts_with("- ")))
+                    l.indent > item_indent
+                        || (l.indent == item_indent
+                            && (l.content == "-" || l.content.starts_with("- ")))
                 }) {
                     self.pos += 1;
                 }
@@ -183,15 +219,13 @@ impl<'a> Reader<'_, 'a> {
             return Ok(Value::Null);
         }
         // Continuation lines (deeper than the key) belong to this value.
-        let mut continued = rest.to_string();
-        let mut has_continuation = false;
+        let mut full: Cow<'a, str> = Cow::Borrowed(rest);
         while let Some(next) = self.lines.get(self.pos).filter(|l| l.indent > indent) {
+            let continued = full.to_mut();
             continued.push(' ');
             continued.push_str(next.content);
-            has_continuation = true;
             self.pos += 1;
         }
-        let full: Cow<'a, str> = if has_continuation { Cow::Owned(continued) } else { Cow::Borrowed(rest) };
         let line_index = self.pos.saturating_sub(1);
         let fail = |reader: &Self, message: &str| match reader.lines.get(line_index) {
             Some(line) => reader.error(line, 0, message),
@@ -201,18 +235,21 @@ impl<'a> Reader<'_, 'a> {
             Some(b'{') => parse_flow_map(&full).map_err(|m| fail(self, &m)),
             Some(b'[') => Ok(Value::List),
             Some(b'|') | Some(b'>') => Ok(Value::Scalar(Cow::Borrowed(""))),
-            Some(b'&') | Some(b'*') | Some(b'!') => Err(fail(self, "expected a plain value; anchors, aliases and tags are not used by pnpm")),
+            Some(b'&') | Some(b'*') | Some(b'!') => Err(fail(
+                self,
+                "expected a plain value; anchors, aliases and tags are not used by pnpm",
+            )),
             Some(b'"') | Some(b'\'') => {
                 let (value, len) = unquote(&full).map_err(|m| fail(self, &m))?;
                 if !strip_comment(full.get(len..).unwrap_or("").trim()).is_empty() {
-                    return Err(fail(self, "expected the end of the line after a quoted value"));
+                    return Err(fail(
+                        self,
+                        "expected the end of the line after a quoted value",
+                    ));
                 }
                 Ok(Value::Scalar(Cow::Owned(value)))
             }
-            _ => Ok(Value::Scalar(match full {
-                Cow::Borrowed(s) => Cow::Borrowed(s),
-                Cow::Owned(s) => Cow::Owned(s),
-            })),
+            _ => Ok(Value::Scalar(full)),
         }
     }
 }
@@ -220,7 +257,10 @@ impl<'a> Reader<'_, 'a> {
 /// Splits `key: rest` (or `key:` at the end of the line); the key may be quoted.
 fn split_key(content: &str) -> Result<(Cow<'_, str>, &str), (usize, String)> {
     if content.starts_with("? ") || content == "?" {
-        return Err((0, "expected a simple key; complex `?` keys are not used by pnpm".into()));
+        return Err((
+            0,
+            "expected a simple key; complex `?` keys are not used by pnpm".into(),
+        ));
     }
     if content.starts_with('"') || content.starts_with('\'') {
         let (key, len) = unquote(content).map_err(|m| (0, m))?;
@@ -232,7 +272,10 @@ fn split_key(content: &str) -> Result<(Cow<'_, str>, &str), (usize, String)> {
     }
     if let Some(at) = content.find(": ") {
         let key = content.get(..at).unwrap_or("");
-        return Ok((Cow::Borrowed(key.trim_end()), content.get(at + 1..).unwrap_or("")));
+        return Ok((
+            Cow::Borrowed(key.trim_end()),
+            content.get(at + 1..).unwrap_or(""),
+        ));
     }
     match content.strip_suffix(':') {
         Some(key) if !key.is_empty() => Ok((Cow::Borrowed(key), "")),
@@ -291,7 +334,9 @@ fn parse_flow_map(s: &str) -> Result<Value<'static>, String> {
     let inner = s
         .strip_prefix('{')
         .and_then(|s| strip_comment(s.trim_end()).strip_suffix('}'))
-        .ok_or_else(|| "expected a flow mapping `{key: value, ...}` closed on its line".to_string())?;
+        .ok_or_else(|| {
+            "expected a flow mapping `{key: value, ...}` closed on its line".to_string()
+        })?;
     let mut nodes = Vec::new();
     for item in split_top_level(inner) {
         let item = item.trim();

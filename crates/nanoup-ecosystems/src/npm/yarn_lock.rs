@@ -63,9 +63,14 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<YarnLock, ParseError> {
             continue;
         }
         let indent = line.len() - content.len();
-        let error = |at: usize, message: String| ParseError::at_offset(file, text, line_offset + at, message);
+        let error = |at: usize, message: String| {
+            ParseError::at_offset(file, text, line_offset + at, message)
+        };
         if content.starts_with('\t') {
-            return Err(error(indent, "expected spaces for indentation, found a tab".into()));
+            return Err(error(
+                indent,
+                "expected spaces for indentation, found a tab".into(),
+            ));
         }
         match indent {
             0 => {
@@ -97,7 +102,10 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<YarnLock, ParseError> {
             }
             2 => {
                 let Some(current) = block.as_mut() else {
-                    return Err(error(2, "expected a package header line before this field".into()));
+                    return Err(error(
+                        2,
+                        "expected a package header line before this field".into(),
+                    ));
                 };
                 section = None;
                 let (key, value) = split_field(content).map_err(|(at, m)| error(indent + at, m))?;
@@ -112,11 +120,17 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<YarnLock, ParseError> {
             }
             4 => {
                 let (Some(current), Some(scope)) = (block.as_mut(), section) else {
-                    return Err(error(4, "expected a `dependencies:` line before this entry".into()));
+                    return Err(error(
+                        4,
+                        "expected a `dependencies:` line before this entry".into(),
+                    ));
                 };
-                let (name, range) = split_field(content).map_err(|(at, m)| error(indent + at, m))?;
+                let (name, range) =
+                    split_field(content).map_err(|(at, m)| error(indent + at, m))?;
                 if scope != Scope::Build {
-                    current.dependencies.push((name, range.unwrap_or_default(), scope));
+                    current
+                        .dependencies
+                        .push((name, range.unwrap_or_default(), scope));
                 }
             }
             _ => {
@@ -145,12 +159,12 @@ fn finish_block(lock: &mut YarnLock, text: &str, block: Block) -> Result<(), Par
     let first = block.specs.first().map(String::as_str).unwrap_or("");
     let (declared_name, range) = split_name_at(first);
     // `alias@npm:real@range`: the component is the real package.
-    let name = split_alias(range).map_or(declared_name, |(real, _)| real).to_string();
+    let name = split_alias(range)
+        .map_or(declared_name, |(real, _)| real)
+        .to_string();
     let mut source = source_of_spec(range);
-    if let Some(resolved) = &block.resolved {
-        if source == Source::Url && super::is_git_url(resolved) {
-            source = Source::Git;
-        }
+    if source == Source::Url && block.resolved.as_deref().is_some_and(super::is_git_url) {
+        source = Source::Git;
     }
     let resolved = block.resolved.filter(|_| source != Source::Registry);
     let index = lock.entries.len();
@@ -196,7 +210,10 @@ fn parse_specifiers(header: &str) -> Result<Vec<String>, (usize, String)> {
             Some(next) => rest = next,
             None if after.is_empty() => return Ok(specs),
             None => {
-                return Err((header.len() - after.len(), "expected `,` between package specifiers".into()));
+                return Err((
+                    header.len() - after.len(),
+                    "expected `,` between package specifiers".into(),
+                ));
             }
         }
     }
@@ -223,7 +240,10 @@ fn split_field(content: &str) -> Result<(String, Option<String>), (usize, String
     let value = if value.starts_with('"') {
         let (value, len) = unquote(value).map_err(|m| (at, m))?;
         if !content.get(at + len..).unwrap_or("").trim().is_empty() {
-            return Err((at + len, "expected the end of the line after a quoted value".into()));
+            return Err((
+                at + len,
+                "expected the end of the line after a quoted value".into(),
+            ));
         }
         value
     } else {
@@ -245,7 +265,8 @@ fn unquote(s: &str) -> Result<(String, usize), String> {
         } else if c == '"' {
             let quoted = s.get(..=i).unwrap_or("");
             let value = if has_escape {
-                serde_json::from_str::<String>(quoted).map_err(|e| format!("invalid escape in quoted string: {e}"))?
+                serde_json::from_str::<String>(quoted)
+                    .map_err(|e| format!("invalid escape in quoted string: {e}"))?
             } else {
                 let inner = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"'));
                 inner.unwrap_or("").to_string()
@@ -276,7 +297,8 @@ impl YarnLock {
             for dep in &member.manifest.dependencies {
                 let spec = format!("{}@{}", dep.name, dep.requirement);
                 let found = self.by_spec.get(&spec).copied().or_else(|| {
-                    let name = split_alias(&dep.requirement).map_or(dep.name.as_str(), |(real, _)| real);
+                    let name =
+                        split_alias(&dep.requirement).map_or(dep.name.as_str(), |(real, _)| real);
                     match by_name.get(name).map(Vec::as_slice) {
                         Some(&[only]) => Some(only),
                         _ => None,
@@ -296,7 +318,9 @@ impl YarnLock {
                     .dependencies
                     .iter()
                     .filter_map(|(name, range, scope)| {
-                        self.by_spec.get(&format!("{name}@{range}")).map(|&i| (i, *scope))
+                        self.by_spec
+                            .get(&format!("{name}@{range}"))
+                            .map(|&i| (i, *scope))
                     })
                     .collect()
             })
@@ -306,7 +330,13 @@ impl YarnLock {
             .iter()
             .enumerate()
             .map(|(i, entry)| {
-                let mut c = Component::new(Ecosystem::Npm, &entry.name, &entry.version, &self.file, entry.line);
+                let mut c = Component::new(
+                    Ecosystem::Npm,
+                    &entry.name,
+                    &entry.version,
+                    &self.file,
+                    entry.line,
+                );
                 c.direct = requirement_of.contains_key(&i);
                 c.requirement = requirement_of.get(&i).map(|r| r.to_string());
                 c.scope = scopes.get(i).copied().flatten().unwrap_or(Scope::Prod);

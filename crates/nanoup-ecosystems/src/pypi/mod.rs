@@ -16,7 +16,9 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use nanoup_core::{Component, Ecosystem, LineIndex, ParseError, Scope, Source, Stack, normalize_pypi_name};
+use nanoup_core::{
+    Component, Ecosystem, LineIndex, ParseError, Scope, Source, Stack, normalize_pypi_name,
+};
 
 use crate::{NamedParser, Scanned, Tree, dir_of, join};
 
@@ -115,7 +117,10 @@ pub struct Declared {
 }
 
 /// Parses TOML with spans, turning a syntax error into a [`ParseError`] at its place.
-pub(crate) fn parse_toml(file: &str, text: &str) -> Result<toml_edit::Document<String>, ParseError> {
+pub(crate) fn parse_toml(
+    file: &str,
+    text: &str,
+) -> Result<toml_edit::Document<String>, ParseError> {
     toml_edit::Document::parse(text.to_string()).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
         let message = e.message().trim().to_string();
@@ -130,7 +135,11 @@ pub(crate) fn line_of(index: &LineIndex, span: Option<std::ops::Range<usize>>) -
 
 /// The component list of a lock stack: every locked package, direct when `declared` names
 /// it, with the lock's scope or else the scope reached from the declarations.
-pub(crate) fn lock_components(lock_file: &str, packages: Vec<LockedPackage>, declared: &[Declared]) -> Vec<Component> {
+pub(crate) fn lock_components(
+    lock_file: &str,
+    packages: Vec<LockedPackage>,
+    declared: &[Declared],
+) -> Vec<Component> {
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, package) in packages.iter().enumerate() {
         by_name.entry(package.name.as_str()).or_default().push(i);
@@ -144,14 +153,22 @@ pub(crate) fn lock_components(lock_file: &str, packages: Vec<LockedPackage>, dec
             .flat_map(|d| by_name.get(d.name.as_str()).into_iter().flatten().copied())
             .collect();
         while let Some(i) = queue.pop_front() {
-            let Some(slot) = reached.get_mut(i) else { continue };
+            let Some(slot) = reached.get_mut(i) else {
+                continue;
+            };
             if slot.is_some() {
                 continue;
             }
             *slot = Some(scope);
             if let Some(package) = packages.get(i) {
                 for dependency in &package.dependencies {
-                    queue.extend(by_name.get(dependency.as_str()).into_iter().flatten().copied());
+                    queue.extend(
+                        by_name
+                            .get(dependency.as_str())
+                            .into_iter()
+                            .flatten()
+                            .copied(),
+                    );
                 }
             }
         }
@@ -171,7 +188,13 @@ pub(crate) fn lock_components(lock_file: &str, packages: Vec<LockedPackage>, dec
         .map(|(package, reached)| {
             let declaration = declarations.get(package.name.as_str());
             let mut component = match &package.version {
-                Some(version) => Component::new(Ecosystem::PyPI, &package.name, version, lock_file, package.line),
+                Some(version) => Component::new(
+                    Ecosystem::PyPI,
+                    &package.name,
+                    version,
+                    lock_file,
+                    package.line,
+                ),
                 None => {
                     let mut c = Component::unresolved(
                         Ecosystem::PyPI,
@@ -208,7 +231,9 @@ fn manifest_components(manifest_file: &str, declared: Vec<Declared>) -> Vec<Comp
                 .then(|| d.requirement.as_deref().and_then(pep508::pinned_version))
                 .flatten();
             let mut component = match version {
-                Some(version) => Component::new(Ecosystem::PyPI, &d.name, version, manifest_file, d.line),
+                Some(version) => {
+                    Component::new(Ecosystem::PyPI, &d.name, version, manifest_file, d.line)
+                }
                 None => Component::unresolved(
                     Ecosystem::PyPI,
                     &d.name,
@@ -232,9 +257,24 @@ type LockParser = fn(&str, &str) -> Result<(Vec<LockedPackage>, Vec<Declared>), 
 type ManifestParser = fn(&str, &str) -> Result<Vec<Declared>, ParseError>;
 
 const LOCK_KINDS: [(&str, &str, LockParser, ManifestParser); 3] = [
-    ("poetry.lock", "pyproject.toml", poetry::parse_stack, pyproject::parse),
-    ("uv.lock", "pyproject.toml", uv::parse_stack, pyproject::parse),
-    ("Pipfile.lock", "Pipfile", pipfile::parse_stack, pipfile::parse_manifest),
+    (
+        "poetry.lock",
+        "pyproject.toml",
+        poetry::parse_stack,
+        pyproject::parse,
+    ),
+    (
+        "uv.lock",
+        "pyproject.toml",
+        uv::parse_stack,
+        pyproject::parse,
+    ),
+    (
+        "Pipfile.lock",
+        "Pipfile",
+        pipfile::parse_stack,
+        pipfile::parse_manifest,
+    ),
 ];
 
 /// Lockfiles that make a `pyproject.toml` or `Pipfile` beside them part of a lock stack.
@@ -258,13 +298,17 @@ pub fn scan(tree: &Tree) -> Scanned {
             let manifest = join(dir, manifest_name);
             if tree.contains(&manifest) {
                 files.push(manifest_name.to_string());
-                match tree.read(&manifest).and_then(|text| parse_manifest(&manifest, &text)) {
+                match tree
+                    .read(&manifest)
+                    .and_then(|text| parse_manifest(&manifest, &text))
+                {
                     Ok(found) => declared.extend(found),
                     Err(error) => out.errors.push(error),
                 }
             }
             let components = lock_components(lock, packages, &declared);
-            out.stacks.push(Stack::new(dir, Ecosystem::PyPI, files, components));
+            out.stacks
+                .push(Stack::new(dir, Ecosystem::PyPI, files, components));
         }
     }
     for (manifest_name, parse_manifest) in [
@@ -273,11 +317,16 @@ pub fn scan(tree: &Tree) -> Scanned {
     ] {
         for manifest in tree.named(manifest_name) {
             let dir = dir_of(manifest);
-            let has_lock = LOCK_NAMES.iter().any(|lock| tree.contains(&join(dir, lock)));
+            let has_lock = LOCK_NAMES
+                .iter()
+                .any(|lock| tree.contains(&join(dir, lock)));
             if has_lock || in_uv_workspace(tree, dir) {
                 continue;
             }
-            let declared = match tree.read(manifest).and_then(|text| parse_manifest(manifest, &text)) {
+            let declared = match tree
+                .read(manifest)
+                .and_then(|text| parse_manifest(manifest, &text))
+            {
                 Ok(declared) => declared,
                 Err(error) => {
                     out.errors.push(error);
@@ -288,8 +337,12 @@ pub fn scan(tree: &Tree) -> Scanned {
                 continue;
             }
             let components = manifest_components(manifest, declared);
-            out.stacks
-                .push(Stack::new(dir, Ecosystem::PyPI, vec![manifest_name.to_string()], components));
+            out.stacks.push(Stack::new(
+                dir,
+                Ecosystem::PyPI,
+                vec![manifest_name.to_string()],
+                components,
+            ));
         }
     }
     out

@@ -49,7 +49,11 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     let err = |offset: usize, message: String| SyntaxError { offset, message };
     let start = text.len() - text.trim_start().len();
     let rest = &text[start..];
-    if !rest.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+    if !rest
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
         return Ok(Parsed::NotAName);
     }
     let name_len = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
@@ -68,7 +72,10 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
                 continue;
             }
             if !extra.chars().all(is_name_char) {
-                return Err(err(pos + 1, format!("expected extra names, found `{extra}`")));
+                return Err(err(
+                    pos + 1,
+                    format!("expected extra names, found `{extra}`"),
+                ));
             }
             extras.push(extra.to_string());
         }
@@ -96,7 +103,12 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     } else if after.starts_with('(') {
         let close = match after.find(')') {
             Some(close) => pos + close,
-            None => return Err(err(pos, "expected `)` closing the version specifier".into())),
+            None => {
+                return Err(err(
+                    pos,
+                    "expected `)` closing the version specifier".into(),
+                ));
+            }
         };
         requirement.specifier = check_specifier(text, pos + 1, close)?;
         skip_ws(text, close + 1)
@@ -120,12 +132,18 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     if let Some(marker) = tail.strip_prefix(';') {
         let marker = marker.trim();
         if marker.is_empty() {
-            return Err(err(marker_at, "expected an environment marker after `;`".into()));
+            return Err(err(
+                marker_at,
+                "expected an environment marker after `;`".into(),
+            ));
         }
         requirement.marker = Some(marker.to_string());
     } else if !tail.trim().is_empty() {
         let found: String = tail.trim().chars().take(12).collect();
-        return Err(err(marker_at, format!("expected `;` and a marker or the end, found `{found}`")));
+        return Err(err(
+            marker_at,
+            format!("expected `;` and a marker or the end, found `{found}`"),
+        ));
     }
     Ok(Parsed::Requirement(requirement))
 }
@@ -150,7 +168,9 @@ fn check_specifier(text: &str, from: usize, to: usize) -> Result<String, SyntaxE
         let Some(op) = OPERATORS.iter().find(|op| trimmed.starts_with(**op)) else {
             return Err(SyntaxError {
                 offset: at,
-                message: format!("expected a comparison operator (==, >=, ~=...), found `{trimmed}`"),
+                message: format!(
+                    "expected a comparison operator (==, >=, ~=...), found `{trimmed}`"
+                ),
             });
         };
         let version = trimmed[op.len()..].trim();
@@ -200,7 +220,10 @@ mod tests {
         assert_eq!(r.marker.as_deref(), Some("os_name == 'nt'"));
         assert_eq!(req("name (==1.0)").specifier, "==1.0");
         assert_eq!(req("name").specifier, "");
-        assert_eq!(req("name;python_version<'3'").marker.as_deref(), Some("python_version<'3'"));
+        assert_eq!(
+            req("name;python_version<'3'").marker.as_deref(),
+            Some("python_version<'3'")
+        );
         assert_eq!(parse("./local/dir"), Ok(Parsed::NotAName));
         assert_eq!(parse("https://x.org/a.whl"), Ok(Parsed::NotAName));
     }

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use nanoup_core::{LineIndex, ParseError, Scope, Source};
 
-
 use super::pep508::pinned_version;
 use super::pyproject::poetry_table;
 use super::{Declared, LockedPackage, parse_toml};
@@ -26,7 +25,12 @@ pub fn parse_lock(file: &str, text: &str) -> Result<Vec<LockedPackage>, ParseErr
         )
     })?;
     let Some(sections) = value.as_object() else {
-        return Err(ParseError::new(file, 1, 1, "expected a JSON object with `default` and `develop` sections"));
+        return Err(ParseError::new(
+            file,
+            1,
+            1,
+            "expected a JSON object with `default` and `develop` sections",
+        ));
     };
     let index = LineIndex::new(text);
     let key_offsets = second_level_key_offsets(text);
@@ -54,11 +58,20 @@ pub fn parse_lock(file: &str, text: &str) -> Result<Vec<LockedPackage>, ParseErr
                 format!("expected section `{section}` to be an object of packages"),
             ));
         };
-        let scope = if section == "default" { Scope::Prod } else { Scope::Dev };
+        let scope = if section == "default" {
+            Scope::Prod
+        } else {
+            Scope::Dev
+        };
         for (name, entry) in entries {
             let line = line_of(section, name);
             let Some(entry) = entry.as_object() else {
-                return Err(ParseError::new(file, line, 1, format!("expected `{name}` to be an object")));
+                return Err(ParseError::new(
+                    file,
+                    line,
+                    1,
+                    format!("expected `{name}` to be an object"),
+                ));
             };
             let get = |key: &str| entry.get(key).and_then(serde_json::Value::as_str);
             let version = get("version").and_then(pinned_version);
@@ -68,7 +81,9 @@ pub fn parse_lock(file: &str, text: &str) -> Result<Vec<LockedPackage>, ParseErr
                 package.source = Source::Git;
                 package.extra.insert("url".into(), git.to_string());
                 if let Some(revision) = get("ref") {
-                    package.extra.insert("revision".into(), revision.to_string());
+                    package
+                        .extra
+                        .insert("revision".into(), revision.to_string());
                 }
             } else if let Some(path) = get("path") {
                 package.source = Source::Path;
@@ -87,7 +102,10 @@ pub fn parse_lock(file: &str, text: &str) -> Result<Vec<LockedPackage>, ParseErr
 }
 
 /// [`parse_lock`] shaped for the stack builder: the lock declares nothing itself.
-pub fn parse_stack(file: &str, text: &str) -> Result<(Vec<LockedPackage>, Vec<Declared>), ParseError> {
+pub fn parse_stack(
+    file: &str,
+    text: &str,
+) -> Result<(Vec<LockedPackage>, Vec<Declared>), ParseError> {
     Ok((parse_lock(file, text)?, Vec::new()))
 }
 
@@ -108,8 +126,14 @@ pub fn parse_manifest(file: &str, text: &str) -> Result<Vec<Declared>, ParseErro
         if NOT_CATEGORIES.contains(&category) {
             continue;
         }
-        let Some(table) = item.as_table_like() else { continue };
-        let scope = if category == "packages" { Scope::Prod } else { Scope::Dev };
+        let Some(table) = item.as_table_like() else {
+            continue;
+        };
+        let scope = if category == "packages" {
+            Scope::Prod
+        } else {
+            Scope::Dev
+        };
         poetry_table(&index, table, scope, &mut declared);
     }
     // `"*"` states no requirement at all.

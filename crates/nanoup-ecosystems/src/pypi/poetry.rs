@@ -25,14 +25,23 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<LockedPackage>, ParseError> {
             file,
             text,
             offset,
-            format!("expected `[[package]]` tables, found {}", packages.type_name()),
+            format!(
+                "expected `[[package]]` tables, found {}",
+                packages.type_name()
+            ),
         ));
     };
-    tables.iter().map(|table| package(file, text, &index, table)).collect()
+    tables
+        .iter()
+        .map(|table| package(file, text, &index, table))
+        .collect()
 }
 
 /// [`parse`] shaped for the stack builder: a Poetry lock declares nothing itself.
-pub fn parse_stack(file: &str, text: &str) -> Result<(Vec<LockedPackage>, Vec<Declared>), ParseError> {
+pub fn parse_stack(
+    file: &str,
+    text: &str,
+) -> Result<(Vec<LockedPackage>, Vec<Declared>), ParseError> {
     Ok((parse(file, text)?, Vec::new()))
 }
 
@@ -51,7 +60,12 @@ pub(crate) fn required_str<'t>(
     match table.get(key) {
         Some(item) => item.as_str().ok_or_else(|| {
             let offset = item.span().map_or(0, |s| s.start);
-            ParseError::at_offset(file, text, offset, format!("expected `{key}` to be a string"))
+            ParseError::at_offset(
+                file,
+                text,
+                offset,
+                format!("expected `{key}` to be a string"),
+            )
         }),
         None => {
             let offset = table.span().map_or(0, |s| s.start);
@@ -65,18 +79,34 @@ pub(crate) fn required_str<'t>(
     }
 }
 
-fn package(file: &str, text: &str, index: &LineIndex, table: &Table) -> Result<LockedPackage, ParseError> {
+fn package(
+    file: &str,
+    text: &str,
+    index: &LineIndex,
+    table: &Table,
+) -> Result<LockedPackage, ParseError> {
     let name = required_str(file, text, table, "name")?;
     let version = required_str(file, text, table, "version")?;
-    let mut package = LockedPackage::new(name, Some(version.to_string()), line_of(index, table.span()));
-    let optional = table.get("optional").and_then(Item::as_bool).unwrap_or(false);
-    let main = Some(if optional { Scope::Optional } else { Scope::Prod });
+    let mut package = LockedPackage::new(
+        name,
+        Some(version.to_string()),
+        line_of(index, table.span()),
+    );
+    let optional = table
+        .get("optional")
+        .and_then(Item::as_bool)
+        .unwrap_or(false);
+    let main = if optional {
+        Scope::Optional
+    } else {
+        Scope::Prod
+    };
     package.scope = match table.get("category").and_then(Item::as_str) {
-        Some("main") => main,
+        Some("main") => Some(main),
         Some("dev") => Some(Scope::Dev),
         _ => table.get("groups").and_then(Item::as_array).map(|groups| {
             if groups.iter().any(|g| g.as_str() == Some("main")) {
-                main.unwrap_or(Scope::Prod)
+                main
             } else {
                 Scope::Dev
             }

@@ -39,7 +39,10 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Declared>, ParseError> {
         }
     }
     let tool = root.get("tool");
-    if let Some(list) = tool.and_then(|t| t.get("uv")).and_then(|u| u.get("dev-dependencies")) {
+    if let Some(list) = tool
+        .and_then(|t| t.get("uv"))
+        .and_then(|u| u.get("dev-dependencies"))
+    {
         pep508_list(file, text, &index, list, Scope::Dev, &mut declared)?;
     }
     if let Some(poetry) = tool.and_then(|t| t.get("poetry")) {
@@ -51,7 +54,11 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Declared>, ParseError> {
         }
         if let Some(groups) = poetry.get("group").and_then(Item::as_table_like) {
             for (group, item) in groups.iter() {
-                let scope = if group == "main" { Scope::Prod } else { Scope::Dev };
+                let scope = if group == "main" {
+                    Scope::Prod
+                } else {
+                    Scope::Dev
+                };
                 if let Some(table) = item.get("dependencies").and_then(Item::as_table_like) {
                     poetry_table(&index, table, scope, &mut declared);
                 }
@@ -81,7 +88,10 @@ fn pep508_list(
             file,
             text,
             offset,
-            format!("expected an array of dependency strings, found {}", list.type_name()),
+            format!(
+                "expected an array of dependency strings, found {}",
+                list.type_name()
+            ),
         ));
     };
     for value in array.iter() {
@@ -89,7 +99,9 @@ fn pep508_list(
         let span = value.span();
         let offset = span.as_ref().map_or(0, |s| s.start);
         match pep508::parse(spec) {
-            Ok(Parsed::Requirement(requirement)) => out.push(declared_from_pep508(requirement, scope, index.line(offset))),
+            Ok(Parsed::Requirement(requirement)) => {
+                out.push(declared_from_pep508(requirement, scope, index.line(offset)))
+            }
             Ok(Parsed::NotAName) => {
                 return Err(ParseError::at_offset(
                     file,
@@ -99,17 +111,31 @@ fn pep508_list(
                 ));
             }
             // The string's offset, plus one for the opening quote, points into the string.
-            Err(e) => return Err(ParseError::at_offset(file, text, offset + 1 + e.offset, e.message)),
+            Err(e) => {
+                return Err(ParseError::at_offset(
+                    file,
+                    text,
+                    offset + 1 + e.offset,
+                    e.message,
+                ));
+            }
         }
     }
     Ok(())
 }
 
 /// A declaration from a PEP 508 string.
-pub(crate) fn declared_from_pep508(requirement: pep508::Requirement, scope: Scope, line: u32) -> Declared {
+pub(crate) fn declared_from_pep508(
+    requirement: pep508::Requirement,
+    scope: Scope,
+    line: u32,
+) -> Declared {
     let (source, requirement_text) = match requirement.url {
         Some(url) => (super::requirements::location_source(&url), Some(url)),
-        None => (Source::Registry, (!requirement.specifier.is_empty()).then_some(requirement.specifier)),
+        None => (
+            Source::Registry,
+            (!requirement.specifier.is_empty()).then_some(requirement.specifier),
+        ),
     };
     Declared {
         name: normalize_pypi_name(&requirement.name),
@@ -122,7 +148,12 @@ pub(crate) fn declared_from_pep508(requirement: pep508::Requirement, scope: Scop
 
 /// A Poetry (or Pipfile) dependency table: `name = "spec"`, `name = { version = ..., git = ...
 /// }` or a list of such tables. `python` is the interpreter, not a dependency.
-pub(crate) fn poetry_table(index: &LineIndex, table: &dyn TableLike, scope: Scope, out: &mut Vec<Declared>) {
+pub(crate) fn poetry_table(
+    index: &LineIndex,
+    table: &dyn TableLike,
+    scope: Scope,
+    out: &mut Vec<Declared>,
+) {
     for (name, item) in table.iter() {
         if name.eq_ignore_ascii_case("python") {
             continue;
@@ -145,7 +176,11 @@ pub(crate) fn poetry_table(index: &LineIndex, table: &dyn TableLike, scope: Scop
         };
         out.push(Declared {
             name: normalize_pypi_name(name),
-            scope: if optional && scope == Scope::Prod { Scope::Optional } else { scope },
+            scope: if optional && scope == Scope::Prod {
+                Scope::Optional
+            } else {
+                scope
+            },
             requirement,
             source,
             line,
@@ -156,7 +191,10 @@ pub(crate) fn poetry_table(index: &LineIndex, table: &dyn TableLike, scope: Scop
 /// The requirement, source and optional flag of a dependency given as a table.
 fn table_requirement(table: &dyn TableLike) -> (Option<String>, Source, bool) {
     let get = |key: &str| table.get(key).and_then(Item::as_str).map(str::to_string);
-    let optional = table.get("optional").and_then(Item::as_bool).unwrap_or(false);
+    let optional = table
+        .get("optional")
+        .and_then(Item::as_bool)
+        .unwrap_or(false);
     if let Some(git) = get("git") {
         (Some(git), Source::Git, optional)
     } else if let Some(path) = get("path") {

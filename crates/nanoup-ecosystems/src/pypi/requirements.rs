@@ -16,7 +16,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use nanoup_core::{Component, Ecosystem, LineIndex, ParseError, Scope, Source, Stack, normalize_pypi_name};
+use nanoup_core::{
+    Component, Ecosystem, LineIndex, ParseError, Scope, Source, Stack, normalize_pypi_name,
+};
 
 use super::pep508::{self, Parsed};
 use crate::{Scanned, Tree, dir_of, file_name};
@@ -100,9 +102,17 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Entry>, ParseError> {
                 })
             };
             if let Some(target) = argument_for(&["-r", "--requirement"]) {
-                entries.push(Entry::Include { constraint: false, target: target?, line });
+                entries.push(Entry::Include {
+                    constraint: false,
+                    target: target?,
+                    line,
+                });
             } else if let Some(target) = argument_for(&["-c", "--constraint"]) {
-                entries.push(Entry::Include { constraint: true, target: target?, line });
+                entries.push(Entry::Include {
+                    constraint: true,
+                    target: target?,
+                    line,
+                });
             } else if let Some(target) = argument_for(&["-e", "--editable"]) {
                 let target = target?;
                 let requirement = match pep508::parse(&target) {
@@ -113,7 +123,9 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Entry>, ParseError> {
                     requirement.editable = true;
                     entries.push(Entry::Requirement(requirement));
                 }
-            } else if OPTIONS_WITH_ARGUMENT.contains(&option) && argument.as_deref().is_none_or(str::is_empty) {
+            } else if OPTIONS_WITH_ARGUMENT.contains(&option)
+                && argument.as_deref().is_none_or(str::is_empty)
+            {
                 return Err(error(lead, format!("expected a value after `{option}`")));
             }
             continue;
@@ -125,6 +137,13 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Entry>, ParseError> {
             Ok(Parsed::Requirement(r)) => Some(from_pep508(r, line)),
             Ok(Parsed::NotAName) => {
                 let location = spec.split_whitespace().next().unwrap_or(spec);
+                if !location.starts_with('.') && !location.contains(['/', '\\', ':']) {
+                    let found: String = location.chars().take(12).collect();
+                    return Err(error(
+                        lead,
+                        format!("expected a requirement, a URL or a path, found `{found}`"),
+                    ));
+                }
                 location_requirement(location, line)
             }
             Err(e) => return Err(error(lead + e.offset, e.message)),
@@ -164,6 +183,11 @@ fn logical_lines(text: &str) -> Vec<LogicalLine> {
     for raw in text.split_inclusive('\n') {
         let start = offset;
         offset += raw.len();
+        // A byte-order mark is not part of the first line.
+        let (raw, start) = match raw.strip_prefix('\u{feff}') {
+            Some(rest) if start == 0 => (rest, start + '\u{feff}'.len_utf8()),
+            _ => (raw, start),
+        };
         let physical = raw.trim_end_matches(['\n', '\r']);
         let is_comment = physical.trim_start().starts_with('#');
         let body = strip_comment(physical);
@@ -205,7 +229,10 @@ fn strip_comment(line: &str) -> &str {
 /// `--requirement file`.
 fn split_option(content: &str) -> (&str, Option<String>) {
     let (word, rest) = match content.find(char::is_whitespace) {
-        Some(i) => (content.get(..i).unwrap_or(content), content.get(i..).unwrap_or("")),
+        Some(i) => (
+            content.get(..i).unwrap_or(content),
+            content.get(i..).unwrap_or(""),
+        ),
         None => (content, ""),
     };
     let rest = rest.trim();
@@ -308,7 +335,10 @@ fn name_from_location(location: &str) -> Option<String> {
         Some((before, _)) if before.contains('/') => before,
         _ => after_scheme,
     };
-    let segment = path.trim_end_matches(['/', '\\']).rsplit(['/', '\\']).next()?;
+    let segment = path
+        .trim_end_matches(['/', '\\'])
+        .rsplit(['/', '\\'])
+        .next()?;
     let lower = segment.to_ascii_lowercase();
     let name = if lower.ends_with(".whl") {
         segment.split('-').next().unwrap_or(segment)
@@ -319,15 +349,19 @@ fn name_from_location(location: &str) -> Option<String> {
     {
         // The version starts at the last `-` followed by a digit.
         stem.match_indices('-')
-            .filter(|(i, _)| stem.get(i + 1..).is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit())))
-            .last()
+            .rfind(|(i, _)| {
+                stem.get(i + 1..)
+                    .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+            })
             .and_then(|(i, _)| stem.get(..i))
             .unwrap_or(stem)
     } else {
         segment.strip_suffix(".git").unwrap_or(segment)
     };
     let plausible = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     plausible.then(|| name.to_string())
 }
 
@@ -433,7 +467,10 @@ impl Reader<'_> {
             let mut install = Install::default();
             self.visit(root, false, &mut vec![root.to_string()], &mut install);
             apply_constraints(&mut install);
-            parsed_any |= install.files.iter().any(|f| matches!(self.parsed.get(f), Some(Some(_))));
+            parsed_any |= install
+                .files
+                .iter()
+                .any(|f| matches!(self.parsed.get(f), Some(Some(_))));
             all_files.extend(install.files);
             components.extend(install.components);
         }
@@ -444,7 +481,13 @@ impl Reader<'_> {
         Some(Stack::new(dir, Ecosystem::PyPI, files, components))
     }
 
-    fn visit(&mut self, rel: &str, constraint: bool, chain: &mut Vec<String>, install: &mut Install) {
+    fn visit(
+        &mut self,
+        rel: &str,
+        constraint: bool,
+        chain: &mut Vec<String>,
+        install: &mut Install,
+    ) {
         install.files.insert(rel.to_string());
         let Some(entries) = self.entries(rel) else {
             return;
@@ -453,13 +496,16 @@ impl Reader<'_> {
             match entry {
                 Entry::Requirement(requirement) if constraint => {
                     if let Some(version) = requirement.version {
-                        install
-                            .constraints
-                            .entry(requirement.name)
-                            .or_insert((version, rel.to_string(), requirement.line));
+                        install.constraints.entry(requirement.name).or_insert((
+                            version,
+                            rel.to_string(),
+                            requirement.line,
+                        ));
                     }
                 }
-                Entry::Requirement(requirement) => install.components.push(component(rel, requirement)),
+                Entry::Requirement(requirement) => {
+                    install.components.push(component(rel, requirement))
+                }
                 Entry::Include {
                     constraint: is_constraint,
                     target,
@@ -467,12 +513,16 @@ impl Reader<'_> {
                 } => {
                     let fail = |message: String| ParseError::new(rel, line, 1, message);
                     if target.contains("://") {
-                        self.errors
-                            .insert(fail(format!("cannot follow the remote include `{target}`; only local files are read")));
+                        self.errors.insert(fail(format!(
+                            "cannot follow the remote include `{target}`; only local files are read"
+                        )));
                         continue;
                     }
-                    let Some(path) = resolve_include(rel, &target).filter(|p| self.tree.contains(p)) else {
-                        self.errors.insert(fail(format!("included file `{target}` not found")));
+                    let Some(path) =
+                        resolve_include(rel, &target).filter(|p| self.tree.contains(p))
+                    else {
+                        self.errors
+                            .insert(fail(format!("included file `{target}` not found")));
                         continue;
                     };
                     if chain.contains(&path) {
@@ -501,14 +551,22 @@ fn apply_constraints(install: &mut Install) {
             component.version = Some(version.clone());
             component.purl = nanoup_core::purl_for(Ecosystem::PyPI, &component.name, Some(version));
             component.unresolved = None;
-            component.extra.insert("constraint".into(), format!("{file}:{line}"));
+            component
+                .extra
+                .insert("constraint".into(), format!("{file}:{line}"));
         }
     }
 }
 
 fn component(rel: &str, requirement: RequirementLine) -> Component {
     let mut component = match (&requirement.version, &requirement.location) {
-        (Some(version), _) => Component::new(Ecosystem::PyPI, &requirement.name, version, rel, requirement.line),
+        (Some(version), _) => Component::new(
+            Ecosystem::PyPI,
+            &requirement.name,
+            version,
+            rel,
+            requirement.line,
+        ),
         (None, Some(location)) => {
             let reason = match requirement.source {
                 Source::Git => "installed from a git repository, not a released version",
@@ -540,7 +598,9 @@ fn component(rel: &str, requirement: RequirementLine) -> Component {
         component.requirement = Some(requirement.specifier);
     }
     if !requirement.extras.is_empty() {
-        component.extra.insert("extras".into(), requirement.extras.join(","));
+        component
+            .extra
+            .insert("extras".into(), requirement.extras.join(","));
     }
     if let Some(marker) = requirement.marker {
         component.extra.insert("marker".into(), marker);
@@ -563,7 +623,11 @@ fn resolve_include(from: &str, target: &str) -> Option<String> {
         return None;
     }
     let dir = dir_of(from);
-    let mut parts: Vec<&str> = if dir == "." { Vec::new() } else { dir.split('/').collect() };
+    let mut parts: Vec<&str> = if dir == "." {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
     for part in target.split('/') {
         match part {
             "" | "." => {}
@@ -578,7 +642,11 @@ fn resolve_include(from: &str, target: &str) -> Option<String> {
 
 /// `path` (relative to the root) relative to directory `dir`, with `..` when it lies outside.
 fn relative_path(dir: &str, path: &str) -> String {
-    let dir_parts: Vec<&str> = if dir == "." { Vec::new() } else { dir.split('/').collect() };
+    let dir_parts: Vec<&str> = if dir == "." {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
     let path_parts: Vec<&str> = path.split('/').collect();
     let common = dir_parts
         .iter()
@@ -597,19 +665,40 @@ mod unit_tests {
 
     #[test]
     fn locations_name_their_package() {
-        assert_eq!(name_from_location("git+https://github.com/org/Repo.git@v1#egg=my_pkg").as_deref(), Some("my_pkg"));
-        assert_eq!(name_from_location("git+https://github.com/org/repo.git@v1.0").as_deref(), Some("repo"));
-        assert_eq!(name_from_location("https://x.org/Foo_Bar-1.2.3.tar.gz").as_deref(), Some("Foo_Bar"));
-        assert_eq!(name_from_location("./wheels/foo-1.0-py3-none-any.whl").as_deref(), Some("foo"));
-        assert_eq!(name_from_location("./libs/thing/").as_deref(), Some("thing"));
+        assert_eq!(
+            name_from_location("git+https://github.com/org/Repo.git@v1#egg=my_pkg").as_deref(),
+            Some("my_pkg")
+        );
+        assert_eq!(
+            name_from_location("git+https://github.com/org/repo.git@v1.0").as_deref(),
+            Some("repo")
+        );
+        assert_eq!(
+            name_from_location("https://x.org/Foo_Bar-1.2.3.tar.gz").as_deref(),
+            Some("Foo_Bar")
+        );
+        assert_eq!(
+            name_from_location("./wheels/foo-1.0-py3-none-any.whl").as_deref(),
+            Some("foo")
+        );
+        assert_eq!(
+            name_from_location("./libs/thing/").as_deref(),
+            Some("thing")
+        );
         assert_eq!(name_from_location("."), None);
         assert_eq!(name_from_location(".."), None);
     }
 
     #[test]
     fn includes_resolve_relative_to_the_including_file() {
-        assert_eq!(resolve_include("a/b/req.txt", "../base.txt").as_deref(), Some("a/base.txt"));
-        assert_eq!(resolve_include("req.txt", "./requirements/dev.txt").as_deref(), Some("requirements/dev.txt"));
+        assert_eq!(
+            resolve_include("a/b/req.txt", "../base.txt").as_deref(),
+            Some("a/base.txt")
+        );
+        assert_eq!(
+            resolve_include("req.txt", "./requirements/dev.txt").as_deref(),
+            Some("requirements/dev.txt")
+        );
         assert_eq!(resolve_include("req.txt", "../x.txt"), None);
         assert_eq!(resolve_include("req.txt", "/etc/x.txt"), None);
         assert_eq!(relative_path("a/b", "a/base.txt"), "../base.txt");
@@ -620,8 +709,14 @@ mod unit_tests {
     #[test]
     fn options_split_in_every_spelling() {
         assert_eq!(split_option("-rbase.txt"), ("-r", Some("base.txt".into())));
-        assert_eq!(split_option("-r  base.txt"), ("-r", Some("base.txt".into())));
-        assert_eq!(split_option("--requirement=base.txt"), ("--requirement", Some("base.txt".into())));
+        assert_eq!(
+            split_option("-r  base.txt"),
+            ("-r", Some("base.txt".into()))
+        );
+        assert_eq!(
+            split_option("--requirement=base.txt"),
+            ("--requirement", Some("base.txt".into()))
+        );
         assert_eq!(split_option("--pre"), ("--pre", None));
     }
 }

@@ -31,7 +31,12 @@ pub fn parse(file: &str, text: &str) -> Result<UvLock, ParseError> {
         .get("manifest")
         .and_then(|m| m.get("members"))
         .and_then(Item::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(normalize_pypi_name).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(normalize_pypi_name)
+                .collect()
+        })
         .unwrap_or_default();
     let mut lock = UvLock::default();
     let Some(packages) = doc.get("package") else {
@@ -43,7 +48,10 @@ pub fn parse(file: &str, text: &str) -> Result<UvLock, ParseError> {
             file,
             text,
             offset,
-            format!("expected `[[package]]` tables, found {}", packages.type_name()),
+            format!(
+                "expected `[[package]]` tables, found {}",
+                packages.type_name()
+            ),
         ));
     };
     for table in tables.iter() {
@@ -86,9 +94,18 @@ pub fn parse(file: &str, text: &str) -> Result<UvLock, ParseError> {
                     .get("optional-dependencies")
                     .and_then(Item::as_table_like)
                     .into_iter()
-                    .flat_map(|groups| groups.iter().flat_map(|(_, list)| dependency_entries(Some(list)))),
+                    .flat_map(|groups| {
+                        groups
+                            .iter()
+                            .flat_map(|(_, list)| dependency_entries(Some(list)))
+                    }),
             )
-            .filter_map(|entry| entry.get("name").and_then(Value::as_str).map(normalize_pypi_name))
+            .filter_map(|entry| {
+                entry
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(normalize_pypi_name)
+            })
             .collect();
         lock.packages.push(package);
     }
@@ -96,7 +113,10 @@ pub fn parse(file: &str, text: &str) -> Result<UvLock, ParseError> {
 }
 
 /// [`parse`] shaped for the stack builder.
-pub fn parse_stack(file: &str, text: &str) -> Result<(Vec<LockedPackage>, Vec<Declared>), ParseError> {
+pub fn parse_stack(
+    file: &str,
+    text: &str,
+) -> Result<(Vec<LockedPackage>, Vec<Declared>), ParseError> {
     parse(file, text).map(|lock| (lock.packages, lock.declared))
 }
 
@@ -117,7 +137,9 @@ fn dependency_entries(list: Option<&Item>) -> impl Iterator<Item = &toml_edit::I
 fn project_declarations(index: &LineIndex, table: &Table, out: &mut Vec<Declared>) {
     let mut add = |list: Option<&Item>, scope: Scope| {
         for entry in dependency_entries(list) {
-            let Some(name) = entry.get("name").and_then(Value::as_str) else { continue };
+            let Some(name) = entry.get("name").and_then(Value::as_str) else {
+                continue;
+            };
             out.push(Declared {
                 name: normalize_pypi_name(name),
                 scope,
@@ -128,7 +150,10 @@ fn project_declarations(index: &LineIndex, table: &Table, out: &mut Vec<Declared
         }
     };
     add(table.get("dependencies"), Scope::Prod);
-    for (key, scope) in [("optional-dependencies", Scope::Optional), ("dev-dependencies", Scope::Dev)] {
+    for (key, scope) in [
+        ("optional-dependencies", Scope::Optional),
+        ("dev-dependencies", Scope::Dev),
+    ] {
         if let Some(groups) = table.get(key).and_then(Item::as_table_like) {
             for (_, list) in groups.iter() {
                 add(Some(list), scope);

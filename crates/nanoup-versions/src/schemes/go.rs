@@ -33,7 +33,9 @@ impl VersionScheme for Go {
 
 /// `1.21rc2` → `1.21.0-rc.2`; `None` if it is not a toolchain version.
 fn parse_toolchain(text: &str) -> Option<semver::Version> {
-    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
     let (core, pre) = text.split_at(split);
     let pre = if pre.is_empty() {
         String::new()

@@ -16,9 +16,19 @@
 //!   unless it is 0, a string compares as the release qualifier `""`, a list compares its items
 //!   against null in turn. Between kinds: integer > list > string.
 //!
-//! One deliberate choice where Maven versions differ: a list compared with null looks at *all*
-//! its items (Maven 3.9 behaviour), not just the first (older Maven, where `1-0.1 == 1`). That
-//! also makes equality structural, so `Eq`/`Hash` can be derived and agree with `Ord`.
+//! Deviations from classic Maven (the first and third as in Maven 3.9), chosen so that the
+//! order is a true total order (classic Maven's comparison is not transitive:
+//! `1.r > 1 > 1-alpha > 1.r`, which would break sorting) and `Eq`/`Hash` can be derived and
+//! agree with `Ord`. Ordinary versions (`2.0-beta9`, `2.12.6.1`, `5.0.0.RC1`, `1.0-SNAPSHOT`)
+//! order exactly as in Maven:
+//!
+//! - A qualifier after `.` opens a sub-list as if written after `-` (Maven 3.9 does this for a
+//!   trailing qualifier and for `.X1`; here for every one): `1.0.RC1 = 1.0-RC1`, `2.0.a < 2-1`.
+//!   So qualifiers only ever start a list, and a sub-list is always the last item of its parent.
+//! - A list whose only item is a list is replaced by that list (`1-0-alpha = 1-alpha`).
+//! - A list compared with "null" looks at all its items (Maven 3.9), not just the first
+//!   (older Maven, where `1-0.1 == 1`).
+//!
 //! Integers have no size limit (kept as digit strings without leading zeros).
 
 use std::cmp::Ordering;
@@ -133,49 +143,81 @@ fn parse(text: &str) -> Item {
     let mut stack: Vec<Vec<Item>> = vec![Vec::new()];
     let mut is_digit = false;
     let mut start = 0;
+    // Whether the current token follows a `.` (a qualifier there opens a sub-list).
+    let mut after_dot = false;
     for (i, &c) in chars.iter().enumerate() {
-        let current = stack.len() - 1;
         if c == '.' || c == '-' {
-            let item = if i == start {
-                Item::Int("0".to_string())
+            if i == start {
+                push(&mut stack, Item::Int("0".to_string()), false);
             } else {
-                token(is_digit, &chars[start..i], false)
-            };
-            stack[current].push(item);
+                push(
+                    &mut stack,
+                    token(is_digit, &chars[start..i], false),
+                    after_dot,
+                );
+            }
             start = i + 1;
+            after_dot = c == '.';
             if c == '-' {
                 stack.push(Vec::new());
             }
         } else if c.is_ascii_digit() {
             if !is_digit && i > start {
-                stack[current].push(token(false, &chars[start..i], true));
+                push(&mut stack, token(false, &chars[start..i], true), after_dot);
                 start = i;
+                after_dot = false;
                 stack.push(Vec::new());
             }
             is_digit = true;
         } else {
             if is_digit && i > start {
-                stack[current].push(token(true, &chars[start..i], false));
+                push(&mut stack, token(true, &chars[start..i], false), after_dot);
                 start = i;
+                after_dot = false;
                 stack.push(Vec::new());
             }
             is_digit = false;
         }
     }
     if chars.len() > start {
-        let current = stack.len() - 1;
-        stack[current].push(token(is_digit, &chars[start..], false));
+        push(
+            &mut stack,
+            token(is_digit, &chars[start..], false),
+            after_dot,
+        );
     }
     while stack.len() > 1 {
-        let mut child = stack.pop().unwrap_or_default();
-        normalize(&mut child);
+        let child = close(stack.pop().unwrap_or_default());
         if let Some(parent) = stack.last_mut() {
-            parent.push(Item::List(child));
+            parent.push(child);
         }
     }
-    let mut root = stack.pop().unwrap_or_default();
-    normalize(&mut root);
-    Item::List(root)
+    close(stack.pop().unwrap_or_default())
+}
+
+/// Adds an item to the innermost open list. A qualifier that follows a `.` in a non-empty
+/// list goes into a new sub-list, as if written after `-` (`1.0.RC1` = `1.0-RC1`).
+fn push(stack: &mut Vec<Vec<Item>>, item: Item, after_dot: bool) {
+    let opens = after_dot
+        && matches!(item, Item::Str(_))
+        && stack.last().is_some_and(|list| !list.is_empty());
+    if opens {
+        stack.push(Vec::new());
+    }
+    if let Some(list) = stack.last_mut() {
+        list.push(item);
+    }
+}
+
+/// Normalises a finished list; a list whose only item is a list becomes that list.
+fn close(mut items: Vec<Item>) -> Item {
+    normalize(&mut items);
+    if let [Item::List(_)] = items.as_slice()
+        && let Some(Item::List(inner)) = items.pop()
+    {
+        return Item::List(inner);
+    }
+    Item::List(items)
 }
 
 /// One token: an integer (leading zeros stripped) or a qualifier (aliases resolved).
@@ -221,9 +263,19 @@ mod tests {
         assert_eq!(parse("1.0.0"), l(vec![i("1")]));
         assert_eq!(parse("1-1"), l(vec![i("1"), l(vec![i("1")])]));
         assert_eq!(parse("1.0-1"), l(vec![i("1"), l(vec![i("1")])]));
-        assert_eq!(parse("1a1"), l(vec![i("1"), l(vec![s("alpha"), l(vec![i("1")])])]));
+        assert_eq!(
+            parse("1a1"),
+            l(vec![i("1"), l(vec![s("alpha"), l(vec![i("1")])])])
+        );
         assert_eq!(parse("2.0.0.RELEASE"), l(vec![i("2")]));
         assert_eq!(parse("007"), l(vec![i("7")]));
         assert_eq!(parse("1-"), l(vec![i("1")]));
+        assert_eq!(
+            parse("1.0.0.RC1"),
+            l(vec![i("1"), l(vec![s("rc"), l(vec![i("1")])])])
+        );
+        assert_eq!(parse("1.rc.1"), l(vec![i("1"), l(vec![s("rc"), i("1")])]));
+        assert_eq!(parse("1-0-alpha"), l(vec![i("1"), l(vec![s("alpha")])]));
+        assert_eq!(parse("-m0"), l(vec![s("milestone")]));
     }
 }

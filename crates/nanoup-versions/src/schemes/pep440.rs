@@ -15,8 +15,9 @@ impl VersionScheme for Pep440 {
     type Key = pep440_rs::Version;
 
     fn parse(text: &str) -> Result<Self::Key, String> {
-        text.parse::<pep440_rs::Version>()
-            .map_err(|e| format!("a PEP 440 version such as 1.0, 1!2.0rc1 or 1.0.post1+local ({e})"))
+        text.parse::<pep440_rs::Version>().map_err(|e| {
+            format!("a PEP 440 version such as 1.0, 1!2.0rc1 or 1.0.post1+local ({e})")
+        })
     }
 
     fn is_prerelease(key: &Self::Key) -> bool {

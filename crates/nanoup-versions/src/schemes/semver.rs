@@ -30,8 +30,14 @@ pub(crate) fn parse_lenient(text: &str) -> Result<semver::Version, String> {
     let split = text.find(['-', '+']).unwrap_or(text.len());
     let (core, rest) = text.split_at(split);
     let parts: Vec<&str> = core.split('.').collect();
-    if parts.len() > 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(format!("{SHAPE} (numeric dot-separated core, at most three parts)"));
+    if parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!(
+            "{SHAPE} (numeric dot-separated core, at most three parts)"
+        ));
     }
     let mut full = parts.join(".");
     for _ in parts.len()..3 {
