@@ -1,5 +1,6 @@
 //! The `nanoup` command line: argument parsing and wiring of the library crates, nothing else.
 
+mod db;
 mod output;
 mod scan;
 
@@ -28,12 +29,15 @@ enum Command {
     /// Exit status: 0 when every file parsed, 2 when any file could not be read (the other stacks
     /// are still reported, and the errors name file, line and column).
     Scan(scan::ScanArgs),
+    /// Import, update and inspect the offline advisory database.
+    Db(db::DbArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Db(args) => db::run(args),
     };
     match result {
         Ok(code) => code,

@@ -135,3 +135,51 @@ pub struct Finding {
     /// Whether the component is a direct dependency.
     pub direct: bool,
 }
+
+/// What the audit knew: the size and origin of the advisory database it matched against.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseInfo {
+    /// Advisory records in the index.
+    pub advisories: usize,
+    /// The imported sources (paths or URLs), sorted.
+    pub sources: Vec<String>,
+    /// RFC 3339 time of the most recent import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_import: Option<String>,
+    /// Set when the data is older than the staleness threshold: says how old and what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<String>,
+}
+
+/// A finding silenced by an ignore rule, kept so that reports can say what was silenced and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IgnoredFinding {
+    /// The silenced finding.
+    pub finding: Finding,
+    /// The reason the rule gives.
+    pub reason: String,
+    /// Where the rule comes from (`--ignore` or `nanoup.toml:LINE`).
+    pub rule: String,
+    /// The rule's expiry date (YYYY-MM-DD), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// The result of `nanoup audit`: findings, warnings, what was ignored, and what could not be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// Always [`AUDIT_SCHEMA`].
+    pub schema: String,
+    /// The advisory database matched against.
+    pub database: DatabaseInfo,
+    /// Vulnerabilities, sorted by stack, then severity (worst first), then package and id.
+    pub findings: Vec<Finding>,
+    /// Informational advisories (unmaintained, unsound, notice), sorted like `findings`.
+    pub warnings: Vec<Finding>,
+    /// Findings silenced by ignore rules.
+    pub ignored: Vec<IgnoredFinding>,
+    /// Ignore rules whose expiry date has passed: they no longer silence anything.
+    pub expired_ignores: Vec<String>,
+    /// Files the scan could not read (their stacks are missing from the audit).
+    pub errors: Vec<crate::ParseError>,
+}

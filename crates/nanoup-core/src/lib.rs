@@ -18,7 +18,9 @@ pub use component::{Component, Scope, Source};
 pub use datadir::{DATA_DIR_ENV, data_dir, data_dir_from};
 pub use ecosystem::Ecosystem;
 pub use error::ParseError;
-pub use finding::{AUDIT_SCHEMA, Finding, FindingKind, Severity};
+pub use finding::{
+    AUDIT_SCHEMA, AuditReport, DatabaseInfo, Finding, FindingKind, IgnoredFinding, Severity,
+};
 pub use inventory::{Inventory, SCAN_SCHEMA, Stack};
 pub use purl::purl_for;
 pub use text::{LineIndex, normalize_pypi_name};

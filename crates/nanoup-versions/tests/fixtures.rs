@@ -1,5 +1,5 @@
-//! The 159 probes of `tests/data/osv/expected.json` against the 20 real OSV records beside it
-//! (copied from the shared fixture set; provenance and licenses in `tests/data/osv/README.md`).
+//! The 159 probes of `../shared/osv/fixtures/expected.json` against the 20 real OSV records beside
+//! it (provenance and licences in that folder's README.md).
 //!
 //! `in_range` is evaluated as that file's comment says: SEMVER and ECOSYSTEM ranges evaluated
 //! in the ecosystem's order, GIT ranges ignored, `affected[].versions` matched by exact string,
@@ -58,7 +58,7 @@ struct Probe {
 }
 
 fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/osv")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/osv/fixtures")
 }
 
 fn load_record(id: &str) -> Record {

@@ -131,11 +131,11 @@ pub fn scan(tree: &Tree) -> Scanned {
                 continue;
             }
         };
+        let globs = root.workspaces.clone();
         let mut members = vec![Member {
             dir: String::new(),
             manifest: root,
         }];
-        let globs = members[0].manifest.workspaces.clone();
         let mut files = vec![PACKAGE_JSON.to_string()];
         for member_dir in workspace_members(&manifests, dir, &globs) {
             let rel = join(&member_dir, PACKAGE_JSON);
