@@ -48,16 +48,35 @@ pub struct PreparedSource {
 
 /// Reads the source at `path`, keyed by its canonical path.
 pub fn prepare(path: &Path, now: &str) -> Result<PreparedSource, SourceError> {
-    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
+    let key = std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string();
     let imported = sources::read_source(path)?;
-    Ok(prepared(key, imported.kind, imported.advisories, imported.skipped, now))
+    Ok(prepared(
+        key,
+        imported.kind,
+        imported.advisories,
+        imported.skipped,
+        now,
+    ))
 }
 
 /// Wraps advisories read from anywhere (a file, a download) as a source keyed `key`.
-pub fn prepared(key: String, kind: &str, advisories: Vec<Advisory>, skipped: Vec<String>, now: &str) -> PreparedSource {
+pub fn prepared(
+    key: String,
+    kind: &str,
+    advisories: Vec<Advisory>,
+    skipped: Vec<String>,
+    now: &str,
+) -> PreparedSource {
     let mut per_ecosystem: BTreeMap<String, u32> = BTreeMap::new();
     for advisory in &advisories {
-        let mut ecosystems: Vec<&str> = advisory.affected.iter().map(|a| a.ecosystem.as_str()).collect();
+        let mut ecosystems: Vec<&str> = advisory
+            .affected
+            .iter()
+            .map(|a| a.ecosystem.as_str())
+            .collect();
         ecosystems.sort();
         ecosystems.dedup();
         for e in ecosystems {
@@ -83,13 +102,23 @@ pub fn prepared(key: String, kind: &str, advisories: Vec<Advisory>, skipped: Vec
 /// Reads every source in `paths` and writes a new index holding them in place of their earlier
 /// imports, beside every other source already imported. All or nothing: if any source cannot be
 /// read, the index is not touched.
-pub fn import(index_path: &Path, paths: &[PathBuf], now: &str) -> Result<Vec<ImportSummary>, ImportError> {
-    let prepared = paths.iter().map(|p| prepare(p, now)).collect::<Result<Vec<_>, _>>()?;
+pub fn import(
+    index_path: &Path,
+    paths: &[PathBuf],
+    now: &str,
+) -> Result<Vec<ImportSummary>, ImportError> {
+    let prepared = paths
+        .iter()
+        .map(|p| prepare(p, now))
+        .collect::<Result<Vec<_>, _>>()?;
     store(index_path, prepared)
 }
 
 /// Writes `new` sources into the index at `index_path`, replacing earlier imports of the same keys.
-pub fn store(index_path: &Path, new: Vec<PreparedSource>) -> Result<Vec<ImportSummary>, ImportError> {
+pub fn store(
+    index_path: &Path,
+    new: Vec<PreparedSource>,
+) -> Result<Vec<ImportSummary>, ImportError> {
     let existing = match Index::open(index_path) {
         Ok(index) => Some(index),
         Err(IndexError::Missing(_)) => None,

@@ -112,33 +112,62 @@ impl Index {
     pub fn open(path: &Path) -> Result<Index, IndexError> {
         let file = File::open(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => IndexError::Missing(path.to_path_buf()),
-            _ => IndexError::Io { context: "cannot open", path: path.to_path_buf(), source: e },
+            _ => IndexError::Io {
+                context: "cannot open",
+                path: path.to_path_buf(),
+                source: e,
+            },
         })?;
         // SAFETY: the index is only ever replaced by rename, never written in place, so the
         // mapped bytes do not change under us while the map is alive.
-        let map = unsafe { memmap2::Mmap::map(&file) }
-            .map_err(|e| IndexError::Io { context: "cannot map", path: path.to_path_buf(), source: e })?;
-        let corrupt = |reason: &str| IndexError::Corrupt { path: path.to_path_buf(), reason: reason.to_string() };
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| IndexError::Io {
+            context: "cannot map",
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let corrupt = |reason: &str| IndexError::Corrupt {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        };
         if map.len() < PREAMBLE || &map[..8] != MAGIC {
             return Err(corrupt("not a nanoup advisory index"));
         }
-        let format = u32::from_le_bytes(map[8..12].try_into().map_err(|_| corrupt("short preamble"))?);
+        let format = u32::from_le_bytes(
+            map[8..12]
+                .try_into()
+                .map_err(|_| corrupt("short preamble"))?,
+        );
         if format != FORMAT {
-            return Err(corrupt(&format!("format {format}, this nanoup reads format {FORMAT}")));
+            return Err(corrupt(&format!(
+                "format {format}, this nanoup reads format {FORMAT}"
+            )));
         }
-        let header_len = u64::from_le_bytes(map[12..20].try_into().map_err(|_| corrupt("short preamble"))?);
+        let header_len = u64::from_le_bytes(
+            map[12..20]
+                .try_into()
+                .map_err(|_| corrupt("short preamble"))?,
+        );
         let header_end = usize::try_from(header_len)
             .ok()
             .and_then(|l| PREAMBLE.checked_add(l))
             .filter(|&end| end <= map.len())
             .ok_or_else(|| corrupt("header runs past the end of the file"))?;
-        let header: Header = postcard::from_bytes(&map[PREAMBLE..header_end]).map_err(|e| corrupt(&e.to_string()))?;
-        Ok(Index { path: path.to_path_buf(), map: Some(map), header })
+        let header: Header = postcard::from_bytes(&map[PREAMBLE..header_end])
+            .map_err(|e| corrupt(&e.to_string()))?;
+        Ok(Index {
+            path: path.to_path_buf(),
+            map: Some(map),
+            header,
+        })
     }
 
     /// An empty index (before the first import).
     pub fn empty(path: &Path) -> Index {
-        Index { path: path.to_path_buf(), map: None, header: Header::default() }
+        Index {
+            path: path.to_path_buf(),
+            map: None,
+            header: Header::default(),
+        }
     }
 
     /// The file this index was read from.
@@ -160,19 +189,24 @@ impl Index {
     pub fn counts_per_ecosystem(&self) -> BTreeMap<String, usize> {
         let mut seen: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
         for slot in &self.header.packages {
-            seen.entry(slot.ecosystem.clone()).or_default().extend(&slot.records);
+            seen.entry(slot.ecosystem.clone())
+                .or_default()
+                .extend(&slot.records);
         }
         seen.into_iter().map(|(k, v)| (k, v.len())).collect()
     }
 
     /// Every advisory affecting `name` in `ecosystem` (names as normalised on import).
     pub fn advisories_for(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>, IndexError> {
-        let found = self
-            .header
-            .packages
-            .binary_search_by(|slot| (slot.ecosystem.as_str(), slot.name.as_str()).cmp(&(ecosystem, name)));
+        let found = self.header.packages.binary_search_by(|slot| {
+            (slot.ecosystem.as_str(), slot.name.as_str()).cmp(&(ecosystem, name))
+        });
         let Ok(i) = found else { return Ok(Vec::new()) };
-        self.header.packages[i].records.iter().map(|&r| self.record(r).map(|s| s.advisory)).collect()
+        self.header.packages[i]
+            .records
+            .iter()
+            .map(|&r| self.record(r).map(|s| s.advisory))
+            .collect()
     }
 
     /// Every stored advisory with the key of its source, in file order.
@@ -192,10 +226,24 @@ impl Index {
     }
 
     fn record(&self, r: u32) -> Result<StoredRecord, IndexError> {
-        let corrupt = |reason: String| IndexError::Corrupt { path: self.path.clone(), reason };
-        let map = self.map.as_ref().ok_or_else(|| corrupt("empty index has no records".into()))?;
-        let &(offset, len) = self.header.records.get(r as usize).ok_or_else(|| corrupt(format!("no record {r}")))?;
-        let header_len = u64::from_le_bytes(map[12..20].try_into().map_err(|_| corrupt("short preamble".into()))?);
+        let corrupt = |reason: String| IndexError::Corrupt {
+            path: self.path.clone(),
+            reason,
+        };
+        let map = self
+            .map
+            .as_ref()
+            .ok_or_else(|| corrupt("empty index has no records".into()))?;
+        let &(offset, len) = self
+            .header
+            .records
+            .get(r as usize)
+            .ok_or_else(|| corrupt(format!("no record {r}")))?;
+        let header_len = u64::from_le_bytes(
+            map[12..20]
+                .try_into()
+                .map_err(|_| corrupt("short preamble".into()))?,
+        );
         let start = (PREAMBLE as u64)
             .checked_add(header_len)
             .and_then(|s| s.checked_add(offset))
@@ -214,7 +262,11 @@ impl Index {
 /// the later source in `sources`), so importing both RustSec's native database and its OSV
 /// export does not double every finding.
 pub fn write(path: &Path, sources: Vec<(SourceInfo, Vec<Advisory>)>) -> Result<(), IndexError> {
-    let io = |context: &'static str, e: std::io::Error| IndexError::Io { context, path: path.to_path_buf(), source: e };
+    let io = |context: &'static str, e: std::io::Error| IndexError::Io {
+        context,
+        path: path.to_path_buf(),
+        source: e,
+    };
     // Deduplicate by id across sources.
     let mut by_id: BTreeMap<String, (u32, Advisory)> = BTreeMap::new();
     let mut infos = Vec::with_capacity(sources.len());
@@ -233,8 +285,11 @@ pub fn write(path: &Path, sources: Vec<(SourceInfo, Vec<Advisory>)>) -> Result<(
     let mut records = Vec::with_capacity(by_id.len());
     let mut slots: BTreeMap<(String, String), Vec<u32>> = BTreeMap::new();
     for (r, (_, (source, advisory))) in by_id.into_iter().enumerate() {
-        let keys: BTreeSet<(String, String)> =
-            advisory.affected.iter().map(|a| (a.ecosystem.clone(), a.name.clone())).collect();
+        let keys: BTreeSet<(String, String)> = advisory
+            .affected
+            .iter()
+            .map(|a| (a.ecosystem.clone(), a.name.clone()))
+            .collect();
         for key in keys {
             slots.entry(key).or_default().push(r as u32);
         }
@@ -248,14 +303,22 @@ pub fn write(path: &Path, sources: Vec<(SourceInfo, Vec<Advisory>)>) -> Result<(
         records,
         packages: slots
             .into_iter()
-            .map(|((ecosystem, name), records)| PackageSlot { ecosystem, name, records })
+            .map(|((ecosystem, name), records)| PackageSlot {
+                ecosystem,
+                name,
+                records,
+            })
             .collect(),
     };
-    let header_bytes =
-        postcard::to_stdvec(&header).map_err(|e| io("cannot encode the header of", std::io::Error::other(e)))?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let header_bytes = postcard::to_stdvec(&header)
+        .map_err(|e| io("cannot encode the header of", std::io::Error::other(e)))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io("cannot create the directory of", e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("cannot create a temporary file beside", e))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| io("cannot create a temporary file beside", e))?;
     let mut out = std::io::BufWriter::new(tmp.as_file_mut());
     out.write_all(MAGIC)
         .and_then(|()| out.write_all(&FORMAT.to_le_bytes()))
@@ -266,6 +329,7 @@ pub fn write(path: &Path, sources: Vec<(SourceInfo, Vec<Advisory>)>) -> Result<(
         .map_err(|e| io("cannot write", e))?;
     drop(out);
     tmp.as_file().sync_all().map_err(|e| io("cannot sync", e))?;
-    tmp.persist(path).map_err(|e| io("cannot rename into place", e.error))?;
+    tmp.persist(path)
+        .map_err(|e| io("cannot rename into place", e.error))?;
     Ok(())
 }

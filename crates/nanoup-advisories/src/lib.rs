@@ -8,6 +8,7 @@
 pub mod advisory;
 pub mod db;
 pub mod index;
+pub mod matching;
 pub mod osv;
 pub mod sources;
 

@@ -107,7 +107,11 @@ impl std::error::Error for OsvError {}
 /// Reads one OSV JSON document into an [`Advisory`].
 pub fn parse_json(text: &str) -> Result<Advisory, OsvError> {
     let record: OsvRecord = serde_json::from_str(text).map_err(|e| {
-        OsvError(format!("not an OSV record (line {}, column {}): {e}", e.line(), e.column()))
+        OsvError(format!(
+            "not an OSV record (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        ))
     })?;
     from_record(record)
 }
@@ -135,7 +139,13 @@ pub fn from_record(record: OsvRecord) -> Result<Advisory, OsvError> {
         .severity
         .iter()
         .flatten()
-        .chain(record.affected.iter().flatten().flat_map(|a| a.severity.iter().flatten()))
+        .chain(
+            record
+                .affected
+                .iter()
+                .flatten()
+                .flat_map(|a| a.severity.iter().flatten()),
+        )
         .filter(|s| !s.score.is_empty())
         .map(|s| SeverityVector {
             kind: s.kind.clone(),
@@ -143,13 +153,23 @@ pub fn from_record(record: OsvRecord) -> Result<Advisory, OsvError> {
         })
         .collect();
     severity.dedup();
-    let url = record.references.iter().flatten().find(|r| r.kind == "ADVISORY").or_else(|| {
-        record.references.iter().flatten().next()
-    }).map(|r| r.url.clone());
+    let url = record
+        .references
+        .iter()
+        .flatten()
+        .find(|r| r.kind == "ADVISORY")
+        .or_else(|| record.references.iter().flatten().next())
+        .map(|r| r.url.clone());
     let summary = record
         .summary
         .filter(|s| !s.trim().is_empty())
-        .or_else(|| record.details.as_deref().and_then(|d| d.lines().find(|l| !l.trim().is_empty())).map(str::to_string))
+        .or_else(|| {
+            record
+                .details
+                .as_deref()
+                .and_then(|d| d.lines().find(|l| !l.trim().is_empty()))
+                .map(str::to_string)
+        })
         .unwrap_or_default()
         .trim()
         .to_string();

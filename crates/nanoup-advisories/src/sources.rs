@@ -41,7 +41,10 @@ pub struct SourceError {
 /// YAML file, a RustSec advisory-db checkout (it has a `crates/` folder of `.md` advisories), or
 /// any folder of OSV `.json` / `.yaml` files (searched recursively).
 pub fn read_source(path: &Path) -> Result<Imported, SourceError> {
-    let fail = |reason: String| SourceError { path: path.display().to_string(), reason };
+    let fail = |reason: String| SourceError {
+        path: path.display().to_string(),
+        reason,
+    };
     let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
     if meta.is_dir() {
         if path.join("crates").is_dir() && has_markdown(&path.join("crates")) {
@@ -53,19 +56,30 @@ pub fn read_source(path: &Path) -> Result<Imported, SourceError> {
     if bytes.starts_with(b"PK") || path.extension().is_some_and(|e| e == "zip") {
         return read_zip(&bytes).map_err(fail);
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut imported = Imported { kind: "osv-file", ..Imported::default() };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut imported = Imported {
+        kind: "osv-file",
+        ..Imported::default()
+    };
     match parse_entry(&name, &bytes) {
         Some(Ok(a)) => imported.advisories.push(a),
         Some(Err(reason)) => return Err(fail(reason)),
-        None => return Err(fail("expected a .zip, .json, .yaml or .yml file, or a folder".into())),
+        None => {
+            return Err(fail(
+                "expected a .zip, .json, .yaml or .yml file, or a folder".into(),
+            ));
+        }
     }
     Ok(imported)
 }
 
 /// Reads an osv.dev-style zip held in memory. Members are parsed in parallel.
 pub fn read_zip(bytes: &[u8]) -> Result<Imported, String> {
-    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a readable zip archive: {e}"))?;
+    let archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable zip archive: {e}"))?;
     let results: Vec<(String, Result<Option<Advisory>, String>)> = (0..archive.len())
         .into_par_iter()
         .map_init(
@@ -77,7 +91,9 @@ pub fn read_zip(bytes: &[u8]) -> Result<Imported, String> {
                 };
                 let name = match entry.name() {
                     Ok(name) => name.to_string(),
-                    Err(e) => return (format!("#{i}"), Err(format!("unreadable member name: {e}"))),
+                    Err(e) => {
+                        return (format!("#{i}"), Err(format!("unreadable member name: {e}")));
+                    }
                 };
                 if entry.is_dir() {
                     return (name, Ok(None));
@@ -86,22 +102,38 @@ pub fn read_zip(bytes: &[u8]) -> Result<Imported, String> {
                     return (name, Err("hostile member name (absolute or `..`)".into()));
                 }
                 if entry.size() > MAX_ENTRY_BYTES {
-                    return (name, Err(format!("claims {} bytes, more than the {} allowed", entry.size(), MAX_ENTRY_BYTES)));
+                    return (
+                        name,
+                        Err(format!(
+                            "claims {} bytes, more than the {} allowed",
+                            entry.size(),
+                            MAX_ENTRY_BYTES
+                        )),
+                    );
                 }
                 let mut data = Vec::with_capacity(entry.size() as usize);
                 // Read at most one byte past the cap: a member that lies about its size stops here.
-                if let Err(e) = (&mut entry).take(MAX_ENTRY_BYTES + 1).read_to_end(&mut data) {
+                if let Err(e) = (&mut entry)
+                    .take(MAX_ENTRY_BYTES + 1)
+                    .read_to_end(&mut data)
+                {
                     return (name, Err(format!("cannot decompress: {e}")));
                 }
                 if data.len() as u64 > MAX_ENTRY_BYTES {
-                    return (name, Err(format!("decompresses to more than {MAX_ENTRY_BYTES} bytes")));
+                    return (
+                        name,
+                        Err(format!("decompresses to more than {MAX_ENTRY_BYTES} bytes")),
+                    );
                 }
                 let parsed = parse_entry(&name, &data).transpose();
                 (name, parsed)
             },
         )
         .collect();
-    let mut imported = Imported { kind: "osv-zip", ..Imported::default() };
+    let mut imported = Imported {
+        kind: "osv-zip",
+        ..Imported::default()
+    };
     for (name, result) in results {
         match result {
             Ok(Some(a)) => imported.advisories.push(a),
@@ -122,7 +154,8 @@ fn parse_entry(name: &str, data: &[u8]) -> Option<Result<Advisory, String>> {
         Some(text().and_then(|t| osv::parse_json(t).map_err(|e| e.to_string())))
     } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
         Some(text().and_then(|t| {
-            let record: OsvRecord = serde_saphyr::from_str(t).map_err(|e| format!("not an OSV record: {e}"))?;
+            let record: OsvRecord =
+                serde_saphyr::from_str(t).map_err(|e| format!("not an OSV record: {e}"))?;
             osv::from_record(record).map_err(|e| e.to_string())
         }))
     } else {
@@ -133,11 +166,15 @@ fn parse_entry(name: &str, data: &[u8]) -> Option<Result<Advisory, String>> {
 fn is_plain_relative(name: &str) -> bool {
     let path = Path::new(name);
     !name.contains('\\')
-        && path.components().all(|c| matches!(c, PathComponent::Normal(_) | PathComponent::CurDir))
+        && path
+            .components()
+            .all(|c| matches!(c, PathComponent::Normal(_) | PathComponent::CurDir))
 }
 
 fn has_markdown(dir: &Path) -> bool {
-    walk_files(dir).iter().any(|p| p.extension().is_some_and(|e| e == "md"))
+    walk_files(dir)
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "md"))
 }
 
 /// Every file under `dir`, recursively, sorted; symbolic links are not followed.
@@ -145,9 +182,13 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             if kind.is_dir() {
                 if entry.file_name() != ".git" {
                     stack.push(entry.path());
@@ -167,14 +208,19 @@ fn read_osv_dir(dir: &Path) -> Imported {
         .map(|path| {
             let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
             let parsed = match std::fs::read(path) {
-                Ok(data) if data.len() as u64 > MAX_ENTRY_BYTES => Some(Err("file too large".to_string())),
+                Ok(data) if data.len() as u64 > MAX_ENTRY_BYTES => {
+                    Some(Err("file too large".to_string()))
+                }
                 Ok(data) => parse_entry(&name, &data),
                 Err(e) => Some(Err(e.to_string())),
             };
             (name, parsed)
         })
         .collect();
-    let mut imported = Imported { kind: "osv-dir", ..Imported::default() };
+    let mut imported = Imported {
+        kind: "osv-dir",
+        ..Imported::default()
+    };
     for (name, parsed) in results {
         match parsed {
             Some(Ok(a)) => imported.advisories.push(a),
@@ -201,7 +247,10 @@ fn read_rustsec_dir(dir: &Path) -> Imported {
             (name, parsed)
         })
         .collect();
-    let mut imported = Imported { kind: "rustsec", ..Imported::default() };
+    let mut imported = Imported {
+        kind: "rustsec",
+        ..Imported::default()
+    };
     for (name, parsed) in results {
         match parsed {
             Ok(a) => imported.advisories.push(a),
@@ -248,9 +297,15 @@ struct RustsecVersions {
 
 /// Reads one RustSec advisory: a ```toml front matter block, then a `# Title` and the details.
 pub fn parse_rustsec_markdown(text: &str) -> Result<Advisory, String> {
-    let rest = text.trim_start().strip_prefix("```toml").ok_or("expected a ```toml front matter block")?;
-    let (front, body) = rest.split_once("\n```").ok_or("front matter block is not closed by ```")?;
-    let file: RustsecFile = toml_edit::de::from_str(front).map_err(|e| format!("invalid front matter: {}", e.message()))?;
+    let rest = text
+        .trim_start()
+        .strip_prefix("```toml")
+        .ok_or("expected a ```toml front matter block")?;
+    let (front, body) = rest
+        .split_once("\n```")
+        .ok_or("front matter block is not closed by ```")?;
+    let file: RustsecFile = toml_edit::de::from_str(front)
+        .map_err(|e| format!("invalid front matter: {}", e.message()))?;
     let a = file.advisory;
     if a.id.trim().is_empty() {
         return Err("advisory without an id".into());
@@ -264,14 +319,21 @@ pub fn parse_rustsec_markdown(text: &str) -> Result<Advisory, String> {
     let severity = a
         .cvss
         .map(|vector| crate::advisory::SeverityVector {
-            kind: if vector.starts_with("CVSS:4") { "CVSS_V4" } else { "CVSS_V3" }.to_string(),
+            kind: if vector.starts_with("CVSS:4") {
+                "CVSS_V4"
+            } else {
+                "CVSS_V3"
+            }
+            .to_string(),
             vector,
         })
         .into_iter()
         .collect();
     let date = a.date.unwrap_or_default();
     Ok(Advisory {
-        url: a.url.or_else(|| Some(format!("https://rustsec.org/advisories/{}.html", a.id))),
+        url: a
+            .url
+            .or_else(|| Some(format!("https://rustsec.org/advisories/{}.html", a.id))),
         id: a.id,
         aliases: a.aliases,
         summary,

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use nanoup_advisories::sources::{MAX_ENTRY_BYTES, read_source, read_zip};
 
 fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel)
 }
 
 #[test]
@@ -16,7 +18,12 @@ fn osv_exports_read_completely() {
     for (zip, entries) in [("crates.io", 1206), ("PyPI", 7080), ("Go", 4291)] {
         let imported = read_source(&shared(&format!("osv/{zip}/all.zip"))).unwrap();
         assert_eq!(imported.kind, "osv-zip");
-        assert_eq!(imported.advisories.len(), entries, "{zip}: {:?}", imported.skipped);
+        assert_eq!(
+            imported.advisories.len(),
+            entries,
+            "{zip}: {:?}",
+            imported.skipped
+        );
         assert!(imported.skipped.is_empty(), "{zip}: {:?}", imported.skipped);
     }
     let npm = read_source(&shared("osv/npm/all.zip")).unwrap();
@@ -29,14 +36,25 @@ fn rustsec_native_matches_its_osv_export() {
     let native = read_source(&shared("advisory-db/rustsec")).unwrap();
     assert_eq!(native.kind, "rustsec");
     assert!(native.skipped.is_empty(), "{:?}", native.skipped);
-    let smallvec = native.advisories.iter().find(|a| a.id == "RUSTSEC-2021-0003").unwrap();
+    let smallvec = native
+        .advisories
+        .iter()
+        .find(|a| a.id == "RUSTSEC-2021-0003")
+        .unwrap();
     assert_eq!(smallvec.summary, "Buffer overflow in SmallVec::insert_many");
     assert_eq!(smallvec.affected[0].name, "smallvec");
-    assert_eq!(smallvec.affected[0].patched, [">= 0.6.14, < 1.0.0", ">= 1.6.1"]);
+    assert_eq!(
+        smallvec.affected[0].patched,
+        [">= 0.6.14, < 1.0.0", ">= 1.6.1"]
+    );
     assert_eq!(smallvec.affected[0].unaffected, ["< 0.6.3"]);
     assert_eq!(smallvec.aliases, ["CVE-2021-25900", "GHSA-43w2-9j62-hq99"]);
     // SOURCES.md: the main branch has 1,205 crate advisories; the rust/ toolchain ones come on top.
-    let crates = native.advisories.iter().filter(|a| a.affected[0].ecosystem == "crates.io").count();
+    let crates = native
+        .advisories
+        .iter()
+        .filter(|a| a.affected[0].ecosystem == "crates.io")
+        .count();
     assert!(crates >= 1205, "{crates}");
 }
 
@@ -44,7 +62,8 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut w = zip::ZipWriter::new(&mut buf);
     for (name, data) in entries {
-        w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
         w.write_all(data).unwrap();
     }
     w.finish().unwrap();
@@ -70,7 +89,12 @@ fn bad_zip_members_are_skipped_and_counted() {
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert!(ids.contains(&"RUSTSEC-2021-0135") && ids.contains(&"X-1"));
     assert_eq!(imported.skipped.len(), 5, "{:?}", imported.skipped);
-    assert!(imported.skipped.iter().any(|s| s.starts_with("../evil.json: hostile")));
+    assert!(
+        imported
+            .skipped
+            .iter()
+            .any(|s| s.starts_with("../evil.json: hostile"))
+    );
     assert!(imported.skipped.iter().any(|s| s.starts_with("big.json:")));
 }
 

@@ -12,7 +12,9 @@ use clap::{Parser, Subcommand};
 /// smallest version step that does the job, verified, pinpointed and undoable alone.
 #[derive(Debug, Parser)]
 #[command(name = "nanoup", version, about, long_about = None)]
-#[command(after_help = "Data directory: $NANOUP_HOME, else $XDG_CACHE_HOME/nanoup, else ~/.cache/nanoup.")]
+#[command(
+    after_help = "Data directory: $NANOUP_HOME, else $XDG_CACHE_HOME/nanoup, else ~/.cache/nanoup."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

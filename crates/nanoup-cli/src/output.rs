@@ -10,7 +10,10 @@ use anyhow::{Context, Result};
 pub fn emit(content: &str, path: Option<&Path>) -> Result<()> {
     let Some(path) = path else {
         let mut stdout = std::io::stdout().lock();
-        return match stdout.write_all(content.as_bytes()).and_then(|()| stdout.flush()) {
+        return match stdout
+            .write_all(content.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
             // A closed pipe (`nanoup scan | head`) is not an error worth reporting.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => other.context("cannot write to stdout"),

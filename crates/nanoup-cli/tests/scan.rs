@@ -11,16 +11,20 @@ fn corpus() -> PathBuf {
 
 fn nanoup(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("nanoup").expect("binary built");
-    cmd.env("NANOUP_HOME", home).env("SOURCE_DATE_EPOCH", "1700000000");
+    cmd.env("NANOUP_HOME", home)
+        .env("SOURCE_DATE_EPOCH", "1700000000");
     cmd
 }
 
 fn scan_json(path: &Path) -> (Value, i32) {
     let home = tempfile::tempdir().unwrap();
-    let out = nanoup(home.path()).args(["scan", "--format", "json"]).arg(path).output().unwrap();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-    });
+    let out = nanoup(home.path())
+        .args(["scan", "--format", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     (json, out.status.code().unwrap_or(-1))
 }
 
@@ -51,14 +55,21 @@ fn stacks_of<'a>(scan: &'a Value, set: &str) -> Vec<&'a Value> {
 }
 
 fn count(stacks: &[&Value]) -> usize {
-    stacks.iter().map(|s| s["components"].as_array().unwrap().len()).sum()
+    stacks
+        .iter()
+        .map(|s| s["components"].as_array().unwrap().len())
+        .sum()
 }
 
 #[test]
 fn the_corpus_scans_completely_with_expected_counts() {
     let (scan, code) = scan_json(&corpus());
     assert_eq!(scan["schema"], "nanoup.scan/v1");
-    assert_eq!(scan["errors"], Value::Array(vec![]), "the corpus parses without errors");
+    assert_eq!(
+        scan["errors"],
+        Value::Array(vec![]),
+        "the corpus parses without errors"
+    );
     assert_eq!(code, 0);
     let sets = manifest_sets();
     assert_eq!(sets.len(), 16, "MANIFEST.md lists 16 sets");
@@ -84,6 +95,28 @@ fn the_corpus_scans_completely_with_expected_counts() {
         ("cargo/BurntSushi__ripgrep__7cb211378a", 55),
         ("cargo/Rigellute__spotify-tui__7a5a04c91a", 223),
         ("cargo/getzola__zola__a3a5b9ea06", 304),
+        // 1839 lock v1 entries, 1491 distinct name@version (MANIFEST.md).
+        ("npm/coreui__coreui-free-react-admin-template__cd23931612", 1491),
+        // 1063 packages entries less the root "" -> 921 distinct (MANIFEST.md).
+        ("npm/typicode__json-server__78ea713756", 921),
+        ("npm/typicode__husky__9baeb13260", 359),
+        // 2178 yarn v1 blocks, each a distinct name@version.
+        ("npm/alan2207__bulletproof-react__32ed545844", 2178),
+        // 958 pnpm packages; /vite/3.0.9 and /vite/3.0.9_terser@5.15.1 are one name@version.
+        ("npm/vuejs__core__6f663d47e5", 957),
+        ("python/CTFd__CTFd__a33a31b1f8", 59),
+        // 81 uv.lock packages less the project itself (editable ".").
+        ("python/fastapi__full-stack-fastapi-template__7e5ca88dc2", 80),
+        // 121 default + 72 develop, 12 of them the same name==version in both sections.
+        ("python/saleor__saleor__33da5754e1", 181),
+        ("python/saleor__saleor__98ebf96d65", 208),
+        // go.mod requirements (32 require lines); go.sum-only modules are not components.
+        ("go/cli__cli__e2973453b5", 32),
+        // 39 FROM lines in 12 Dockerfiles; stage references and repeated images excluded.
+        ("docker/GoogleCloudPlatform__microservices-demo__3c0d659780", 19),
+        ("docker/prometheus__node_exporter__b597c1244d", 1),
+        // Per pom: root dependencyManagement 112, core 39, showcase 23, rest 11, spring 9.
+        ("maven/apache__struts__4cf9093cc5", 194),
     ];
     for (set, n) in expected {
         assert_eq!(count(&stacks_of(&scan, set)), *n, "{set}");
@@ -93,9 +126,20 @@ fn the_corpus_scans_completely_with_expected_counts() {
 #[test]
 fn output_is_deterministic() {
     let home = tempfile::tempdir().unwrap();
-    let run = |format: &str| nanoup(home.path()).args(["scan", "--format", format]).arg(corpus()).output().unwrap().stdout;
+    let run = |format: &str| {
+        nanoup(home.path())
+            .args(["scan", "--format", format])
+            .arg(corpus())
+            .output()
+            .unwrap()
+            .stdout
+    };
     for format in ["json", "table", "cyclonedx", "spdx"] {
-        assert_eq!(run(format), run(format), "{format} output differs between runs");
+        assert_eq!(
+            run(format),
+            run(format),
+            "{format} output differs between runs"
+        );
     }
 }
 
@@ -108,24 +152,42 @@ fn a_broken_file_is_reported_and_the_rest_still_scanned() {
         std::fs::copy(good.join(f), dir.path().join("good").join(f)).unwrap();
     }
     std::fs::create_dir(dir.path().join("bad")).unwrap();
-    let broken = "[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"x\nversion";
+    let broken =
+        "[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"x\nversion";
     std::fs::write(dir.path().join("bad/Cargo.lock"), broken).unwrap();
     let (scan, code) = scan_json(dir.path());
-    assert_eq!(code, 2, "a file that failed to parse makes the exit status 2");
+    assert_eq!(
+        code, 2,
+        "a file that failed to parse makes the exit status 2"
+    );
     let errors = scan["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["file"], "bad/Cargo.lock");
-    assert_eq!(errors[0]["line"], 6);
-    assert!(errors[0]["column"].as_u64().unwrap() >= 1);
+    // toml_edit reads `"x` up to the line end, then finds the key `version` without `=`.
+    assert_eq!(errors[0]["line"], 7);
+    assert_eq!(errors[0]["column"], 8);
+    assert!(errors[0]["message"].as_str().unwrap().contains("expected `=`"), "{errors:?}");
     assert_eq!(count(&stacks_of(&scan, "good")), 223);
-    assert_eq!(std::fs::read_to_string(dir.path().join("bad/Cargo.lock")).unwrap(), broken, "input untouched");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("bad/Cargo.lock")).unwrap(),
+        broken,
+        "input untouched"
+    );
 }
 
 #[test]
 fn gitignored_and_dependency_folders_are_not_scanned() {
     let dir = tempfile::tempdir().unwrap();
     let lock = corpus().join("cargo/Rigellute__spotify-tui__7a5a04c91a/Cargo.lock");
-    for sub in ["app", "node_modules/x", "target/x", "vendor/x", "ignored", ".venv", "env"] {
+    for sub in [
+        "app",
+        "node_modules/x",
+        "target/x",
+        "vendor/x",
+        "ignored",
+        ".venv",
+        "env",
+    ] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         std::fs::copy(&lock, dir.path().join(sub).join("Cargo.lock")).unwrap();
     }
@@ -133,7 +195,12 @@ fn gitignored_and_dependency_folders_are_not_scanned() {
     std::fs::write(dir.path().join(".gitignore"), "/ignored\n").unwrap();
     let (scan, code) = scan_json(dir.path());
     assert_eq!(code, 0);
-    let paths: Vec<&str> = scan["stacks"].as_array().unwrap().iter().map(|s| s["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = scan["stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
     assert_eq!(paths, ["app"]);
 }
 
@@ -162,7 +229,9 @@ fn a_missing_path_is_a_clear_error() {
         .args(["scan", "/definitely/not/here"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("cannot scan /definitely/not/here"));
+        .stderr(predicates::str::contains(
+            "cannot scan /definitely/not/here",
+        ));
 }
 
 #[test]
@@ -170,8 +239,14 @@ fn help_explains_itself() {
     let home = tempfile::tempdir().unwrap();
     let help = nanoup(home.path()).arg("--help").output().unwrap();
     let text = String::from_utf8(help.stdout).unwrap();
-    assert!(text.contains("scan") && text.contains("NANOUP_HOME"), "{text}");
-    let help = nanoup(home.path()).args(["scan", "--help"]).output().unwrap();
+    assert!(
+        text.contains("scan") && text.contains("NANOUP_HOME"),
+        "{text}"
+    );
+    let help = nanoup(home.path())
+        .args(["scan", "--help"])
+        .output()
+        .unwrap();
     let text = String::from_utf8(help.stdout).unwrap();
     for word in ["cyclonedx", "spdx", ".gitignore", "Exit status", "--output"] {
         assert!(text.contains(word), "scan --help lacks {word}: {text}");

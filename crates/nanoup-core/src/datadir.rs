@@ -39,12 +39,25 @@ mod tests {
 
     #[test]
     fn nanoup_home_wins_then_xdg_then_home() {
-        let all = [("NANOUP_HOME", "/n"), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")];
+        let all = [
+            ("NANOUP_HOME", "/n"),
+            ("XDG_CACHE_HOME", "/x"),
+            ("HOME", "/h"),
+        ];
         assert_eq!(data_dir_from(env(&all)), Some(PathBuf::from("/n")));
-        assert_eq!(data_dir_from(env(&all[1..])), Some(PathBuf::from("/x/nanoup")));
-        assert_eq!(data_dir_from(env(&all[2..])), Some(PathBuf::from("/h/.cache/nanoup")));
+        assert_eq!(
+            data_dir_from(env(&all[1..])),
+            Some(PathBuf::from("/x/nanoup"))
+        );
+        assert_eq!(
+            data_dir_from(env(&all[2..])),
+            Some(PathBuf::from("/h/.cache/nanoup"))
+        );
         assert_eq!(data_dir_from(env(&[])), None);
         let empty = [("NANOUP_HOME", ""), ("XDG_CACHE_HOME", ""), ("HOME", "/h")];
-        assert_eq!(data_dir_from(env(&empty)), Some(PathBuf::from("/h/.cache/nanoup")));
+        assert_eq!(
+            data_dir_from(env(&empty)),
+            Some(PathBuf::from("/h/.cache/nanoup"))
+        );
     }
 }

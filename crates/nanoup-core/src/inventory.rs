@@ -61,7 +61,10 @@ impl Stack {
 
     /// How many components have no resolved version.
     pub fn unresolved_count(&self) -> usize {
-        self.components.iter().filter(|c| c.version.is_none()).count()
+        self.components
+            .iter()
+            .filter(|c| c.version.is_none())
+            .count()
     }
 }
 
@@ -94,7 +97,9 @@ pub struct Inventory {
 impl Inventory {
     /// An inventory of `stacks` and `errors`, sorted so that output is deterministic.
     pub fn new(mut stacks: Vec<Stack>, mut errors: Vec<ParseError>) -> Inventory {
-        stacks.sort_by(|a, b| (&a.path, a.ecosystem, &a.files).cmp(&(&b.path, b.ecosystem, &b.files)));
+        stacks.sort_by(|a, b| {
+            (&a.path, a.ecosystem, &a.files).cmp(&(&b.path, b.ecosystem, &b.files))
+        });
         errors.sort();
         errors.dedup();
         Inventory {
@@ -124,7 +129,12 @@ mod tests {
         let mut b = Component::new(Ecosystem::Npm, "ms", "2.1.2", "package-lock.json", 12);
         b.direct = true;
         let c = Component::new(Ecosystem::Npm, "ms", "2.0.0", "package-lock.json", 90);
-        let stack = Stack::new(".", Ecosystem::Npm, vec!["package-lock.json".into()], [a, b, c]);
+        let stack = Stack::new(
+            ".",
+            Ecosystem::Npm,
+            vec!["package-lock.json".into()],
+            [a, b, c],
+        );
         assert_eq!(stack.components.len(), 2);
         assert_eq!(stack.components[0].version.as_deref(), Some("2.0.0"));
         let merged = &stack.components[1];

@@ -84,21 +84,41 @@ mod tests {
             purl_for(Ecosystem::Npm, "@babel/core", Some("7.0.0")),
             "pkg:npm/%40babel/core@7.0.0"
         );
-        assert_eq!(purl_for(Ecosystem::Npm, "react", Some("18.2.0")), "pkg:npm/react@18.2.0");
         assert_eq!(
-            purl_for(Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", Some("2.12.1")),
+            purl_for(Ecosystem::Npm, "react", Some("18.2.0")),
+            "pkg:npm/react@18.2.0"
+        );
+        assert_eq!(
+            purl_for(
+                Ecosystem::Maven,
+                "org.apache.logging.log4j:log4j-core",
+                Some("2.12.1")
+            ),
             "pkg:maven/org.apache.logging.log4j/log4j-core@2.12.1"
         );
         assert_eq!(
             purl_for(Ecosystem::Go, "github.com/cli/safeexec", Some("v1.0.0")),
             "pkg:golang/github.com/cli/safeexec@v1.0.0"
         );
-        assert_eq!(purl_for(Ecosystem::PyPI, "Flask_Login", Some("0.5.0")), "pkg:pypi/flask-login@0.5.0");
-        assert_eq!(purl_for(Ecosystem::Cargo, "smallvec", None), "pkg:cargo/smallvec");
         assert_eq!(
-            purl_for(Ecosystem::Docker, "gcr.io/distroless/static", Some("nonroot")),
+            purl_for(Ecosystem::PyPI, "Flask_Login", Some("0.5.0")),
+            "pkg:pypi/flask-login@0.5.0"
+        );
+        assert_eq!(
+            purl_for(Ecosystem::Cargo, "smallvec", None),
+            "pkg:cargo/smallvec"
+        );
+        assert_eq!(
+            purl_for(
+                Ecosystem::Docker,
+                "gcr.io/distroless/static",
+                Some("nonroot")
+            ),
             "pkg:docker/distroless/static@nonroot?repository_url=gcr.io"
         );
-        assert_eq!(purl_for(Ecosystem::Docker, "library/golang", Some("1.19")), "pkg:docker/library/golang@1.19");
+        assert_eq!(
+            purl_for(Ecosystem::Docker, "library/golang", Some("1.19")),
+            "pkg:docker/library/golang@1.19"
+        );
     }
 }

@@ -91,13 +91,14 @@ pub fn scan(root: &Path) -> Result<Inventory, WalkError> {
 
 /// The inventory of an already-listed tree: every detector runs, in parallel.
 pub fn scan_tree(tree: &Tree) -> Inventory {
-    let found = DETECTORS
-        .par_iter()
-        .map(|detect| detect(tree))
-        .reduce(Scanned::default, |mut a, b| {
-            a.extend(b);
-            a
-        });
+    let found =
+        DETECTORS
+            .par_iter()
+            .map(|detect| detect(tree))
+            .reduce(Scanned::default, |mut a, b| {
+                a.extend(b);
+                a
+            });
     Inventory::new(found.stacks, found.errors)
 }
 

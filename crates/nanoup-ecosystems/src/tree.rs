@@ -86,10 +86,8 @@ impl Tree {
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }
-            if let Ok(rel) = entry.path().strip_prefix(root) {
-                if let Some(rel) = rel.to_str() {
-                    files.insert(rel.replace('\\', "/"));
-                }
+            if let Some(rel) = entry.path().strip_prefix(root).ok().and_then(Path::to_str) {
+                files.insert(rel.replace('\\', "/"));
             }
         }
         Ok(Tree {
@@ -143,7 +141,12 @@ impl Tree {
         String::from_utf8(bytes).map_err(|e| {
             let offset = e.utf8_error().valid_up_to();
             let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or("");
-            ParseError::at_offset(rel, valid, offset, "expected UTF-8 text, found invalid bytes")
+            ParseError::at_offset(
+                rel,
+                valid,
+                offset,
+                "expected UTF-8 text, found invalid bytes",
+            )
         })
     }
 }

@@ -19,7 +19,12 @@ pub fn scan(inventory: &Inventory, verbose: bool) -> String {
         rows.push(stack_row(stack));
     }
     let widths: Vec<usize> = (0..6)
-        .map(|col| rows.iter().map(|r| r[col].chars().count()).max().unwrap_or(0))
+        .map(|col| {
+            rows.iter()
+                .map(|r| r[col].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for (i, row) in rows.iter().enumerate() {
@@ -70,14 +75,21 @@ fn files_cell(files: &[String]) -> String {
     if files.len() <= SHOWN {
         return files.join(", ");
     }
-    format!("{}, +{} more", files[..SHOWN].join(", "), files.len() - SHOWN)
+    format!(
+        "{}, +{} more",
+        files[..SHOWN].join(", "),
+        files.len() - SHOWN
+    )
 }
 
 fn write_components(out: &mut String, stack: &Stack) {
     for c in &stack.components {
         let version = match &c.version {
             Some(v) => v.clone(),
-            None => format!("unresolved ({})", c.requirement.as_deref().unwrap_or("no version")),
+            None => format!(
+                "unresolved ({})",
+                c.requirement.as_deref().unwrap_or("no version")
+            ),
         };
         let mut tags = vec![c.scope.as_str()];
         if c.direct {
@@ -86,6 +98,14 @@ fn write_components(out: &mut String, stack: &Stack) {
         if c.source != Source::Registry {
             tags.push(c.source.as_str());
         }
-        let _ = writeln!(out, "    {} {} [{}] {}:{}", c.name, version, tags.join(", "), c.file, c.line);
+        let _ = writeln!(
+            out,
+            "    {} {} [{}] {}:{}",
+            c.name,
+            version,
+            tags.join(", "),
+            c.file,
+            c.line
+        );
     }
 }

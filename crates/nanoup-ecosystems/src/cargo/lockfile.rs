@@ -31,7 +31,9 @@ impl LockPackage {
             && version.is_none_or(|v| v == self.version)
             && source.is_none_or(|s| {
                 let s = s.trim_start_matches('(').trim_end_matches(')');
-                self.source.as_deref().is_some_and(|own| own == s || own.starts_with(s))
+                self.source
+                    .as_deref()
+                    .is_some_and(|own| own == s || own.starts_with(s))
             })
     }
 }
@@ -46,7 +48,12 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<LockPackage>, ParseError> {
     };
     let Some(packages) = item.as_array_of_tables() else {
         let offset = item.span().map_or(0, |s| s.start);
-        return Err(ParseError::at_offset(file, text, offset, "expected `[[package]]` tables"));
+        return Err(ParseError::at_offset(
+            file,
+            text,
+            offset,
+            "expected `[[package]]` tables",
+        ));
     };
     let mut out = Vec::with_capacity(packages.len());
     for table in packages.iter() {
@@ -54,7 +61,12 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<LockPackage>, ParseError> {
         let field = |key: &str| -> Result<String, ParseError> {
             str_at(table, key).map(str::to_string).ok_or_else(|| {
                 let offset = toml_spans::offset_of(table, key, start);
-                ParseError::at_offset(file, text, offset, format!("expected a string `{key}` in this [[package]]"))
+                ParseError::at_offset(
+                    file,
+                    text,
+                    offset,
+                    format!("expected a string `{key}` in this [[package]]"),
+                )
             })
         };
         let name = field("name")?;
@@ -69,7 +81,12 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<LockPackage>, ParseError> {
                 .collect(),
             Some(other) => {
                 let offset = other.span().map_or(start, |s| s.start);
-                return Err(ParseError::at_offset(file, text, offset, "expected `dependencies` to be an array of strings"));
+                return Err(ParseError::at_offset(
+                    file,
+                    text,
+                    offset,
+                    "expected `dependencies` to be an array of strings",
+                ));
             }
         };
         out.push(LockPackage {

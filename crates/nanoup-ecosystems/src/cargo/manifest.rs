@@ -63,7 +63,9 @@ pub fn parse(
                     .as_table_like()
                     .and_then(|t| str_at(t, "package"))
                     .unwrap_or(key);
-                manifest.workspace_dependencies.insert(key.to_string(), real.to_string());
+                manifest
+                    .workspace_dependencies
+                    .insert(key.to_string(), real.to_string());
             }
         }
     }
@@ -76,7 +78,9 @@ pub fn parse(
     // `[target.'cfg(...)'.dependencies]` and friends.
     if let Some(targets) = root.get("target").and_then(Item::as_table_like) {
         for (_, target) in targets.iter() {
-            let Some(target) = target.as_table_like() else { continue };
+            let Some(target) = target.as_table_like() else {
+                continue;
+            };
             for (section, scope) in SECTIONS {
                 if let Some(t) = target.get(section).and_then(Item::as_table_like) {
                     tables.push((t, scope));
@@ -107,13 +111,14 @@ pub fn parse(
                 .as_str()
                 .or_else(|| detail.and_then(|t| str_at(t, "version")))
                 .map(str::to_string);
-            let entry = manifest
-                .dependencies
-                .entry(real.to_string())
-                .or_insert(DeclaredDependency {
-                    scope,
-                    requirement: None,
-                });
+            let entry =
+                manifest
+                    .dependencies
+                    .entry(real.to_string())
+                    .or_insert(DeclaredDependency {
+                        scope,
+                        requirement: None,
+                    });
             entry.scope = entry.scope.min(scope);
             if entry.requirement.is_none() {
                 entry.requirement = requirement;
@@ -127,6 +132,10 @@ fn string_array(table: &dyn TableLike, key: &str) -> Vec<String> {
     table
         .get(key)
         .and_then(Item::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }

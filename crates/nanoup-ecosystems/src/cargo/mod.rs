@@ -36,7 +36,9 @@ pub const PARSERS: &[NamedParser] = &[
     NamedParser {
         name: "cargo_toml",
         file_name: "Cargo.toml",
-        parse: |file, text| manifest::parse(file, text, &BTreeMap::new()).map(|m| m.dependencies.len()),
+        parse: |file, text| {
+            manifest::parse(file, text, &BTreeMap::new()).map(|m| m.dependencies.len())
+        },
     },
 ];
 
@@ -53,7 +55,10 @@ pub fn scan(tree: &Tree) -> Scanned {
 fn scan_stack(tree: &Tree, lock_file: &str) -> Scanned {
     let mut out = Scanned::default();
     let dir = dir_of(lock_file);
-    let packages = match tree.read(lock_file).and_then(|text| lockfile::parse(lock_file, &text)) {
+    let packages = match tree
+        .read(lock_file)
+        .and_then(|text| lockfile::parse(lock_file, &text))
+    {
         Ok(packages) => packages,
         Err(error) => {
             out.errors.push(error);
@@ -63,9 +68,14 @@ fn scan_stack(tree: &Tree, lock_file: &str) -> Scanned {
     let (manifests, manifest_errors) = read_workspace(tree, dir);
     out.errors.extend(manifest_errors);
     let mut files = vec!["Cargo.lock".to_string()];
-    files.extend(manifests.iter().filter_map(|(rel, _)| relative_to(dir, rel).map(str::to_string)));
+    files.extend(
+        manifests
+            .iter()
+            .filter_map(|(rel, _)| relative_to(dir, rel).map(str::to_string)),
+    );
     let components = components(&packages, &manifests, lock_file);
-    out.stacks.push(Stack::new(dir, Ecosystem::Cargo, files, components));
+    out.stacks
+        .push(Stack::new(dir, Ecosystem::Cargo, files, components));
     out
 }
 
@@ -94,14 +104,20 @@ fn read_workspace(tree: &Tree, dir: &str) -> (Vec<(String, Manifest)>, Vec<Parse
         .map(|g| g.compile_matcher())
         .collect();
     let excluded = |member_dir: &str| {
-        root.exclude
-            .iter()
-            .any(|e| member_dir == e.trim_end_matches('/') || member_dir.starts_with(&format!("{}/", e.trim_end_matches('/'))))
+        root.exclude.iter().any(|e| {
+            member_dir == e.trim_end_matches('/')
+                || member_dir.starts_with(&format!("{}/", e.trim_end_matches('/')))
+        })
     };
     for candidate in tree.named("Cargo.toml") {
-        let Some(rel) = relative_to(dir, candidate) else { continue };
+        let Some(rel) = relative_to(dir, candidate) else {
+            continue;
+        };
         let member_dir = dir_of(rel);
-        if member_dir == "." || excluded(member_dir) || !member_globs.iter().any(|g| g.is_match(member_dir)) {
+        if member_dir == "."
+            || excluded(member_dir)
+            || !member_globs.iter().any(|g| g.is_match(member_dir))
+        {
             continue;
         }
         match tree
@@ -117,11 +133,19 @@ fn read_workspace(tree: &Tree, dir: &str) -> (Vec<(String, Manifest)>, Vec<Parse
 }
 
 /// The workspace's components: every locked package except the workspace's own crates.
-fn components(packages: &[LockPackage], manifests: &[(String, Manifest)], lock_file: &str) -> Vec<Component> {
-    let by_name: HashMap<&str, Vec<usize>> = packages.iter().enumerate().fold(HashMap::new(), |mut map, (i, p)| {
-        map.entry(p.name.as_str()).or_default().push(i);
-        map
-    });
+fn components(
+    packages: &[LockPackage],
+    manifests: &[(String, Manifest)],
+    lock_file: &str,
+) -> Vec<Component> {
+    let by_name: HashMap<&str, Vec<usize>> =
+        packages
+            .iter()
+            .enumerate()
+            .fold(HashMap::new(), |mut map, (i, p)| {
+                map.entry(p.name.as_str()).or_default().push(i);
+                map
+            });
     let resolve = |reference: &str| -> Option<usize> {
         let name = reference.split_whitespace().next()?;
         by_name
@@ -131,7 +155,10 @@ fn components(packages: &[LockPackage], manifests: &[(String, Manifest)], lock_f
             .find(|&i| packages[i].matches_reference(reference))
     };
     let is_member = |p: &LockPackage| {
-        p.source.is_none() && manifests.iter().any(|(_, m)| m.package.as_deref() == Some(p.name.as_str()))
+        p.source.is_none()
+            && manifests
+                .iter()
+                .any(|(_, m)| m.package.as_deref() == Some(p.name.as_str()))
     };
 
     // Direct dependencies: the lock edges of each member, with the manifest's section as scope.
@@ -139,12 +166,19 @@ fn components(packages: &[LockPackage], manifests: &[(String, Manifest)], lock_f
     let mut direct = vec![false; packages.len()];
     let mut requirement: Vec<Option<String>> = vec![None; packages.len()];
     for (_, manifest) in manifests {
-        let Some(name) = &manifest.package else { continue };
-        let Some(member) = packages.iter().find(|p| &p.name == name && p.source.is_none()) else {
+        let Some(name) = &manifest.package else {
+            continue;
+        };
+        let Some(member) = packages
+            .iter()
+            .find(|p| &p.name == name && p.source.is_none())
+        else {
             continue;
         };
         for reference in &member.dependencies {
-            let Some(i) = resolve(reference) else { continue };
+            let Some(i) = resolve(reference) else {
+                continue;
+            };
             let declared = manifest.dependencies.get(&packages[i].name);
             let s = declared.map_or(Scope::Prod, |d| d.scope);
             direct[i] = true;
@@ -158,7 +192,9 @@ fn components(packages: &[LockPackage], manifests: &[(String, Manifest)], lock_f
     // Transitive scope: breadth-first from the direct dependencies, most essential scope first.
     let mut reached: Vec<Option<Scope>> = vec![None; packages.len()];
     for level in [Scope::Prod, Scope::Optional, Scope::Dev, Scope::Build] {
-        let mut queue: VecDeque<usize> = (0..packages.len()).filter(|&i| scope[i] == Some(level)).collect();
+        let mut queue: VecDeque<usize> = (0..packages.len())
+            .filter(|&i| scope[i] == Some(level))
+            .collect();
         while let Some(i) = queue.pop_front() {
             if reached[i].is_some() {
                 continue;
@@ -181,7 +217,8 @@ fn components(packages: &[LockPackage], manifests: &[(String, Manifest)], lock_f
                 None => c.source = Source::Path,
                 Some(s) if s.starts_with("git+") => {
                     c.source = Source::Git;
-                    c.extra.insert("git".into(), s.trim_start_matches("git+").to_string());
+                    c.extra
+                        .insert("git".into(), s.trim_start_matches("git+").to_string());
                 }
                 Some(s) if !CRATES_IO_SOURCES.contains(&s) => {
                     c.extra.insert("registry".into(), s.to_string());

@@ -25,14 +25,20 @@ fn ripgrep_workspace_members_are_not_components() {
     // 65 [[package]] entries, 10 of them workspace crates (ripgrep + 9 in crates/*).
     assert_eq!(s.components.len(), 65 - 10);
     for member in ["ripgrep", "grep-searcher", "ignore", "globset"] {
-        assert!(s.components.iter().all(|c| c.name != member), "{member} is a workspace crate");
+        assert!(
+            s.components.iter().all(|c| c.name != member),
+            "{member} is a workspace crate"
+        );
     }
     assert_eq!(s.files.len(), 11, "{:?}", s.files);
     let bstr = component(&s, "bstr");
     assert!(bstr.direct, "bstr is a dependency of crates/searcher");
     assert_eq!(bstr.source, Source::Registry);
     assert_eq!(bstr.file, "Cargo.lock");
-    assert_eq!(bstr.purl, format!("pkg:cargo/bstr@{}", bstr.version.as_deref().unwrap()));
+    assert_eq!(
+        bstr.purl,
+        format!("pkg:cargo/bstr@{}", bstr.version.as_deref().unwrap())
+    );
     // serde_json is only a dev-dependency of ripgrep and grep-printer's optional one.
     let lazy_static = component(&s, "lazy_static");
     assert!(lazy_static.direct);
@@ -65,16 +71,36 @@ fn spotify_tui_counts_and_scopes() {
 fn zola_members_and_dev_scope() {
     let s = stack("cargo/getzola__zola__a3a5b9ea06");
     let members = [
-        "zola", "config", "errors", "front_matter", "imageproc", "library", "link_checker", "rebuild",
-        "rendering", "search", "site", "templates", "utils",
+        "zola",
+        "config",
+        "errors",
+        "front_matter",
+        "imageproc",
+        "library",
+        "link_checker",
+        "rebuild",
+        "rendering",
+        "search",
+        "site",
+        "templates",
+        "utils",
     ];
     for m in members {
-        assert!(s.components.iter().all(|c| c.name != m), "{m} is a workspace crate");
+        assert!(
+            s.components.iter().all(|c| c.name != m),
+            "{m} is a workspace crate"
+        );
     }
     // 317 [[package]] entries less the 13 workspace crates.
     assert_eq!(s.components.len(), 304);
     assert_eq!(s.files.len(), 14, "{:?}", s.files);
-    assert_eq!(s.components.iter().filter(|c| c.source == Source::Path).count(), 0);
+    assert_eq!(
+        s.components
+            .iter()
+            .filter(|c| c.source == Source::Path)
+            .count(),
+        0
+    );
 }
 
 #[test]
@@ -122,8 +148,19 @@ cc = "1"
 "#;
     let packages = lockfile::parse("Cargo.lock", lock).unwrap();
     let manifest = manifest::parse("Cargo.toml", toml, &BTreeMap::new()).unwrap();
-    let stack = Stack::new(".", Ecosystem::Cargo, vec![], components(&packages, &[("Cargo.toml".into(), manifest)], "Cargo.lock"));
-    let find = |n: &str, v: &str| stack.components.iter().find(|c| c.name == n && c.version.as_deref() == Some(v)).unwrap();
+    let stack = Stack::new(
+        ".",
+        Ecosystem::Cargo,
+        vec![],
+        components(&packages, &[("Cargo.toml".into(), manifest)], "Cargo.lock"),
+    );
+    let find = |n: &str, v: &str| {
+        stack
+            .components
+            .iter()
+            .find(|c| c.name == n && c.version.as_deref() == Some(v))
+            .unwrap()
+    };
     assert_eq!(find("local", "0.2.0").source, Source::Path);
     assert_eq!(find("remote", "0.3.0").source, Source::Git);
     assert!(find("serde", "1.0.100").direct);
@@ -135,7 +172,8 @@ cc = "1"
 
 #[test]
 fn malformed_lockfiles_name_the_place() {
-    let err = lockfile::parse("Cargo.lock", "[[package]]\nname = \"a\"\nversion = 1\n").unwrap_err();
+    let err =
+        lockfile::parse("Cargo.lock", "[[package]]\nname = \"a\"\nversion = 1\n").unwrap_err();
     assert_eq!((err.line, err.file.as_str()), (3, "Cargo.lock"));
     assert!(err.message.contains("version"), "{err}");
     let err = lockfile::parse("Cargo.lock", "[[package]]\nname = \"a\n").unwrap_err();
@@ -145,11 +183,17 @@ fn malformed_lockfiles_name_the_place() {
 
 #[test]
 fn truncated_corpus_files_never_panic() {
-    for set in ["cargo/BurntSushi__ripgrep__7cb211378a", "cargo/getzola__zola__a3a5b9ea06"] {
+    for set in [
+        "cargo/BurntSushi__ripgrep__7cb211378a",
+        "cargo/getzola__zola__a3a5b9ea06",
+    ] {
         let tree = corpus_tree(set);
         for file in tree.files() {
             let text = tree.read(file).unwrap();
-            for cut in (0..text.len()).step_by(331).filter(|&i| text.is_char_boundary(i)) {
+            for cut in (0..text.len())
+                .step_by(331)
+                .filter(|&i| text.is_char_boundary(i))
+            {
                 for parser in PARSERS {
                     let _ = (parser.parse)(file, &text[..cut]);
                 }

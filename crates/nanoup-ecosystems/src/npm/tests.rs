@@ -145,6 +145,8 @@ fn yarn_v1_bulletproof_react() {
         .filter(|c| c.scope == Scope::Dev)
         .count();
     assert_eq!(dev, 658);
+    // 36 dependencies + 44 devDependencies, each matched to its block by `name@range`.
+    assert_eq!(stack.direct_count(), 80);
 
     let code_frame = find(&stack, "@babel/code-frame", "7.10.4");
     assert_eq!((code_frame.line, code_frame.direct), (5, false));
@@ -200,6 +202,9 @@ fn pnpm_5_vue_core_with_importers() {
         && c.name != "@vue/consolidate"
         && c.name != "@vue/repl"));
 
+    // python3 over all 17 package.json files: 67 distinct declared names that are not
+    // `workspace:` links to the @vue/* packages; each resolves to one component.
+    assert_eq!(stack.direct_count(), 67);
     let vite = find(&stack, "vite", "3.0.9");
     assert_eq!((vite.line, vite.direct), (7225, true));
     let parser = find(&stack, "@babel/parser", "7.16.4");
