@@ -6,10 +6,12 @@
 //! data directory, and matching turns an inventory plus the index into findings.
 
 pub mod advisory;
+pub mod audit;
 pub mod db;
 pub mod index;
 pub mod matching;
 pub mod osv;
 pub mod sources;
+pub mod update;
 
 pub use advisory::{Advisory, AffectedPackage, AffectedRange, RangeKind, SeverityVector};

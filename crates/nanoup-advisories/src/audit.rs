@@ -1,0 +1,74 @@
+//! Turning raw findings into an audit report: ignore rules applied, warnings apart, worst first.
+
+use std::cmp::Reverse;
+
+use nanoup_core::{AUDIT_SCHEMA, AuditReport, DatabaseInfo, Finding, FindingKind, IgnoredFinding, ParseError};
+use nanoup_policy::IgnoreRule;
+
+/// Builds the report of `findings` under `rules` on `today` (`YYYY-MM-DD`).
+///
+/// A rule silences every finding whose id or alias it names, unless it has expired: an expired
+/// rule silences nothing and is listed in `expired_ignores`, so the report says why a finding
+/// came back. Vulnerabilities go to `findings`, informational advisories to `warnings`; both are
+/// sorted by stack, then worst severity first (unknown severity last), then package and id.
+pub fn build_report(
+    findings: Vec<Finding>,
+    rules: &[IgnoreRule],
+    today: &str,
+    database: DatabaseInfo,
+    errors: Vec<ParseError>,
+) -> AuditReport {
+    let (active, expired): (Vec<&IgnoreRule>, Vec<&IgnoreRule>) = rules.iter().partition(|r| !r.expired(today));
+    let mut report = AuditReport {
+        schema: AUDIT_SCHEMA.to_string(),
+        database,
+        findings: Vec::new(),
+        warnings: Vec::new(),
+        ignored: Vec::new(),
+        expired_ignores: expired
+            .iter()
+            .map(|r| {
+                format!(
+                    "ignore of {} ({}) expired on {}: no longer silenced",
+                    r.id,
+                    r.origin,
+                    r.until.as_deref().unwrap_or_default()
+                )
+            })
+            .collect(),
+        errors,
+    };
+    for finding in findings {
+        let rule = active
+            .iter()
+            .find(|r| r.id == finding.id || finding.aliases.iter().any(|a| *a == r.id));
+        match (rule, finding.kind) {
+            (Some(rule), _) => report.ignored.push(IgnoredFinding {
+                finding,
+                reason: rule.reason.clone(),
+                rule: rule.origin.clone(),
+                until: rule.until.clone(),
+            }),
+            (None, FindingKind::Vulnerability) => report.findings.push(finding),
+            (None, _) => report.warnings.push(finding),
+        }
+    }
+    report.findings.sort_by(order);
+    report.warnings.sort_by(order);
+    report.ignored.sort_by(|a, b| order(&a.finding, &b.finding));
+    report
+}
+
+fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    let key = |f: &Finding| {
+        (
+            f.stack.clone(),
+            Reverse(f.severity.map(|s| s as u8 + 1).unwrap_or(0)),
+            f.kind,
+            f.name.clone(),
+            f.version.clone(),
+            f.id.clone(),
+        )
+    };
+    key(a).cmp(&key(b))
+}
