@@ -2,7 +2,9 @@
 
 use std::cmp::Reverse;
 
-use nanoup_core::{AUDIT_SCHEMA, AuditReport, DatabaseInfo, Finding, FindingKind, IgnoredFinding, ParseError};
+use nanoup_core::{
+    AUDIT_SCHEMA, AuditReport, DatabaseInfo, Finding, FindingKind, IgnoredFinding, ParseError,
+};
 use nanoup_policy::IgnoreRule;
 
 /// Builds the report of `findings` under `rules` on `today` (`YYYY-MM-DD`).
@@ -18,7 +20,8 @@ pub fn build_report(
     database: DatabaseInfo,
     errors: Vec<ParseError>,
 ) -> AuditReport {
-    let (active, expired): (Vec<&IgnoreRule>, Vec<&IgnoreRule>) = rules.iter().partition(|r| !r.expired(today));
+    let (active, expired): (Vec<&IgnoreRule>, Vec<&IgnoreRule>) =
+        rules.iter().partition(|r| !r.expired(today));
     let mut report = AuditReport {
         schema: AUDIT_SCHEMA.to_string(),
         database,
@@ -41,7 +44,7 @@ pub fn build_report(
     for finding in findings {
         let rule = active
             .iter()
-            .find(|r| r.id == finding.id || finding.aliases.iter().any(|a| *a == r.id));
+            .find(|r| r.id == finding.id || finding.aliases.contains(&r.id));
         match (rule, finding.kind) {
             (Some(rule), _) => report.ignored.push(IgnoredFinding {
                 finding,

@@ -69,7 +69,7 @@ pub fn match_component(
         return Vec::new();
     }
     let clearing = lowest_fix(ecosystem, version, &matched);
-    merge_aliases(&matched)
+    merge_aliases(&matched, own_prefix(ecosystem))
         .into_iter()
         .map(|group| {
             to_finding(
@@ -226,10 +226,19 @@ fn lowest_fix(
 }
 
 /// Groups matched advisories that are the same vulnerability (sharing an id or an alias).
+///
+/// Two different advisories of the ecosystem's own database are never merged, even when they
+/// share aliases: RustSec's RUSTSEC-2019-0036 (unsound) and RUSTSEC-2020-0036 (unmaintained)
+/// both name CVE-2019-25010 but are two entries, and cargo-audit reports both.
 fn merge_aliases<'a>(
     matched: &[(&'a Advisory, &'a AffectedPackage)],
+    own_prefix: &str,
 ) -> Vec<Vec<(&'a Advisory, &'a AffectedPackage)>> {
     let mut parent: Vec<usize> = (0..matched.len()).collect();
+    let mut has_own: Vec<bool> = matched
+        .iter()
+        .map(|(a, _)| a.id.starts_with(own_prefix))
+        .collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
             parent[i] = parent[parent[i]];
@@ -243,7 +252,10 @@ fn merge_aliases<'a>(
             match owner.get(name.as_str()) {
                 Some(&j) => {
                     let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                    parent[a] = b;
+                    if a != b && !(has_own[a] && has_own[b]) {
+                        parent[a] = b;
+                        has_own[b] |= has_own[a];
+                    }
                 }
                 None => {
                     owner.insert(name, i);

@@ -109,7 +109,10 @@ pub fn export_url(base_url: &str, ecosystem: &str) -> Result<String, UpdateError
     }
     let base = base_url.trim_end_matches('/');
     if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(bad(base_url, "the base URL must start with http:// or https://"));
+        return Err(bad(
+            base_url,
+            "the base URL must start with http:// or https://",
+        ));
     }
     Ok(format!("{base}/{ecosystem}/all.zip"))
 }
@@ -153,7 +156,9 @@ pub async fn update(
     };
 
     let mut prepared = Vec::new();
-    let mut outcomes: Vec<(String, String, Option<(u64, usize)>)> = Vec::new();
+    // (ecosystem, url, Some((bytes downloaded, position in `prepared`)) or None for a 304).
+    type Pending = (String, String, Option<(u64, usize)>);
+    let mut outcomes: Vec<Pending> = Vec::new();
     for (ecosystem, url) in targets {
         let previous = known.get(&url);
         let validators = previous.map(|s| Validators {
@@ -172,10 +177,11 @@ pub async fn update(
                 etag,
                 last_modified,
             } => {
-                let imported = sources::read_zip(&bytes).map_err(|reason| UpdateError::NotAZip {
-                    url: url.clone(),
-                    reason,
-                })?;
+                let imported =
+                    sources::read_zip(&bytes).map_err(|reason| UpdateError::NotAZip {
+                        url: url.clone(),
+                        reason,
+                    })?;
                 let mut source = db::prepared(
                     url.clone(),
                     KIND,

@@ -9,7 +9,9 @@ use nanoup_advisories::sources::read_source;
 use nanoup_core::{Component, Ecosystem, FindingKind, Severity, Source};
 
 fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel)
 }
 
 fn fixtures() -> Vec<Advisory> {
@@ -38,8 +40,10 @@ fn component(ecosystem: Ecosystem, name: &str, version: &str) -> Component {
 #[test]
 fn all_159_fixture_probes_give_the_expected_answer() {
     let advisories = fixtures();
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(shared("osv/fixtures/expected.json")).unwrap()).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(shared("osv/fixtures/expected.json")).unwrap(),
+    )
+    .unwrap();
     let probes = expected["probes"].as_array().unwrap();
     assert_eq!(probes.len(), 159);
     let mut wrong = Vec::new();
@@ -48,7 +52,11 @@ fn all_159_fixture_probes_give_the_expected_answer() {
         let package = probe["package"].as_str().unwrap();
         let version = probe["version"].as_str().unwrap();
         let advisory = advisories.iter().find(|a| a.id == id).unwrap();
-        let affected = advisory.affected.iter().find(|p| p.name == package || p.name.ends_with(package)).unwrap();
+        let affected = advisory
+            .affected
+            .iter()
+            .find(|p| p.name == package || p.name.ends_with(package))
+            .unwrap();
         let c = component(ecosystem(&affected.ecosystem), &affected.name, version);
         let findings = match_component(".", &c, version, std::slice::from_ref(advisory));
         let reported = findings.iter().any(|f| f.id == id);
@@ -56,7 +64,12 @@ fn all_159_fixture_probes_give_the_expected_answer() {
             wrong.push(format!("{id} {package} {version}: reported={reported}"));
         }
     }
-    assert!(wrong.is_empty(), "{} probes wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} probes wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -68,8 +81,16 @@ fn aliases_merge_into_one_finding_under_the_database_id() {
     assert_eq!(findings.len(), 1, "{findings:#?}");
     let f = &findings[0];
     assert_eq!(f.id, "RUSTSEC-2020-0071");
-    assert!(f.aliases.contains(&"GHSA-wcg3-cvx6-7396".to_string()), "{:?}", f.aliases);
-    assert!(f.aliases.iter().any(|a| a.starts_with("CVE-")), "{:?}", f.aliases);
+    assert!(
+        f.aliases.contains(&"GHSA-wcg3-cvx6-7396".to_string()),
+        "{:?}",
+        f.aliases
+    );
+    assert!(
+        f.aliases.iter().any(|a| a.starts_with("CVE-")),
+        "{:?}",
+        f.aliases
+    );
     assert!(!f.aliases.contains(&f.id));
     assert_eq!(f.kind, FindingKind::Vulnerability);
 }
@@ -84,18 +105,41 @@ fn withdrawn_advisories_are_never_reported() {
 #[test]
 fn informational_advisories_are_warnings_of_their_kind() {
     let advisories = fixtures();
-    let atty = match_component(".", &component(Ecosystem::Cargo, "atty", "0.2.14"), "0.2.14", &advisories);
+    let atty = match_component(
+        ".",
+        &component(Ecosystem::Cargo, "atty", "0.2.14"),
+        "0.2.14",
+        &advisories,
+    );
     assert_eq!(atty.len(), 1);
-    assert_eq!((atty[0].id.as_str(), atty[0].kind), ("RUSTSEC-2024-0375", FindingKind::Unmaintained));
-    assert_eq!(atty[0].lowest_fix, None, "no upgrade clears an unmaintained crate");
-    let borsh = match_component(".", &component(Ecosystem::Cargo, "borsh", "0.11.5"), "0.11.5", &advisories);
+    assert_eq!(
+        (atty[0].id.as_str(), atty[0].kind),
+        ("RUSTSEC-2024-0375", FindingKind::Unmaintained)
+    );
+    assert_eq!(
+        atty[0].lowest_fix, None,
+        "no upgrade clears an unmaintained crate"
+    );
+    let borsh = match_component(
+        ".",
+        &component(Ecosystem::Cargo, "borsh", "0.11.5"),
+        "0.11.5",
+        &advisories,
+    );
     assert_eq!(borsh[0].kind, FindingKind::Unsound);
 }
 
 #[test]
 fn severity_is_computed_from_cvss_or_taken_from_the_database() {
-    let zip = read_source(&shared("osv/crates.io/all.zip")).unwrap().advisories;
-    let smallvec = match_component(".", &component(Ecosystem::Cargo, "smallvec", "1.4.0"), "1.4.0", &zip);
+    let zip = read_source(&shared("osv/crates.io/all.zip"))
+        .unwrap()
+        .advisories;
+    let smallvec = match_component(
+        ".",
+        &component(Ecosystem::Cargo, "smallvec", "1.4.0"),
+        "1.4.0",
+        &zip,
+    );
     assert_eq!(smallvec.len(), 1);
     // CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H scores 9.8.
     assert_eq!(smallvec[0].cvss_score, Some(9.8));
@@ -114,26 +158,50 @@ fn severity_is_computed_from_cvss_or_taken_from_the_database() {
 
 #[test]
 fn rustsec_native_and_osv_export_agree_on_smallvec() {
-    let native = read_source(&shared("advisory-db/rustsec")).unwrap().advisories;
-    for version in ["0.6.2", "0.6.3", "0.6.13", "0.6.14", "1.0.0", "1.4.0", "1.6.0", "1.6.1", "1.13.2"] {
+    let native = read_source(&shared("advisory-db/rustsec"))
+        .unwrap()
+        .advisories;
+    for version in [
+        "0.6.2", "0.6.3", "0.6.13", "0.6.14", "1.0.0", "1.4.0", "1.6.0", "1.6.1", "1.13.2",
+    ] {
         let c = component(Ecosystem::Cargo, "smallvec", version);
-        let ids: Vec<String> = match_component(".", &c, version, &native).into_iter().map(|f| f.id).collect();
+        let ids: Vec<String> = match_component(".", &c, version, &native)
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
         let expected = matches!(version, "0.6.3" | "0.6.13" | "1.0.0" | "1.4.0" | "1.6.0");
-        assert_eq!(ids.contains(&"RUSTSEC-2021-0003".to_string()), expected, "smallvec {version}: {ids:?}");
+        assert_eq!(
+            ids.contains(&"RUSTSEC-2021-0003".to_string()),
+            expected,
+            "smallvec {version}: {ids:?}"
+        );
     }
-    let f = match_component(".", &component(Ecosystem::Cargo, "smallvec", "1.4.0"), "1.4.0", &native);
+    let f = match_component(
+        ".",
+        &component(Ecosystem::Cargo, "smallvec", "1.4.0"),
+        "1.4.0",
+        &native,
+    );
     let f = f.iter().find(|f| f.id == "RUSTSEC-2021-0003").unwrap();
     assert_eq!(f.lowest_fix.as_deref(), Some("1.6.1"));
 }
 
 #[test]
 fn only_registry_components_of_the_right_ecosystem_match() {
-    let zip = read_source(&shared("osv/crates.io/all.zip")).unwrap().advisories;
+    let zip = read_source(&shared("osv/crates.io/all.zip"))
+        .unwrap()
+        .advisories;
     let dir = tempfile::tempdir().unwrap();
     let index_path = dir.path().join("advisories.idx");
     nanoup_advisories::db::store(
         &index_path,
-        vec![nanoup_advisories::db::prepared("test".into(), "osv-zip", zip, vec![], "2026-11-24T00:00:00Z")],
+        vec![nanoup_advisories::db::prepared(
+            "test".into(),
+            "osv-zip",
+            zip,
+            vec![],
+            "2026-11-24T00:00:00Z",
+        )],
     )
     .unwrap();
     let index = nanoup_advisories::index::Index::open(&index_path).unwrap();
@@ -160,7 +228,10 @@ fn pypi_names_match_after_pep503_normalisation() {
     // Advisories name "Flask" / "flask"; inventories hold the normal form.
     let c = component(Ecosystem::PyPI, "flask", "0.12");
     let findings = match_component(".", &c, "0.12", &pypi);
-    assert!(findings.iter().any(|f| f.id.starts_with("PYSEC-")), "{findings:#?}");
+    assert!(
+        findings.iter().any(|f| f.id.starts_with("PYSEC-")),
+        "{findings:#?}"
+    );
     let c = component(Ecosystem::PyPI, "flask", "3.1.3");
     assert!(match_component(".", &c, "3.1.3", &pypi).is_empty());
     // flask 3.1.0: PYSEC-2026-1377 is fixed in 3.1.1, but PYSEC-2026-2151 only in 3.1.3, so
@@ -169,6 +240,33 @@ fn pypi_names_match_after_pep503_normalisation() {
     let findings = match_component(".", &c, "3.1.0", &pypi);
     let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["PYSEC-2026-1377", "PYSEC-2026-2151"]);
-    assert!(findings.iter().all(|f| f.lowest_fix.as_deref() == Some("3.1.3")));
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.lowest_fix.as_deref() == Some("3.1.3"))
+    );
     assert_eq!(findings[0].fixed, ["3.1.1"]);
+}
+
+#[test]
+fn two_entries_of_the_own_database_stay_apart_even_when_they_share_aliases() {
+    // RUSTSEC-2019-0036 (unsound) and RUSTSEC-2020-0036 (unmaintained) both list CVE-2019-25010.
+    let native = read_source(&shared("advisory-db/rustsec"))
+        .unwrap()
+        .advisories;
+    let findings = match_component(
+        ".",
+        &component(Ecosystem::Cargo, "failure", "0.1.8"),
+        "0.1.8",
+        &native,
+    );
+    let kinds: Vec<(&str, FindingKind)> =
+        findings.iter().map(|f| (f.id.as_str(), f.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("RUSTSEC-2019-0036", FindingKind::Unsound),
+            ("RUSTSEC-2020-0036", FindingKind::Unmaintained)
+        ]
+    );
 }

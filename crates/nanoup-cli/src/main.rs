@@ -1,5 +1,6 @@
 //! The `nanoup` command line: argument parsing and wiring of the library crates, nothing else.
 
+mod audit;
 mod db;
 mod output;
 mod scan;
@@ -31,6 +32,17 @@ enum Command {
     /// Exit status: 0 when every file parsed, 2 when any file could not be read (the other stacks
     /// are still reported, and the errors name file, line and column).
     Scan(scan::ScanArgs),
+    /// Audit every stack under PATH against the offline advisory database.
+    ///
+    /// Scans like `nanoup scan`, then matches every component against the advisories imported
+    /// with `nanoup db import` / `nanoup db update`, with each ecosystem's own version order.
+    /// Aliases (RUSTSEC, PYSEC, GO, GHSA, CVE) of one vulnerability make one finding.
+    /// Informational advisories (unmaintained, unsound, notice) are warnings, kept apart.
+    /// Ignores: `--ignore ID`, or `[[ignore]]` rules with a reason and optional `until` date in
+    /// PATH/nanoup.toml; an expired rule stops silencing and says so.
+    ///
+    /// Exit status: 0 no vulnerability at or above --fail-on, 1 some, 2 error.
+    Audit(audit::AuditArgs),
     /// Import, update and inspect the offline advisory database.
     Db(db::DbArgs),
 }
@@ -40,6 +52,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Db(args) => db::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(code) => code,

@@ -96,7 +96,10 @@ fn the_corpus_scans_completely_with_expected_counts() {
         ("cargo/Rigellute__spotify-tui__7a5a04c91a", 223),
         ("cargo/getzola__zola__a3a5b9ea06", 304),
         // 1839 lock v1 entries, 1491 distinct name@version (MANIFEST.md).
-        ("npm/coreui__coreui-free-react-admin-template__cd23931612", 1491),
+        (
+            "npm/coreui__coreui-free-react-admin-template__cd23931612",
+            1491,
+        ),
         // 1063 packages entries less the root "" -> 921 distinct (MANIFEST.md).
         ("npm/typicode__json-server__78ea713756", 921),
         ("npm/typicode__husky__9baeb13260", 359),
@@ -106,14 +109,20 @@ fn the_corpus_scans_completely_with_expected_counts() {
         ("npm/vuejs__core__6f663d47e5", 957),
         ("python/CTFd__CTFd__a33a31b1f8", 59),
         // 81 uv.lock packages less the project itself (editable ".").
-        ("python/fastapi__full-stack-fastapi-template__7e5ca88dc2", 80),
+        (
+            "python/fastapi__full-stack-fastapi-template__7e5ca88dc2",
+            80,
+        ),
         // 121 default + 72 develop, 12 of them the same name==version in both sections.
         ("python/saleor__saleor__33da5754e1", 181),
         ("python/saleor__saleor__98ebf96d65", 208),
         // go.mod requirements (32 require lines); go.sum-only modules are not components.
         ("go/cli__cli__e2973453b5", 32),
         // 39 FROM lines in 12 Dockerfiles; stage references and repeated images excluded.
-        ("docker/GoogleCloudPlatform__microservices-demo__3c0d659780", 19),
+        (
+            "docker/GoogleCloudPlatform__microservices-demo__3c0d659780",
+            19,
+        ),
         ("docker/prometheus__node_exporter__b597c1244d", 1),
         // Per pom: root dependencyManagement 112, core 39, showcase 23, rest 11, spring 9.
         ("maven/apache__struts__4cf9093cc5", 194),
@@ -166,7 +175,13 @@ fn a_broken_file_is_reported_and_the_rest_still_scanned() {
     // toml_edit reads `"x` up to the line end, then finds the key `version` without `=`.
     assert_eq!(errors[0]["line"], 7);
     assert_eq!(errors[0]["column"], 8);
-    assert!(errors[0]["message"].as_str().unwrap().contains("expected `=`"), "{errors:?}");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected `=`"),
+        "{errors:?}"
+    );
     assert_eq!(count(&stacks_of(&scan, "good")), 223);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("bad/Cargo.lock")).unwrap(),

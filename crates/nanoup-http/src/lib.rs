@@ -32,6 +32,8 @@ pub mod env {
     pub const RETRIES: &str = "NANOUP_HTTP_RETRIES";
     /// Overall time allowed for one attempt, in seconds (fractions allowed).
     pub const TIMEOUT: &str = "NANOUP_HTTP_TIMEOUT";
+    /// Longest silence allowed while waiting for data, in seconds (fractions allowed).
+    pub const READ_TIMEOUT: &str = "NANOUP_HTTP_READ_TIMEOUT";
     /// Time allowed to establish a connection, in seconds (fractions allowed).
     pub const CONNECT_TIMEOUT: &str = "NANOUP_HTTP_CONNECT_TIMEOUT";
     /// The first backoff delay between attempts, in milliseconds; later delays double.
@@ -47,6 +49,8 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Overall time allowed for one attempt, from sending the request to the end of the body.
     pub timeout: Duration,
+    /// Longest silence allowed while waiting for the response or the next part of the body.
+    pub read_timeout: Duration,
     /// Retries after the first attempt for retryable failures (timeouts, connection errors,
     /// 429, 5xx). `0` means one attempt only.
     pub retries: usize,
@@ -66,7 +70,8 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(300),
+            timeout: Duration::from_secs(900),
+            read_timeout: Duration::from_secs(60),
             retries: 3,
             min_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
@@ -115,6 +120,9 @@ impl Config {
         }
         if let Some(d) = seconds(env::TIMEOUT)? {
             self.timeout = d;
+        }
+        if let Some(d) = seconds(env::READ_TIMEOUT)? {
+            self.read_timeout = d;
         }
         if let Some(d) = seconds(env::CONNECT_TIMEOUT)? {
             self.connect_timeout = d;
@@ -200,7 +208,9 @@ pub enum HttpError {
         reason: String,
     },
     /// `404 Not Found` (or `410 Gone`): the URL names nothing on the server. Not retried.
-    #[error("{url} was not found (HTTP {status}); check the URL or the base URL given with --source")]
+    #[error(
+        "{url} was not found (HTTP {status}); check the URL or the base URL given with --source"
+    )]
     NotFound {
         /// The URL (redacted).
         url: String,
@@ -219,15 +229,17 @@ pub enum HttpError {
         /// What to do about it.
         hint: &'static str,
     },
-    /// No complete answer within the timeout, on every attempt.
+    /// No complete answer within the timeouts, on every attempt.
     #[error(
-        "{url} did not answer within {after:?} ({attempts} attempt(s)); check the network, or raise NANOUP_HTTP_TIMEOUT"
+        "{url} timed out ({attempts} attempt(s), each allowed {after:?} in all and {idle:?} without data); check the network, or raise NANOUP_HTTP_TIMEOUT / NANOUP_HTTP_READ_TIMEOUT"
     )]
     Timeout {
         /// The URL (redacted).
         url: String,
-        /// The per-attempt timeout in force.
+        /// The overall per-attempt timeout in force.
         after: Duration,
+        /// The read (idle) timeout in force.
+        idle: Duration,
         /// Attempts made.
         attempts: usize,
     },
@@ -306,6 +318,7 @@ impl Client {
         let inner = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
+            .read_timeout(config.read_timeout)
             .user_agent(config.user_agent.clone())
             .build()
             .map_err(|e| HttpError::Setup(error_chain(&e.without_url())))?;
@@ -465,12 +478,16 @@ impl Client {
                 HttpError::Timeout {
                     url,
                     after: self.config.timeout,
+                    idle: self.config.read_timeout,
                     attempts,
                 },
                 None,
             );
         }
-        let (connect, retryable) = (e.is_connect(), e.is_request() || e.is_body() || e.is_decode());
+        let (connect, retryable) = (
+            e.is_connect(),
+            e.is_request() || e.is_body() || e.is_decode(),
+        );
         let detail = error_chain(&e.without_url());
         if connect {
             return Attempt::Retry(
@@ -586,9 +603,18 @@ pub fn redact_url(url: &str) -> String {
     if parsed.query().is_some() {
         let secret = |name: &str| {
             let name = name.to_ascii_lowercase();
-            ["token", "key", "secret", "sig", "password", "passwd", "auth", "credential"]
-                .iter()
-                .any(|s| name.contains(s))
+            [
+                "token",
+                "key",
+                "secret",
+                "sig",
+                "password",
+                "passwd",
+                "auth",
+                "credential",
+            ]
+            .iter()
+            .any(|s| name.contains(s))
         };
         let pairs: Vec<(String, String)> = parsed
             .query_pairs()

@@ -28,6 +28,8 @@ enum Reply {
     Respond(u16, Vec<(&'static str, String)>, Vec<u8>),
     /// Accept the request and never answer.
     Hang,
+    /// Send the head and the first part of a longer body, then fall silent.
+    Stall,
 }
 
 struct Server {
@@ -94,6 +96,13 @@ fn handle(
     match handler(&request, n) {
         Reply::Hang => {
             // Keep the connection open, answer nothing; drain until the client gives up.
+            let mut sink = [0u8; 64];
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = reader.get_mut().read(&mut sink);
+        }
+        Reply::Stall => {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+            let _ = stream.flush();
             let mut sink = [0u8; 64];
             let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
             let _ = reader.get_mut().read(&mut sink);
@@ -169,7 +178,14 @@ fn ok_with_etag_then_not_modified_on_if_none_match() {
     assert_eq!(second, Fetched::NotModified);
     assert_eq!(server.hits(), 2);
     assert_eq!(server.request(1).header("if-none-match"), Some("\"v1\""));
-    assert!(server.request(0).header("user-agent").unwrap().starts_with("nanoup/"));
+    assert_eq!(server.request(0).path, "/a/all.zip");
+    assert!(
+        server
+            .request(0)
+            .header("user-agent")
+            .unwrap()
+            .starts_with("nanoup/")
+    );
 }
 
 #[test]
@@ -184,7 +200,11 @@ fn last_modified_is_sent_back_as_if_modified_since() {
     });
     let c = client(fast_config());
     let url = server.url("/x");
-    let Fetched::Body { last_modified, etag, .. } = rt().block_on(c.get(&url, None)).unwrap()
+    let Fetched::Body {
+        last_modified,
+        etag,
+        ..
+    } = rt().block_on(c.get(&url, None)).unwrap()
     else {
         panic!("expected a body");
     };
@@ -227,7 +247,14 @@ fn server_error_forever_gives_up_after_the_retries() {
         .block_on(client(config).get(&server.url("/down"), None))
         .unwrap_err();
     assert!(
-        matches!(error, HttpError::Status { status: 503, attempts: 3, .. }),
+        matches!(
+            error,
+            HttpError::Status {
+                status: 503,
+                attempts: 3,
+                ..
+            }
+        ),
         "{error:?}"
     );
     let text = error.to_string();
@@ -251,7 +278,10 @@ fn too_many_requests_honours_retry_after() {
         .unwrap();
     let waited = start.elapsed();
     assert!(matches!(got, Fetched::Body { .. }));
-    assert!(waited >= Duration::from_millis(950), "waited only {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(950),
+        "waited only {waited:?}"
+    );
     assert!(waited < Duration::from_secs(3), "waited {waited:?}");
 }
 
@@ -302,6 +332,25 @@ fn a_server_that_never_answers_times_out_with_a_clear_error() {
 }
 
 #[test]
+fn a_body_that_stalls_hits_the_read_timeout() {
+    let server = serve(|_, _| Reply::Stall);
+    let config = Config {
+        read_timeout: Duration::from_millis(200),
+        retries: 0,
+        ..fast_config()
+    };
+    let start = Instant::now();
+    let error = rt()
+        .block_on(client(config).get(&server.url("/stall"), None))
+        .unwrap_err();
+    assert!(
+        matches!(error, HttpError::Timeout { attempts: 1, .. }),
+        "{error:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
 fn not_found_is_distinct_and_not_retried() {
     let server = serve(|_, _| Reply::Respond(404, Vec::new(), b"no".to_vec()));
     let error = rt()
@@ -318,7 +367,10 @@ fn other_client_errors_are_not_retried() {
     let error = rt()
         .block_on(client(fast_config()).get(&server.url("/private"), None))
         .unwrap_err();
-    assert!(matches!(error, HttpError::Status { status: 403, .. }), "{error:?}");
+    assert!(
+        matches!(error, HttpError::Status { status: 403, .. }),
+        "{error:?}"
+    );
     assert_eq!(server.hits(), 1);
 }
 
@@ -332,13 +384,19 @@ fn bodies_over_the_cap_are_refused() {
     let error = rt()
         .block_on(client(config).get(&server.url("/big"), None))
         .unwrap_err();
-    assert!(matches!(error, HttpError::TooLarge { limit: 1024, .. }), "{error:?}");
+    assert!(
+        matches!(error, HttpError::TooLarge { limit: 1024, .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
 fn connection_refused_is_a_connect_error_after_retries() {
     // Bind then drop, so the port is (almost certainly) closed.
-    let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let config = Config {
         retries: 1,
         ..fast_config()
@@ -360,7 +418,10 @@ fn credentials_never_appear_in_errors() {
         .block_on(client(fast_config()).get(&url, None))
         .unwrap_err();
     let text = error.to_string();
-    assert!(!text.contains("s3cret") && !text.contains("abc123"), "{text}");
+    assert!(
+        !text.contains("s3cret") && !text.contains("abc123"),
+        "{text}"
+    );
 }
 
 #[test]

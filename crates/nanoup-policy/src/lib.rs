@@ -60,31 +60,52 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, ParseError> {
         let (line, column) = lines.line_column(offset);
         ParseError::new(file, line, column, message)
     };
-    let key_offset = |key: &toml_edit::Key, fallback: usize| key.span().map_or(fallback, |s| s.start);
+    let key_offset =
+        |key: &toml_edit::Key, fallback: usize| key.span().map_or(fallback, |s| s.start);
     let root = doc.as_table();
-    for key in root.iter().filter_map(|(name, _)| root.get_key_value(name).map(|(k, _)| k)) {
+    for key in root
+        .iter()
+        .filter_map(|(name, _)| root.get_key_value(name).map(|(k, _)| k))
+    {
         if !TOP_LEVEL_KEYS.contains(&key.get()) {
             return Err(at(
                 key_offset(key, 0),
-                format!("unknown key `{}`; expected one of: {}", key.get(), TOP_LEVEL_KEYS.join(", ")),
+                format!(
+                    "unknown key `{}`; expected one of: {}",
+                    key.get(),
+                    TOP_LEVEL_KEYS.join(", ")
+                ),
             ));
         }
     }
     let mut policy = Policy::default();
-    let Some(item) = doc.get("ignore") else { return Ok(policy) };
+    let Some(item) = doc.get("ignore") else {
+        return Ok(policy);
+    };
     let tables: Vec<(&dyn toml_edit::TableLike, usize)> = match item {
         Item::ArrayOfTables(array) => array
             .iter()
-            .map(|t| (t as &dyn toml_edit::TableLike, t.span().map_or(0, |s| s.start)))
+            .map(|t| {
+                (
+                    t as &dyn toml_edit::TableLike,
+                    t.span().map_or(0, |s| s.start),
+                )
+            })
             .collect(),
         Item::Value(Value::Array(array)) => {
             let mut tables = Vec::new();
             for value in array.iter() {
                 match value.as_inline_table() {
-                    Some(t) => tables.push((t as &dyn toml_edit::TableLike, t.span().map_or(0, |s| s.start))),
+                    Some(t) => tables.push((
+                        t as &dyn toml_edit::TableLike,
+                        t.span().map_or(0, |s| s.start),
+                    )),
                     None => {
                         let offset = value.span().map_or(0, |s| s.start);
-                        return Err(at(offset, "expected an inline table `{ id = ..., reason = ... }`".into()));
+                        return Err(at(
+                            offset,
+                            "expected an inline table `{ id = ..., reason = ... }`".into(),
+                        ));
                     }
                 }
             }
@@ -96,13 +117,19 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, ParseError> {
         }
     };
     for (table, start) in tables {
-        for key in table.iter().filter_map(|(name, _)| table.get_key_value(name).map(|(k, _)| k)) {
+        for key in table
+            .iter()
+            .filter_map(|(name, _)| table.get_key_value(name).map(|(k, _)| k))
+        {
             let name = key.get();
             if !IGNORE_KEYS.contains(&name) {
                 let offset = key_offset(key, start);
                 return Err(at(
                     offset,
-                    format!("unknown key `{name}` in an ignore rule; expected one of: {}", IGNORE_KEYS.join(", ")),
+                    format!(
+                        "unknown key `{name}` in an ignore rule; expected one of: {}",
+                        IGNORE_KEYS.join(", ")
+                    ),
                 ));
             }
         }
@@ -126,14 +153,19 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, ParseError> {
             Some(item) => {
                 let offset = item.span().map_or(start, |s| s.start);
                 let text = match item.as_value() {
-                    Some(Value::Datetime(d)) if d.value().time.is_none() && d.value().offset.is_none() => {
+                    Some(Value::Datetime(d))
+                        if d.value().time.is_none() && d.value().offset.is_none() =>
+                    {
                         d.value().to_string()
                     }
                     Some(Value::String(s)) => s.value().trim().to_string(),
                     _ => String::new(),
                 };
                 if !is_date(&text) {
-                    return Err(at(offset, "expected `until` to be a date like 2027-01-01".into()));
+                    return Err(at(
+                        offset,
+                        "expected `until` to be a date like 2027-01-01".into(),
+                    ));
                 }
                 Some(text)
             }
@@ -151,9 +183,18 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, ParseError> {
 /// Whether `text` is a calendar date `YYYY-MM-DD` (month 1-12, day 1-31).
 fn is_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return false };
-    let num = |s: &str, len: usize| (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u32>().ok()).flatten();
-    matches!((num(y, 4), num(m, 2), num(d, 2)), (Some(_), Some(1..=12), Some(1..=31)))
+    let [y, m, d] = parts.as_slice() else {
+        return false;
+    };
+    let num = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    matches!(
+        (num(y, 4), num(m, 2), num(d, 2)),
+        (Some(_), Some(1..=12), Some(1..=31))
+    )
 }
 
 #[cfg(test)]
@@ -171,12 +212,21 @@ mod tests {
         assert!(policy.ignores[0].expired("2027-01-02"));
         assert!(!policy.ignores[1].expired("2099-01-01"));
         let inline = "ignore = [{ id = \"A\", reason = \"r\", until = \"2026-02-03\" }]\n";
-        assert_eq!(parse("nanoup.toml", inline).unwrap().ignores[0].until.as_deref(), Some("2026-02-03"));
+        assert_eq!(
+            parse("nanoup.toml", inline).unwrap().ignores[0]
+                .until
+                .as_deref(),
+            Some("2026-02-03")
+        );
     }
 
     #[test]
     fn mistakes_name_their_place() {
-        let err = parse("nanoup.toml", "[[ignore]]\nid = \"A\"\nreason = \"r\"\nuntill = 2027-01-01\n").unwrap_err();
+        let err = parse(
+            "nanoup.toml",
+            "[[ignore]]\nid = \"A\"\nreason = \"r\"\nuntill = 2027-01-01\n",
+        )
+        .unwrap_err();
         assert_eq!((err.line, err.column), (4, 1));
         assert!(err.message.contains("unknown key `untill`"), "{err}");
         let err = parse("nanoup.toml", "[ignores]\n").unwrap_err();
@@ -184,7 +234,11 @@ mod tests {
         assert!(err.message.contains("unknown key `ignores`"), "{err}");
         let err = parse("nanoup.toml", "[[ignore]]\nid = \"A\"\n").unwrap_err();
         assert!(err.message.contains("needs a `reason`"), "{err}");
-        let err = parse("nanoup.toml", "[[ignore]]\nid = \"A\"\nreason = \"r\"\nuntil = \"soon\"\n").unwrap_err();
+        let err = parse(
+            "nanoup.toml",
+            "[[ignore]]\nid = \"A\"\nreason = \"r\"\nuntil = \"soon\"\n",
+        )
+        .unwrap_err();
         assert_eq!(err.line, 4);
         let err = parse("nanoup.toml", "[[ignore]\n").unwrap_err();
         assert!(err.message.starts_with("invalid TOML"), "{err}");

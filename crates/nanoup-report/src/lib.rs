@@ -3,6 +3,7 @@
 //! Every renderer is a pure function from a result (an [`nanoup_core::Inventory`] for now) to a
 //! `String`, so output can be compared byte for byte: the same input always gives the same bytes.
 
+pub mod audit;
 pub mod cyclonedx;
 pub mod json;
 pub mod spdx;
