@@ -88,6 +88,7 @@ pub fn prepared(
             key,
             kind: kind.to_string(),
             imported_at: now.to_string(),
+            checked_at: now.to_string(),
             per_ecosystem,
             records: advisories.len() as u32,
             skipped: skipped.len() as u32,
@@ -111,13 +112,17 @@ pub fn import(
         .iter()
         .map(|p| prepare(p, now))
         .collect::<Result<Vec<_>, _>>()?;
-    store(index_path, prepared)
+    store(index_path, prepared, &[], now)
 }
 
-/// Writes `new` sources into the index at `index_path`, replacing earlier imports of the same keys.
+/// Writes `new` sources into the index at `index_path`, replacing earlier imports of the same
+/// keys, and marks the kept sources named in `confirmed` as checked current at `now` (a
+/// conditional download answered 304). One atomic write.
 pub fn store(
     index_path: &Path,
     new: Vec<PreparedSource>,
+    confirmed: &[String],
+    now: &str,
 ) -> Result<Vec<ImportSummary>, ImportError> {
     let existing = match Index::open(index_path) {
         Ok(index) => Some(index),
@@ -136,7 +141,11 @@ pub fn store(
             if new.iter().any(|n| n.info.key == info.key) {
                 replaced.insert(info.key.clone(), info.records as usize);
             } else {
-                kept.push((info.clone(), advisories));
+                let mut info = info.clone();
+                if confirmed.contains(&info.key) {
+                    info.checked_at = now.to_string();
+                }
+                kept.push((info, advisories));
             }
         }
     }

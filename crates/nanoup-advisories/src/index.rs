@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::advisory::Advisory;
 
 const MAGIC: &[u8; 8] = b"NANOUPDB";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const PREAMBLE: usize = 8 + 4 + 8;
 
 /// The index file's name inside the data directory.
@@ -39,6 +39,9 @@ pub struct SourceInfo {
     pub kind: String,
     /// RFC 3339 UTC time of the import.
     pub imported_at: String,
+    /// RFC 3339 UTC time the source was last confirmed current: its import, or a later
+    /// conditional download answered `304 Not Modified`. Freshness warnings count from here.
+    pub checked_at: String,
     /// Records imported, per OSV ecosystem of their affected packages.
     pub per_ecosystem: BTreeMap<String, u32>,
     /// Records imported.
@@ -178,6 +181,15 @@ impl Index {
     /// The imported sources.
     pub fn sources(&self) -> &[SourceInfo] {
         &self.header.sources
+    }
+
+    /// The newest time any source was confirmed current (see [`SourceInfo::checked_at`]).
+    pub fn last_checked(&self) -> Option<&str> {
+        self.header
+            .sources
+            .iter()
+            .map(|s| s.checked_at.as_str())
+            .max()
     }
 
     /// How many advisory records the index holds.

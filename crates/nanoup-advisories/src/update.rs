@@ -197,9 +197,15 @@ pub async fn update(
         }
     }
 
-    let index_written = !prepared.is_empty();
+    // A 304 confirms the stored records are current: record when, so freshness counts from now.
+    let confirmed: Vec<String> = outcomes
+        .iter()
+        .filter(|(_, url, downloaded)| downloaded.is_none() && known.contains_key(url))
+        .map(|(_, url, _)| url.clone())
+        .collect();
+    let index_written = !prepared.is_empty() || !confirmed.is_empty();
     let imports = if index_written {
-        db::store(index_path, prepared)?
+        db::store(index_path, prepared, &confirmed, now)?
     } else {
         Vec::new()
     };

@@ -202,6 +202,8 @@ fn only_registry_components_of_the_right_ecosystem_match() {
             vec![],
             "2026-11-24T00:00:00Z",
         )],
+        &[],
+        "2026-11-24T00:00:00Z",
     )
     .unwrap();
     let index = nanoup_advisories::index::Index::open(&index_path).unwrap();

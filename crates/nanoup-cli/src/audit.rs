@@ -157,10 +157,10 @@ fn database_info(
     max_age_days: i64,
 ) -> DatabaseInfo {
     let last_import = index.sources().iter().map(|s| s.imported_at.clone()).max();
-    let stale = last_import.as_deref().and_then(|t| t.parse::<jiff::Timestamp>().ok()).and_then(|t| {
+    let stale = index.last_checked().and_then(|t| t.parse::<jiff::Timestamp>().ok()).and_then(|t| {
         let days = (now.as_second() - t.as_second()) / 86_400;
         (days > max_age_days).then(|| {
-            format!("advisory data is {days} days old (last import {t}); run `nanoup db update` or re-import")
+            format!("advisory data is {days} days old (last checked {t}); run `nanoup db update` or re-import")
         })
     });
     let mut sources: Vec<String> = index.sources().iter().map(|s| s.key.clone()).collect();

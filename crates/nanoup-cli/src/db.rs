@@ -196,8 +196,12 @@ fn update_cmd(args: UpdateArgs) -> Result<ExitCode> {
             }
         }
     }
-    if !summary.index_written {
-        out.push_str("index unchanged: every export is current\n");
+    if summary
+        .ecosystems
+        .iter()
+        .all(|e| matches!(e.outcome, Outcome::NotModified { .. }))
+    {
+        out.push_str("records unchanged: every export is current (checked now)\n");
     }
     write_index_line(&mut out, &path)?;
     print!("{out}");
@@ -305,13 +309,13 @@ fn status(args: StatusArgs) -> Result<ExitCode> {
         let _ = writeln!(out, "  {}", s.key);
         let _ = writeln!(
             out,
-            "    kind {}, imported {}, {} records, {} skipped",
-            s.kind, s.imported_at, s.records, s.skipped
+            "    kind {}, imported {}, checked {}, {} records, {} skipped",
+            s.kind, s.imported_at, s.checked_at, s.records, s.skipped
         );
         for (e, n) in &s.per_ecosystem {
             let _ = writeln!(out, "    {e:<12} {n:>7}");
         }
-        if let Ok(t) = s.imported_at.parse::<jiff::Timestamp>() {
+        if let Ok(t) = s.checked_at.parse::<jiff::Timestamp>() {
             newest = newest.max(Some(t));
         }
     }
@@ -326,8 +330,8 @@ fn status(args: StatusArgs) -> Result<ExitCode> {
             let age = now.duration_since(t);
             if age >= args.max_age {
                 eprintln!(
-                    "warning: the newest import ({}) is {} old, at least the --max-age of {}; \
-                     run `nanoup db update`",
+                    "warning: the advisory data was last checked current at {} ({} ago), at least \
+                     the --max-age of {}; run `nanoup db update`",
                     rfc3339(t),
                     friendly(age),
                     friendly(args.max_age)
