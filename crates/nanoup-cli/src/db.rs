@@ -95,7 +95,7 @@ struct UpdateArgs {
 #[derive(Debug, Args)]
 struct StatusArgs {
     /// Warn when the newest import is at least this old (e.g. 7d, 12h, 30m, 0s).
-    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = nanoup_policy::parse_age)]
     max_age: jiff::SignedDuration,
 }
 
@@ -371,20 +371,6 @@ fn friendly(d: jiff::SignedDuration) -> String {
 
 /// Parses `--max-age`: a friendly span (`7d`, `12h`, `1w 2d`, `0s`) or ISO 8601 (`P7D`), with
 /// days of 24 hours. Months and years are refused (their length varies).
-fn parse_age(text: &str) -> Result<jiff::SignedDuration, String> {
-    let span: jiff::Span = text
-        .trim()
-        .parse()
-        .map_err(|e| format!("expected an age like 7d, 12h or 30m: {e}"))?;
-    let age = span
-        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-        .map_err(|e| format!("use weeks, days, hours, minutes or seconds: {e}"))?;
-    if age.is_negative() {
-        return Err("the age cannot be negative".into());
-    }
-    Ok(age)
-}
-
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = n as f64;
@@ -403,17 +389,6 @@ fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_parse_with_24_hour_days() {
-        assert_eq!(
-            parse_age("7d").unwrap(),
-            jiff::SignedDuration::from_hours(168)
-        );
-        assert_eq!(parse_age("0s").unwrap(), jiff::SignedDuration::ZERO);
-        assert!(parse_age("1 month").is_err());
-        assert!(parse_age("soon").is_err());
-    }
 
     #[test]
     fn ecosystem_spellings() {

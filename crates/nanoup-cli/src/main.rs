@@ -2,6 +2,7 @@
 
 mod audit;
 mod db;
+mod outdated;
 mod output;
 mod scan;
 
@@ -43,6 +44,15 @@ enum Command {
     ///
     /// Exit status: 0 no vulnerability at or above --fail-on, 1 some, 2 error.
     Audit(audit::AuditArgs),
+    /// How far behind every component is, from the real registries (crates.io, npm, PyPI, ...).
+    ///
+    /// For each component: its release date, the latest eligible release, the latest one the
+    /// manifest's range allows, releases behind, libyears; yanked or deprecated current versions.
+    /// Per stack: total libyears, the share a major or more behind, the oldest component.
+    /// A cooldown (--min-age, default 3d) keeps fresh releases pending. Answers are cached in the
+    /// data directory and revalidated; --offline answers from the cache alone.
+    /// A failed look-up is reported as `unknown` with its reason, never as up to date.
+    Outdated(outdated::OutdatedArgs),
     /// Import, update and inspect the offline advisory database.
     Db(db::DbArgs),
 }
@@ -53,6 +63,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Db(args) => db::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Outdated(args) => outdated::run(args),
     };
     match result {
         Ok(code) => code,

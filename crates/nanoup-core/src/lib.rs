@@ -12,6 +12,7 @@ mod error;
 mod finding;
 mod inventory;
 mod purl;
+mod release;
 mod text;
 
 pub use component::{Component, Scope, Source};
@@ -23,4 +24,5 @@ pub use finding::{
 };
 pub use inventory::{Inventory, SCAN_SCHEMA, Stack};
 pub use purl::purl_for;
+pub use release::Release;
 pub use text::{LineIndex, normalize_pypi_name};

@@ -6,6 +6,7 @@
 //! text, which the fuzz targets drive. [`scan`] walks a directory once and asks every module.
 
 pub mod cargo;
+pub mod datasource;
 pub mod docker;
 pub mod golang;
 pub mod maven;
@@ -81,6 +82,57 @@ pub const DETECTORS: &[Detector] = &[
     golang::scan,
     docker::scan,
 ];
+
+/// One ecosystem's registry, or why it could not be configured.
+pub type ConfiguredRegistry =
+    Result<std::sync::Arc<dyn datasource::Datasource>, datasource::RegistryError>;
+
+/// The registry of every ecosystem for the project at `project_dir`, configured from its files
+/// (`.cargo/config.toml`, `.npmrc`) and the environment (`env`: `CARGO_REGISTRIES_*`,
+/// `NPM_CONFIG_REGISTRY`, `PIP_INDEX_URL`, `GOPROXY`, ...). A registry whose configuration cannot
+/// be read is an error for that ecosystem only, so its packages are reported unknown with why.
+pub fn registries(
+    project_dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<(nanoup_core::Ecosystem, ConfiguredRegistry)> {
+    use std::sync::Arc;
+
+    use nanoup_core::Ecosystem;
+    fn boxed<D: datasource::Datasource + 'static>(
+        d: Result<D, datasource::RegistryError>,
+    ) -> Result<Arc<dyn datasource::Datasource>, datasource::RegistryError> {
+        d.map(|d| Arc::new(d) as Arc<dyn datasource::Datasource>)
+    }
+    vec![
+        (
+            Ecosystem::Cargo,
+            boxed(cargo::registry::CargoRegistry::from_config(
+                project_dir,
+                env,
+            )),
+        ),
+        (
+            Ecosystem::Npm,
+            boxed(npm::registry::NpmRegistry::from_project(project_dir, env)),
+        ),
+        (
+            Ecosystem::PyPI,
+            boxed(Ok(pypi::registry::PypiRegistry::from_env(env))),
+        ),
+        (
+            Ecosystem::Maven,
+            boxed(Ok(maven::registry::MavenRegistry::default())),
+        ),
+        (
+            Ecosystem::Go,
+            boxed(golang::registry::GoProxy::from_env(env)),
+        ),
+        (
+            Ecosystem::Docker,
+            boxed(Ok(docker::registry::DockerRegistry)),
+        ),
+    ]
+}
 
 /// Walks `root` (respecting .gitignore, skipping dependency and build folders) and returns the
 /// inventory of every stack found under it.

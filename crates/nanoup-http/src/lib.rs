@@ -8,23 +8,43 @@
 //!   Requests` (honouring `Retry-After`, capped) and `5xx`;
 //! - conditional requests: pass the [`Validators`] (ETag / Last-Modified) of the copy you have
 //!   and get [`Fetched::NotModified`] back when it is still current;
+//! - extra request headers ([`Request`], [`Client::get_with`]), with secret ones
+//!   (`Authorization`, see [`is_secret_header`]) kept out of errors, `Debug` output and the cache;
+//! - a limit on concurrent requests per host ([`Config::max_per_host`]), so a fan-out of hundreds
+//!   of look-ups does not open hundreds of connections to one registry;
+//! - an optional overall deadline ([`Config::deadline`]) after which nothing new starts and
+//!   pending requests fail with [`HttpError::Deadline`], so a run can never hang;
 //! - a cap on the body size, so a hostile or broken server cannot exhaust memory;
 //! - errors ([`HttpError`]) that name the URL and say what to do, with user names, passwords and
 //!   credential-like query values redacted (see [`redact_url`]). Nothing here logs headers.
 //!
+//! [`cache::CachedClient`] adds an on-disk cache with a freshness window, revalidation with
+//! ETag / Last-Modified and an offline mode.
+//!
 //! The client is async (tokio); a command-line caller can drive it with a current-thread runtime.
 
+pub mod cache;
+
+use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::StatusCode;
 use reqwest::header::{
-    ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+    ETAG, HeaderMap, HeaderName, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    RETRY_AFTER,
 };
+use tokio::sync::Semaphore;
+
+pub use cache::{CachedClient, CachedResponse, Mode};
 
 /// The default cap on a response body: 512 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The default limit on requests in flight to one host ([`Config::max_per_host`]).
+pub const DEFAULT_MAX_PER_HOST: usize = 32;
 
 /// Environment variables read by [`Config::from_env`], each overriding one default.
 pub mod env {
@@ -40,6 +60,8 @@ pub mod env {
     pub const BACKOFF_MS: &str = "NANOUP_HTTP_BACKOFF_MS";
     /// The largest response body accepted, in bytes.
     pub const MAX_BODY: &str = "NANOUP_HTTP_MAX_BODY";
+    /// The most requests in flight to one host at a time (a positive whole number).
+    pub const MAX_PER_HOST: &str = "NANOUP_HTTP_MAX_PER_HOST";
 }
 
 /// How the client behaves: timeouts, retries and limits.
@@ -64,6 +86,13 @@ pub struct Config {
     pub max_body_bytes: u64,
     /// The `User-Agent` header sent with every request.
     pub user_agent: String,
+    /// The most requests in flight to one host (scheme, host and port) at a time; more wait
+    /// their turn. A waiting retry does not hold a place. `0` counts as `1`.
+    pub max_per_host: usize,
+    /// An overall deadline: once it has passed no attempt or retry starts, and an attempt (or
+    /// a wait for a place under [`Config::max_per_host`]) still pending then fails with
+    /// [`HttpError::Deadline`]. `None` means no deadline. See also [`Client::with_deadline`].
+    pub deadline: Option<Instant>,
 }
 
 impl Default for Config {
@@ -78,17 +107,19 @@ impl Default for Config {
             max_retry_after: Duration::from_secs(60),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             user_agent: format!("nanoup/{}", env!("CARGO_PKG_VERSION")),
+            max_per_host: DEFAULT_MAX_PER_HOST,
+            deadline: None,
         }
     }
 }
 
 impl Config {
-    /// The defaults, with any of the variables in [`env`] applied.
+    /// The defaults, with any of the variables in [`env`](mod@env) applied.
     pub fn from_env() -> Result<Config, HttpError> {
         Config::default().with_env_from(|key| std::env::var(key).ok())
     }
 
-    /// Applies the variables of [`env`] as returned by `get` (testable without the process
+    /// Applies the variables of [`env`](mod@env) as returned by `get` (testable without the process
     /// environment). Empty values count as unset.
     pub fn with_env_from(
         mut self,
@@ -142,6 +173,14 @@ impl Config {
                 .filter(|&n| n > 0)
                 .ok_or_else(|| bad(env::MAX_BODY, v, "a positive number of bytes"))?;
         }
+        if let Some(v) = read(env::MAX_PER_HOST) {
+            self.max_per_host = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| bad(env::MAX_PER_HOST, v, "a positive whole number"))?;
+        }
         Ok(self)
     }
 }
@@ -160,6 +199,63 @@ impl Validators {
     pub fn is_empty(&self) -> bool {
         self.etag.is_none() && self.last_modified.is_none()
     }
+}
+
+/// One GET to make: a URL and extra headers (`Accept`, `Authorization`, ...).
+///
+/// Values of secret headers (see [`is_secret_header`]) are never shown: `Debug` prints them as
+/// `***`, errors never include any header value, and the cache neither stores nor hashes them.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Request {
+    /// The URL to fetch (http or https).
+    pub url: String,
+    /// Extra headers as (name, value) pairs, sent in this order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    /// A request for `url` with no extra headers.
+    pub fn new(url: impl Into<String>) -> Request {
+        Request {
+            url: url.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The request with one more header.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Request {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if is_secret_header(k) { "***" } else { v };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Request")
+            .field("url", &redact_url(&self.url))
+            .field("headers", &headers)
+            .finish()
+    }
+}
+
+/// True when a header named `name` (any case) carries a credential: `Authorization`,
+/// `Proxy-Authorization`, `Cookie`, or any name containing `token`, `auth`, `secret`, `key`,
+/// `password` or `session` (`Private-Token`, `X-Api-Key`, ...). Such values are never shown,
+/// and the cache neither stores nor hashes them.
+pub fn is_secret_header(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    name == "cookie"
+        || ["auth", "token", "secret", "key", "password", "session"]
+            .iter()
+            .any(|s| name.contains(s))
 }
 
 /// What a GET returned.
@@ -275,10 +371,47 @@ pub enum HttpError {
         /// Attempts made.
         attempts: usize,
     },
+    /// The overall deadline ([`Config::deadline`]) passed before an answer came.
+    #[error(
+        "{url} got no answer before the overall deadline ({attempts} attempt(s) started{}); the run's time limit ran out, so this look-up was abandoned",
+        last_failure(.last)
+    )]
+    Deadline {
+        /// The URL (redacted).
+        url: String,
+        /// Attempts started.
+        attempts: usize,
+        /// The failure of the last finished attempt, if one failed (retrying it would have
+        /// crossed the deadline).
+        last: Option<String>,
+    },
+    /// A header of a [`Request`] is not valid HTTP. The value is never shown.
+    #[error(
+        "the {name:?} header for {url} is not valid HTTP ({reason}); check where it is configured"
+    )]
+    InvalidHeader {
+        /// The URL (redacted).
+        url: String,
+        /// The header name as given.
+        name: String,
+        /// What is wrong (never the value).
+        reason: &'static str,
+    },
+    /// Offline, and the cache holds no usable copy of the URL.
+    #[error(
+        "{url} is not in the cache{}; run once without --offline to fill it",
+        if *damaged { " (the cached copy is damaged)" } else { "" }
+    )]
+    NotCached {
+        /// The URL (redacted).
+        url: String,
+        /// True when an entry exists but is unreadable or corrupt.
+        damaged: bool,
+    },
     /// The HTTP client could not be set up (for example, no TLS roots).
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
-    /// An environment variable of [`env`] has a value that cannot be used.
+    /// An environment variable of [`env`](mod@env) has a value that cannot be used.
     #[error("{var}={value:?} is not valid: {reason}")]
     Config {
         /// The variable.
@@ -295,13 +428,27 @@ impl HttpError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, HttpError::NotFound { .. })
     }
+
+    /// True for [`HttpError::Timeout`] and [`HttpError::Deadline`].
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, HttpError::Timeout { .. } | HttpError::Deadline { .. })
+    }
 }
 
-/// The HTTP client: cheap to clone (clones share one connection pool).
+fn last_failure(last: &Option<String>) -> String {
+    match last {
+        Some(text) => format!("; the last one failed: {text}"),
+        None => String::new(),
+    }
+}
+
+/// The HTTP client: cheap to clone (clones share one connection pool and the per-host limits).
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: reqwest::Client,
     config: Config,
+    /// One semaphore per origin (`scheme://host:port`), each with `max_per_host` places.
+    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
 /// One attempt's outcome, before the retry decision.
@@ -322,7 +469,11 @@ impl Client {
             .user_agent(config.user_agent.clone())
             .build()
             .map_err(|e| HttpError::Setup(error_chain(&e.without_url())))?;
-        Ok(Client { inner, config })
+        Ok(Client {
+            inner,
+            config,
+            hosts: Arc::default(),
+        })
     }
 
     /// The configuration in force.
@@ -330,19 +481,38 @@ impl Client {
         &self.config
     }
 
+    /// A clone of this client (same connection pool, same per-host limits) whose
+    /// [`Config::deadline`] is `deadline`.
+    pub fn with_deadline(&self, deadline: Option<Instant>) -> Client {
+        let mut client = self.clone();
+        client.config.deadline = deadline;
+        client
+    }
+
     /// GETs `url`, conditionally when `validators` are given, retrying transient failures.
     ///
     /// Returns [`Fetched::NotModified`] on `304`, [`Fetched::Body`] on `2xx`, and otherwise an
     /// [`HttpError`]: `404`/`410` at once as [`HttpError::NotFound`], other `4xx` at once as
     /// [`HttpError::Status`], and timeouts, connection errors, `429` and `5xx` only after
-    /// [`Config::retries`] further attempts with exponential backoff.
+    /// [`Config::retries`] further attempts with exponential backoff (or
+    /// [`HttpError::Deadline`] once [`Config::deadline`] has passed).
     pub async fn get(
         &self,
         url: &str,
         validators: Option<&Validators>,
     ) -> Result<Fetched, HttpError> {
-        let shown = redact_url(url);
-        let parsed = reqwest::Url::parse(url).map_err(|e| HttpError::InvalidUrl {
+        self.get_with(&Request::new(url), validators).await
+    }
+
+    /// As [`Client::get`], sending the extra headers of `request` too. Secret header values
+    /// (see [`is_secret_header`]) are marked sensitive and never appear in errors.
+    pub async fn get_with(
+        &self,
+        request: &Request,
+        validators: Option<&Validators>,
+    ) -> Result<Fetched, HttpError> {
+        let shown = redact_url(&request.url);
+        let parsed = reqwest::Url::parse(&request.url).map_err(|e| HttpError::InvalidUrl {
             url: shown.clone(),
             reason: e.to_string(),
         })?;
@@ -352,6 +522,9 @@ impl Client {
                 reason: "only http and https URLs can be fetched".into(),
             });
         }
+        let headers = header_map(request, &shown)?;
+        let limit = self.host_limit(&parsed);
+        let deadline = self.config.deadline;
         let mut backoff = ExponentialBuilder::new()
             .with_min_delay(self.config.min_backoff)
             .with_max_delay(self.config.max_backoff)
@@ -359,9 +532,32 @@ impl Client {
             .with_jitter()
             .build();
         let mut attempts = 0;
+        let mut last: Option<String> = None;
+        let too_late = |attempts: usize, last: Option<String>| HttpError::Deadline {
+            url: shown.clone(),
+            attempts,
+            last,
+        };
         loop {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(too_late(attempts, last));
+            }
             attempts += 1;
-            match self.attempt(&parsed, &shown, validators, attempts).await {
+            let attempt = async {
+                // Hold a place only for the attempt itself, not for the backoff that follows.
+                // (The semaphores are never closed, so `acquire` cannot fail.)
+                let _place = limit.acquire().await.ok();
+                self.attempt(&parsed, &shown, &headers, validators, attempts)
+                    .await
+            };
+            let outcome = match deadline {
+                Some(d) => match tokio::time::timeout_at(d.into(), attempt).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => return Err(too_late(attempts, last)),
+                },
+                None => attempt.await,
+            };
+            match outcome {
                 Attempt::Done(fetched) => return Ok(fetched),
                 Attempt::Fatal(error) => return Err(error),
                 Attempt::Retry(error, retry_after) => {
@@ -372,20 +568,43 @@ impl Client {
                         Some(asked) => asked.min(self.config.max_retry_after),
                         None => delay,
                     };
+                    if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                        return Err(too_late(attempts, Some(error.to_string())));
+                    }
+                    last = Some(error.to_string());
                     tokio::time::sleep(delay).await;
                 }
             }
         }
     }
 
+    /// The semaphore limiting requests in flight to `url`'s origin.
+    fn host_limit(&self, url: &reqwest::Url) -> Arc<Semaphore> {
+        let origin = format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let mut hosts = self
+            .hosts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        hosts
+            .entry(origin)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.config.max_per_host.max(1))))
+            .clone()
+    }
+
     async fn attempt(
         &self,
         url: &reqwest::Url,
         shown: &str,
+        headers: &HeaderMap,
         validators: Option<&Validators>,
         attempts: usize,
     ) -> Attempt {
-        let mut request = self.inner.get(url.clone());
+        let mut request = self.inner.get(url.clone()).headers(headers.clone());
         if let Some(v) = validators {
             if let Some(etag) = &v.etag {
                 request = request.header(IF_NONE_MATCH, etag);
@@ -512,6 +731,27 @@ impl Client {
             Attempt::Fatal(error)
         }
     }
+}
+
+/// The extra headers of `request` as a header map; secret values are marked sensitive.
+fn header_map(request: &Request, shown: &str) -> Result<HeaderMap, HttpError> {
+    let mut map = HeaderMap::new();
+    for (name, value) in &request.headers {
+        let invalid = |reason: &'static str| HttpError::InvalidHeader {
+            url: shown.to_string(),
+            name: name.clone(),
+            reason,
+        };
+        let key = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| invalid("not a valid header name"))?;
+        let mut value = HeaderValue::from_str(value.trim())
+            .map_err(|_| invalid("the value has characters HTTP headers cannot carry"))?;
+        if is_secret_header(name) {
+            value.set_sensitive(true);
+        }
+        map.append(key, value);
+    }
+    Ok(map)
 }
 
 /// The error and its sources joined with `: `, for one-line messages.
@@ -650,6 +890,23 @@ mod tests {
     }
 
     #[test]
+    fn secret_headers_are_recognised() {
+        for name in [
+            "Authorization",
+            "proxy-authorization",
+            "Cookie",
+            "Private-Token",
+            "X-Api-Key",
+            "X-JFrog-Art-Api-Key",
+        ] {
+            assert!(is_secret_header(name), "{name}");
+        }
+        for name in ["Accept", "Accept-Encoding", "User-Agent", "If-None-Match"] {
+            assert!(!is_secret_header(name), "{name}");
+        }
+    }
+
+    #[test]
     fn parses_http_dates() {
         assert_eq!(
             parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
@@ -666,12 +923,19 @@ mod tests {
                 env::RETRIES => Some("0".into()),
                 env::TIMEOUT => Some("1.5".into()),
                 env::BACKOFF_MS => Some("10".into()),
+                env::MAX_PER_HOST => Some("4".into()),
                 _ => None,
             })
             .unwrap();
         assert_eq!(config.retries, 0);
         assert_eq!(config.timeout, Duration::from_millis(1500));
         assert_eq!(config.min_backoff, Duration::from_millis(10));
+        assert_eq!(config.max_per_host, 4);
+        assert!(
+            Config::default()
+                .with_env_from(|k| (k == env::MAX_PER_HOST).then(|| "0".to_string()))
+                .is_err()
+        );
         let error = Config::default()
             .with_env_from(|k| (k == env::TIMEOUT).then(|| "soon".to_string()))
             .unwrap_err();

@@ -1,153 +1,15 @@
 //! The client against a tiny HTTP/1.1 server on 127.0.0.1 (never the real network).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use nanoup_http::{Client, Config, Fetched, HttpError, Validators};
-
-/// One request as the server saw it: path and headers (names lower-cased).
-#[derive(Debug, Clone)]
-struct Request {
-    path: String,
-    headers: Vec<(String, String)>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-enum Reply {
-    Respond(u16, Vec<(&'static str, String)>, Vec<u8>),
-    /// Accept the request and never answer.
-    Hang,
-    /// Send the head and the first part of a longer body, then fall silent.
-    Stall,
-}
-
-struct Server {
-    addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Request>>>,
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-    fn hits(&self) -> usize {
-        self.requests.lock().unwrap().len()
-    }
-    fn request(&self, i: usize) -> Request {
-        self.requests.lock().unwrap()[i].clone()
-    }
-}
-
-/// Starts a server whose `handler` gets each request and its 0-based number.
-fn serve(handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = requests.clone();
-    let handler = Arc::new(handler);
-    let counter = Arc::new(AtomicUsize::new(0));
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let (handler, seen, counter) = (handler.clone(), seen.clone(), counter.clone());
-            std::thread::spawn(move || handle(stream, &*handler, &seen, &counter));
-        }
-    });
-    Server { addr, requests }
-}
-
-fn handle(
-    stream: TcpStream,
-    handler: &(dyn Fn(&Request, usize) -> Reply + Send + Sync),
-    seen: &Mutex<Vec<Request>>,
-    counter: &AtomicUsize,
-) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-    }
-    let request = Request { path, headers };
-    seen.lock().unwrap().push(request.clone());
-    let n = counter.fetch_add(1, Ordering::SeqCst);
-    let mut stream = stream;
-    match handler(&request, n) {
-        Reply::Hang => {
-            // Keep the connection open, answer nothing; drain until the client gives up.
-            let mut sink = [0u8; 64];
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            let _ = reader.get_mut().read(&mut sink);
-        }
-        Reply::Stall => {
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
-            let _ = stream.flush();
-            let mut sink = [0u8; 64];
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            let _ = reader.get_mut().read(&mut sink);
-        }
-        Reply::Respond(status, extra, body) => {
-            let mut head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
-            for (k, v) in extra {
-                head.push_str(&format!("{k}: {v}\r\n"));
-            }
-            head.push_str("\r\n");
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-            let _ = stream.flush();
-        }
-    }
-}
-
-fn fast_config() -> Config {
-    Config {
-        connect_timeout: Duration::from_secs(2),
-        timeout: Duration::from_secs(5),
-        retries: 3,
-        min_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-        max_retry_after: Duration::from_secs(5),
-        ..Config::default()
-    }
-}
+use common::{Reply, fast_config, ok, rt, serve};
+use nanoup_http::{Client, Config, Fetched, HttpError, Request, Validators};
 
 fn client(config: Config) -> Client {
     Client::new(config).unwrap()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn ok(body: &str) -> Reply {
-    Reply::Respond(200, Vec::new(), body.as_bytes().to_vec())
 }
 
 #[test]
@@ -430,4 +292,152 @@ fn non_http_urls_are_rejected() {
         .block_on(client(fast_config()).get("file:///etc/passwd", None))
         .unwrap_err();
     assert!(matches!(error, HttpError::InvalidUrl { .. }), "{error:?}");
+}
+
+#[test]
+fn extra_headers_are_sent_and_secrets_stay_out_of_errors_and_debug() {
+    let server = serve(|_, _| Reply::Respond(403, Vec::new(), Vec::new()));
+    let request = Request::new(server.url("/private"))
+        .with_header("Accept", "application/vnd.npm.install-v1+json")
+        .with_header("Authorization", "Bearer TOPSECRET-123");
+    let error = rt()
+        .block_on(client(fast_config()).get_with(&request, None))
+        .unwrap_err();
+    let seen = server.request(0);
+    assert_eq!(
+        seen.header("accept"),
+        Some("application/vnd.npm.install-v1+json")
+    );
+    assert_eq!(seen.header("authorization"), Some("Bearer TOPSECRET-123"));
+    for text in [
+        error.to_string(),
+        format!("{error:?}"),
+        format!("{request:?}"),
+    ] {
+        assert!(!text.contains("TOPSECRET"), "{text}");
+    }
+    assert!(format!("{request:?}").contains("application/vnd.npm.install-v1+json"));
+}
+
+#[test]
+fn an_invalid_header_value_is_refused_without_showing_it() {
+    let request = Request::new("http://127.0.0.1:9/x")
+        .with_header("Authorization", "Bearer TOPSECRET\r\nX-Evil: 1");
+    let error = rt()
+        .block_on(client(fast_config()).get_with(&request, None))
+        .unwrap_err();
+    assert!(
+        matches!(error, HttpError::InvalidHeader { .. }),
+        "{error:?}"
+    );
+    assert!(
+        !format!("{error} {error:?}").contains("TOPSECRET"),
+        "{error}"
+    );
+}
+
+/// Ten look-ups fanned out at once with `buffer_unordered`, against a server that takes 100 ms
+/// per answer: `n` requests in flight at most.
+fn max_in_flight_with_limit(n: usize) -> usize {
+    use futures_util::stream::{self, StreamExt};
+    let server = serve(|_, _| Reply::After(Duration::from_millis(100), Box::new(ok("v"))));
+    let c = client(Config {
+        max_per_host: n,
+        ..fast_config()
+    });
+    let urls: Vec<String> = (0..10).map(|i| server.url(&format!("/p{i}"))).collect();
+    let results: Vec<_> = rt().block_on(
+        stream::iter(urls.iter())
+            .map(|url| c.get(url, None))
+            .buffer_unordered(10)
+            .collect(),
+    );
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(server.hits(), 10);
+    server.max_in_flight()
+}
+
+#[test]
+fn the_per_host_limit_caps_requests_in_flight() {
+    assert_eq!(max_in_flight_with_limit(2), 2);
+    // The control: without a tight limit the same fan-out does overlap more.
+    assert!(max_in_flight_with_limit(10) > 2);
+}
+
+#[test]
+fn the_deadline_stops_retries() {
+    let server = serve(|_, _| Reply::Respond(503, Vec::new(), Vec::new()));
+    let config = Config {
+        retries: 1000,
+        min_backoff: Duration::from_millis(40),
+        max_backoff: Duration::from_millis(40),
+        deadline: Some(Instant::now() + Duration::from_millis(300)),
+        ..fast_config()
+    };
+    let start = Instant::now();
+    let error = rt()
+        .block_on(client(config).get(&server.url("/down"), None))
+        .unwrap_err();
+    let took = start.elapsed();
+    assert!(matches!(error, HttpError::Deadline { .. }), "{error:?}");
+    assert!(error.is_timeout());
+    assert!(took < Duration::from_millis(600), "took {took:?}");
+    assert!(server.hits() < 12, "{} requests", server.hits());
+    let text = error.to_string();
+    assert!(
+        text.contains("deadline") && text.contains(&server.url("/down")),
+        "{text}"
+    );
+    assert!(text.contains("HTTP 503"), "{text}");
+}
+
+#[test]
+fn the_deadline_cuts_a_pending_attempt_short() {
+    let server = serve(|_, _| Reply::Hang);
+    let c = client(fast_config()).with_deadline(Some(Instant::now() + Duration::from_millis(200)));
+    let start = Instant::now();
+    let error = rt()
+        .block_on(c.get(&server.url("/hang"), None))
+        .unwrap_err();
+    assert!(
+        matches!(error, HttpError::Deadline { attempts: 1, .. }),
+        "{error:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn nothing_starts_after_the_deadline() {
+    let server = serve(|_, _| ok("late"));
+    let c = client(fast_config()).with_deadline(Some(Instant::now()));
+    let error = rt().block_on(c.get(&server.url("/x"), None)).unwrap_err();
+    assert!(
+        matches!(error, HttpError::Deadline { attempts: 0, .. }),
+        "{error:?}"
+    );
+    assert_eq!(server.hits(), 0);
+}
+
+#[test]
+fn the_deadline_also_bounds_the_wait_for_a_place_under_the_host_limit() {
+    use futures_util::future::join;
+    let server = serve(|_, _| Reply::Hang);
+    let c = client(Config {
+        max_per_host: 1,
+        deadline: Some(Instant::now() + Duration::from_millis(200)),
+        ..fast_config()
+    });
+    let (a, b) = (server.url("/a"), server.url("/b"));
+    let start = Instant::now();
+    let (first, second) = rt().block_on(join(c.get(&a, None), c.get(&b, None)));
+    assert!(
+        matches!(first, Err(HttpError::Deadline { .. })),
+        "{first:?}"
+    );
+    assert!(
+        matches!(second, Err(HttpError::Deadline { .. })),
+        "{second:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert_eq!(server.hits(), 1, "the second request never got a place");
 }

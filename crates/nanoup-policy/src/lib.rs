@@ -9,6 +9,12 @@
 //! until = 2027-01-01                # optional; a TOML date or a "YYYY-MM-DD" string
 //! ```
 //!
+//! and the cooldown of `nanoup outdated` (and later the planner):
+//!
+//! ```toml
+//! min-age = "3d"                    # releases younger than this are never proposed
+//! ```
+//!
 //! Every rule needs a reason. Unknown keys are errors that name the line and column, so a typo
 //! never silently turns a rule off.
 
@@ -23,6 +29,24 @@ pub const POLICY_FILE: &str = "nanoup.toml";
 pub struct Policy {
     /// Ignore rules, in file order.
     pub ignores: Vec<IgnoreRule>,
+    /// The minimum release age (cooldown), when the file sets one: (as written, duration).
+    pub min_age: Option<(String, jiff::SignedDuration)>,
+}
+
+/// Reads an age such as `3d`, `12h`, `30m`, `1w` or `0s` (days are 24 hours). Used for the
+/// cooldown (`--min-age`, `min-age`) and for staleness thresholds (`--max-age`).
+pub fn parse_age(text: &str) -> Result<jiff::SignedDuration, String> {
+    let span: jiff::Span = text
+        .trim()
+        .parse()
+        .map_err(|e| format!("expected an age like 7d, 12h or 30m: {e}"))?;
+    let age = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| format!("use weeks, days, hours, minutes or seconds: {e}"))?;
+    if age.is_negative() {
+        return Err("the age cannot be negative".into());
+    }
+    Ok(age)
 }
 
 /// Silences an advisory (by id or alias) in audit results, for a reason and possibly until a date.
@@ -45,7 +69,7 @@ impl IgnoreRule {
     }
 }
 
-const TOP_LEVEL_KEYS: &[&str] = &["ignore"];
+const TOP_LEVEL_KEYS: &[&str] = &["ignore", "min-age"];
 const IGNORE_KEYS: &[&str] = &["id", "reason", "until"];
 
 /// Parses the text of a policy file named `file`.
@@ -218,6 +242,25 @@ mod tests {
                 .as_deref(),
             Some("2026-02-03")
         );
+    }
+
+    #[test]
+    fn cooldown_and_ages() {
+        let policy = parse("nanoup.toml", "min-age = \"5d\"\n").unwrap();
+        assert_eq!(
+            policy.min_age,
+            Some(("5d".to_string(), jiff::SignedDuration::from_hours(120)))
+        );
+        assert_eq!(parse_age("0s").unwrap(), jiff::SignedDuration::ZERO);
+        assert_eq!(
+            parse_age("1w").unwrap(),
+            jiff::SignedDuration::from_hours(168)
+        );
+        assert!(parse_age("1 month").is_err());
+        assert!(parse_age("-1d").is_err());
+        let err = parse("nanoup.toml", "\nmin-age = \"soon\"\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("invalid `min-age`"), "{err}");
     }
 
     #[test]

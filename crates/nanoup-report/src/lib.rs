@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod cyclonedx;
 pub mod json;
+pub mod outdated;
 pub mod spdx;
 pub mod table;
 

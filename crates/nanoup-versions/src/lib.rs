@@ -3,8 +3,21 @@
 //! nanoup never compares version strings with a generic rule: every ecosystem has its own order
 //! (SemVer for crates.io, npm's SemVer dialect, PEP 440 for PyPI, Maven's `ComparableVersion`,
 //! Go's `v`-prefixed SemVer with pseudo-versions). This crate turns a version string into an
-//! opaque, owned, totally ordered [`Version`] for one [`Scheme`], and evaluates OSV
-//! `affected[].ranges[].events` against it ([`osv_range`]).
+//! opaque, owned, totally ordered [`Version`] for one [`Scheme`], evaluates OSV
+//! `affected[].ranges[].events` against it ([`osv_range`]), and parses and matches the
+//! requirements written in manifests ([`Scheme::parse_requirement`], [`Requirement`],
+//! [`latest_matching`]).
+//!
+//! ```
+//! use nanoup_versions::{Scheme, latest_matching};
+//!
+//! let req = Scheme::Npm.parse_requirement("^1.2.3").unwrap();
+//! let versions: Vec<_> = ["1.2.3", "1.9.0", "1.10.0-beta.1", "2.0.0"]
+//!     .iter()
+//!     .map(|t| Scheme::Npm.parse(t).unwrap())
+//!     .collect();
+//! assert_eq!(latest_matching(&req, &versions).unwrap().as_str(), "1.9.0");
+//! ```
 //!
 //! ```
 //! use nanoup_versions::{Scheme, osv_range::{Event, affected}};
@@ -17,7 +30,8 @@
 //!
 //! # Adding a scheme
 //! Write `src/schemes/<name>.rs` with a unit struct implementing the crate-private
-//! `VersionScheme` trait (parse into an `Ord + Hash` key, say whether a key is a prerelease), and add
+//! `VersionScheme` trait (parse into an `Ord + Hash` key, say whether a key is a prerelease,
+//! parse a requirement and say whether a key matches it), and add
 //! one line to the `schemes!` invocation below (variant, module, display name, OSV ecosystem
 //! names). Nothing else changes: [`Scheme`], [`Version`] and the OSV evaluation are generated from
 //! that list. Debian (`debversion`) is the next one planned.
@@ -33,6 +47,9 @@ use std::hash::{Hash, Hasher};
 use serde::{Deserialize, Serialize};
 
 pub mod osv_range;
+mod requirement;
+
+pub use requirement::{Requirement, RequirementKind, latest_matching};
 
 /// What each version scheme provides: a parser into an ordered key.
 ///
@@ -48,6 +65,53 @@ trait VersionScheme {
 
     /// Whether the key is a prerelease (alpha, beta, rc, dev, snapshot, pseudo-version, ...).
     fn is_prerelease(key: &Self::Key) -> bool;
+
+    /// The parsed form of a requirement (range) of this scheme.
+    type Req: Clone + fmt::Debug;
+
+    /// Parses a requirement (`text` is trimmed, possibly empty). On failure returns a short
+    /// description of what was expected, which becomes [`VersionError::expected`].
+    fn parse_requirement(text: &str) -> Result<ParsedRequirement<Self::Req>, String>;
+
+    /// Whether a version (its key and original text) satisfies the requirement, with the
+    /// scheme's own prerelease rule.
+    fn matches(req: &Self::Req, key: &Self::Key, text: &str) -> bool;
+
+    /// The second chance used by [`latest_matching`] when no version [`matches`]: schemes
+    /// whose rules say "take a prerelease if nothing else fits" (PEP 440) override this.
+    ///
+    /// [`matches`]: VersionScheme::matches
+    fn matches_as_fallback(_req: &Self::Req, _key: &Self::Key, _text: &str) -> bool {
+        false
+    }
+}
+
+/// What a scheme's requirement parser returns besides the parsed requirement.
+struct ParsedRequirement<R> {
+    req: R,
+    kind: RequirementKind,
+    /// The real package name of an npm alias (`npm:name@range`).
+    alias: Option<String>,
+}
+
+impl<R> ParsedRequirement<R> {
+    /// An ordinary range.
+    fn range(req: R) -> Self {
+        ParsedRequirement {
+            req,
+            kind: RequirementKind::Range,
+            alias: None,
+        }
+    }
+
+    /// A requirement of the given kind.
+    fn with_kind(req: R, kind: RequirementKind) -> Self {
+        ParsedRequirement {
+            req,
+            kind,
+            alias: None,
+        }
+    }
 }
 
 /// Declares every scheme once and generates [`Scheme`], the private `Key` enum and the dispatch.
@@ -89,6 +153,45 @@ macro_rules! schemes {
                 match self {
                     $(Scheme::$variant =>
                         <schemes::$module::$imp as VersionScheme>::parse(text).map(Key::$variant),)*
+                }
+            }
+        }
+
+        impl Scheme {
+            fn parse_req(self, text: &str) -> Result<ParsedRequirement<Req>, String> {
+                match self {
+                    $(Scheme::$variant =>
+                        <schemes::$module::$imp as VersionScheme>::parse_requirement(text)
+                            .map(|p| ParsedRequirement {
+                                req: Req::$variant(p.req),
+                                kind: p.kind,
+                                alias: p.alias,
+                            }),)*
+                }
+            }
+        }
+
+        /// The parsed form of a [`Requirement`], one variant per scheme.
+        #[derive(Clone, Debug)]
+        enum Req {
+            $($variant(<schemes::$module::$imp as VersionScheme>::Req),)*
+        }
+
+        impl Req {
+            /// Whether `version` satisfies the requirement; `fallback` selects
+            /// `matches_as_fallback`. A version of another scheme never matches.
+            fn matches(&self, version: &Version, fallback: bool) -> bool {
+                match (self, &version.key) {
+                    $((Req::$variant(req), Key::$variant(key)) => {
+                        let text = version.text.trim();
+                        if fallback {
+                            <schemes::$module::$imp as VersionScheme>::matches_as_fallback(req, key, text)
+                        } else {
+                            <schemes::$module::$imp as VersionScheme>::matches(req, key, text)
+                        }
+                    })*
+                    #[allow(unreachable_patterns)]
+                    _ => false,
                 }
             }
         }

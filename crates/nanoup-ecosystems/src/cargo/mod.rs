@@ -7,6 +7,7 @@
 
 mod lockfile;
 mod manifest;
+pub mod registry;
 #[cfg(test)]
 mod tests;
 

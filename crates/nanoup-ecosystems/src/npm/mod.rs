@@ -16,6 +16,7 @@ mod json;
 mod package_json;
 mod package_lock;
 mod pnpm_lock;
+pub mod registry;
 mod yaml_lite;
 mod yarn_lock;
 

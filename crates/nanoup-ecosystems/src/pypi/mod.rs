@@ -26,6 +26,7 @@ mod pep508;
 pub mod pipfile;
 pub mod poetry;
 pub mod pyproject;
+pub mod registry;
 pub mod requirements;
 pub mod uv;
 

@@ -1,7 +1,7 @@
 //! Go module and toolchain versions.
 
-use crate::VersionScheme;
 use crate::schemes::semver::parse_lenient;
+use crate::{ParsedRequirement, RequirementKind, VersionScheme};
 
 /// Go versions: SemVer with a leading `v` (optional, since OSV writes them without it).
 ///
@@ -29,6 +29,35 @@ impl VersionScheme for Go {
     fn is_prerelease(key: &Self::Key) -> bool {
         !key.pre.is_empty()
     }
+
+    /// The minimum version, and whether it is `+incompatible`.
+    type Req = (semver::Version, bool);
+
+    fn parse_requirement(text: &str) -> Result<ParsedRequirement<Self::Req>, String> {
+        let min = <Go as VersionScheme>::parse(text)
+            .map_err(|e| format!("a Go module version such as v1.2.3 (Go has no ranges: {e})"))?;
+        Ok(ParsedRequirement::with_kind(
+            (min, is_incompatible(text)),
+            RequirementKind::Minimum,
+        ))
+    }
+
+    fn matches(req: &Self::Req, key: &Self::Key, text: &str) -> bool {
+        let (min, incompatible) = req;
+        let same_module = if *incompatible {
+            true
+        } else if min.major <= 1 {
+            key.major <= 1 && !is_incompatible(text)
+        } else {
+            key.major == min.major && !is_incompatible(text)
+        };
+        same_module && key >= min && (key.pre.is_empty() || !min.pre.is_empty())
+    }
+}
+
+/// Whether the version text carries `+incompatible` (a v2+ version of a module without go.mod).
+fn is_incompatible(text: &str) -> bool {
+    text.ends_with("+incompatible")
 }
 
 /// `1.21rc2` → `1.21.0-rc.2`; `None` if it is not a toolchain version.

@@ -33,7 +33,7 @@
 
 use std::cmp::Ordering;
 
-use crate::VersionScheme;
+use crate::{ParsedRequirement, RequirementKind, VersionScheme};
 
 /// Maven `ComparableVersion` order.
 pub(crate) struct Maven;
@@ -55,6 +55,173 @@ impl VersionScheme for Maven {
             Item::List(items) => items.iter().any(Maven::is_prerelease),
         }
     }
+
+    /// Maven version ranges (a union of restrictions), a soft requirement or a meta-version.
+    type Req = MavenReq;
+
+    fn parse_requirement(text: &str) -> Result<ParsedRequirement<Self::Req>, String> {
+        parse_requirement(text)
+    }
+
+    fn matches(req: &Self::Req, key: &Self::Key, _text: &str) -> bool {
+        match req {
+            MavenReq::Ranges(ranges) => ranges.iter().any(|r| r.contains(key)),
+            MavenReq::Latest => true,
+            MavenReq::Release => !Maven::is_prerelease(key),
+        }
+    }
+}
+
+/// A parsed Maven requirement.
+#[derive(Clone, Debug)]
+pub(crate) enum MavenReq {
+    /// A union of ranges; a soft requirement `1.0` is the single range `[1.0,)`.
+    Ranges(Vec<Restriction>),
+    /// The `LATEST` meta-version: any version, snapshots included.
+    Latest,
+    /// The `RELEASE` meta-version: any non-prerelease version.
+    Release,
+}
+
+/// One range such as `[1.0,2.0)`; `None` bounds are open.
+#[derive(Clone, Debug)]
+pub(crate) struct Restriction {
+    /// Lower bound and whether it is inclusive.
+    lower: Option<(Item, bool)>,
+    /// Upper bound and whether it is inclusive.
+    upper: Option<(Item, bool)>,
+    /// Whether a bound is a prerelease, which lets prereleases match this range.
+    names_prerelease: bool,
+}
+
+impl Restriction {
+    fn contains(&self, key: &Item) -> bool {
+        let above = match &self.lower {
+            None => true,
+            Some((low, true)) => key >= low,
+            Some((low, false)) => key > low,
+        };
+        let below = match &self.upper {
+            None => true,
+            Some((high, true)) => key <= high,
+            Some((high, false)) => key < high,
+        };
+        above && below && (self.names_prerelease || !Maven::is_prerelease(key))
+    }
+}
+
+const EXPECTED: &str = "a Maven version (soft requirement) or version range such as \
+    [1.0,2.0), (,1.0], [1.2] or [1,2),[3,4)";
+
+/// Parses ranges the way Maven's `VersionRange.createFromVersionSpec` does.
+fn parse_requirement(text: &str) -> Result<ParsedRequirement<MavenReq>, String> {
+    if text.contains("${") {
+        return Err(format!(
+            "{EXPECTED}; property references such as ${{x.version}} must be resolved first"
+        ));
+    }
+    match text {
+        "" => return Err(format!("{EXPECTED} (got nothing)")),
+        "LATEST" => {
+            return Ok(ParsedRequirement::with_kind(
+                MavenReq::Latest,
+                RequirementKind::Tag(text.to_string()),
+            ));
+        }
+        "RELEASE" => {
+            return Ok(ParsedRequirement::with_kind(
+                MavenReq::Release,
+                RequirementKind::Tag(text.to_string()),
+            ));
+        }
+        _ => {}
+    }
+    if !text.starts_with(['[', '(']) {
+        let soft = bound(text)?;
+        let names_prerelease = Maven::is_prerelease(&soft);
+        let range = Restriction {
+            lower: Some((soft, true)),
+            upper: None,
+            names_prerelease,
+        };
+        return Ok(ParsedRequirement::with_kind(
+            MavenReq::Ranges(vec![range]),
+            RequirementKind::Minimum,
+        ));
+    }
+    let mut ranges = Vec::new();
+    let mut rest = text;
+    while rest.starts_with(['[', '(']) {
+        let close = rest
+            .find([']', ')'])
+            .ok_or_else(|| format!("{EXPECTED} (unbounded range: no closing `]` or `)`)"))?;
+        ranges.push(parse_restriction(&rest[..=close])?);
+        rest = rest[close + 1..].trim_start();
+        if let Some(after_comma) = rest.strip_prefix(',') {
+            rest = after_comma.trim_start();
+        }
+    }
+    if !rest.is_empty() {
+        return Err(format!(
+            "{EXPECTED} (only ranges may follow a range, found {rest:?})"
+        ));
+    }
+    Ok(ParsedRequirement::range(MavenReq::Ranges(ranges)))
+}
+
+/// One bracketed range, brackets included.
+fn parse_restriction(text: &str) -> Result<Restriction, String> {
+    let lower_inclusive = text.starts_with('[');
+    let upper_inclusive = text.ends_with(']');
+    let inner = text
+        .get(1..text.len().saturating_sub(1))
+        .unwrap_or_default()
+        .trim();
+    let Some((low, high)) = inner.split_once(',') else {
+        if !(lower_inclusive && upper_inclusive) {
+            return Err(format!(
+                "{EXPECTED} (a single version must be written [1.0], got {text:?})"
+            ));
+        }
+        let exact = bound(inner)?;
+        let names_prerelease = Maven::is_prerelease(&exact);
+        return Ok(Restriction {
+            lower: Some((exact.clone(), true)),
+            upper: Some((exact, true)),
+            names_prerelease,
+        });
+    };
+    let optional = |t: &str| {
+        let t = t.trim();
+        if t.is_empty() {
+            Ok(None)
+        } else {
+            bound(t).map(Some)
+        }
+    };
+    let lower = optional(low)?;
+    let upper = optional(high)?;
+    if let (Some(l), Some(u)) = (&lower, &upper)
+        && u < l
+    {
+        return Err(format!(
+            "{EXPECTED} (range {text:?} defies version ordering: upper bound below lower)"
+        ));
+    }
+    let names_prerelease = lower.iter().chain(&upper).any(Maven::is_prerelease);
+    Ok(Restriction {
+        lower: lower.map(|l| (l, lower_inclusive)),
+        upper: upper.map(|u| (u, upper_inclusive)),
+        names_prerelease,
+    })
+}
+
+/// A bound or soft version.
+fn bound(text: &str) -> Result<Item, String> {
+    if text.is_empty() || text.contains([',', '[', ']', '(', ')']) {
+        return Err(format!("{EXPECTED} (bad version {text:?} in the range)"));
+    }
+    <Maven as VersionScheme>::parse(text).map_err(|e| format!("{EXPECTED} ({e})"))
 }
 
 /// One item of a parsed Maven version. The top level is always a [`Item::List`].

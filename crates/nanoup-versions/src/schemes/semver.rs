@@ -1,6 +1,6 @@
 //! SemVer 2.0 (crates.io), and the lenient SemVer reader shared with npm and Go.
 
-use crate::VersionScheme;
+use crate::{ParsedRequirement, VersionScheme};
 
 /// crates.io versions: SemVer 2.0 precedence.
 ///
@@ -18,6 +18,24 @@ impl VersionScheme for SemVer {
 
     fn is_prerelease(key: &Self::Key) -> bool {
         !key.pre.is_empty()
+    }
+
+    /// Cargo's requirement syntax, exactly as `semver::VersionReq` (which is what Cargo uses).
+    type Req = semver::VersionReq;
+
+    fn parse_requirement(text: &str) -> Result<ParsedRequirement<Self::Req>, String> {
+        semver::VersionReq::parse(text)
+            .map(ParsedRequirement::range)
+            .map_err(|e| {
+                format!(
+                    "a Cargo version requirement such as 1.2 (= ^1.2), ~1.2.3, =1.2.3, \
+                     >=1.2, <2 or * ({e})"
+                )
+            })
+    }
+
+    fn matches(req: &Self::Req, key: &Self::Key, _text: &str) -> bool {
+        req.matches(key)
     }
 }
 

@@ -1,0 +1,40 @@
+//! Datasources: how each ecosystem's registry is asked about a package, and how its answer is
+//! read. Pure: a datasource builds requests and parses bodies; fetching (with the HTTP client,
+//! its cache and its retries) happens at the edge, in the caller.
+
+use nanoup_core::{Ecosystem, Release};
+
+/// One HTTP GET a datasource wants made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryRequest {
+    /// The URL to fetch.
+    pub url: String,
+    /// Extra headers (`Accept`, `Authorization`). Values of `Authorization` are secrets: never
+    /// log them and never write them to a cache.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Why a registry answer could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryError(pub String);
+
+impl std::fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+/// A registry of one ecosystem: where to ask about a package and how to read the answer.
+pub trait Datasource: Send + Sync {
+    /// The ecosystem whose packages this registry serves.
+    fn ecosystem(&self) -> Ecosystem;
+
+    /// The request that lists `name`'s releases (`name` as in the inventory).
+    fn request(&self, name: &str) -> Result<RegistryRequest, RegistryError>;
+
+    /// Reads the releases of `name` from the body the request returned. Must not panic on any
+    /// input; a truncated or malformed body is an error naming what was expected.
+    fn parse(&self, name: &str, body: &[u8]) -> Result<Vec<Release>, RegistryError>;
+}

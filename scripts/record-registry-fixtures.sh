@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Records real registry responses into crates/nanoup-ecosystems/tests/fixtures/registry/ for the
+# datasource tests and the 127.0.0.1 replay server. Real bytes only: never edit a recorded body.
+#
+# Usage: scripts/record-registry-fixtures.sh [ecosystem ...]   (default: every ecosystem listed)
+#
+# For each fixture it writes
+#   <ecosystem>/<file>          the response body, byte for byte (no decompression by curl's
+#                               --compressed: the registries send identity bodies to plain curl)
+#   <ecosystem>/<file without .json>.headers
+#                               the response status line and headers (ETag / Last-Modified when
+#                               the registry sends them, so a replay server can answer 304)
+# and one line per fixture in recorded.tsv (ecosystem, name, URL, file, bytes, sha256, UTC time).
+#
+# Adding an ecosystem: append `ecosystem name` lines to FIXTURES and a section defining
+# url_<eco>, file_<eco> and (optionally) curl_args_<eco>, where <eco> is the ecosystem with
+# every character other than [A-Za-z0-9] replaced by `_` (crates.io -> crates_io).
+set -euo pipefail
+
+FIXTURES='
+crates.io smallvec
+crates.io serde
+crates.io time
+crates.io a
+crates.io tokio
+npm axios
+npm @babel/core
+npm ms
+npm left-pad
+npm express
+'
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="$ROOT/crates/nanoup-ecosystems/tests/fixtures/registry"
+
+# ---------------------------------------------------------------------------------------------
+# crates.io: the sparse index (https://doc.rust-lang.org/cargo/reference/registry-index.html).
+CRATES_IO_INDEX="${CRATES_IO_INDEX:-https://index.crates.io/}"
+
+# The index path of a crate: 1/a, 2/ab, 3/a/abc, ab/cd/abcd..., lowercased.
+index_path_crates_io() {
+  local n
+  n="$(printf '%s' "$1" | tr 'A-Z' 'a-z')"
+  case ${#n} in
+    1) printf '1/%s' "$n" ;;
+    2) printf '2/%s' "$n" ;;
+    3) printf '3/%s/%s' "${n:0:1}" "$n" ;;
+    *) printf '%s/%s/%s' "${n:0:2}" "${n:2:2}" "$n" ;;
+  esac
+}
+url_crates_io() { printf '%s%s' "$CRATES_IO_INDEX" "$(index_path_crates_io "$1")"; }
+file_crates_io() { index_path_crates_io "$1"; }
+curl_args_crates_io() { :; }
+
+# ---------------------------------------------------------------------------------------------
+# npm: the full packument (https://github.com/npm/registry/blob/main/docs/responses/package-metadata.md).
+NPM_REGISTRY="${NPM_REGISTRY:-https://registry.npmjs.org/}"
+
+# Scoped names are fetched as @scope%2fname; the file keeps the plain name (@scope/name.json).
+url_npm() { printf '%s%s' "$NPM_REGISTRY" "${1/\//%2f}"; }
+file_npm() { printf '%s.json' "$1"; }
+curl_args_npm() { printf '%s\n' -H 'Accept: application/json'; }
+
+# ---------------------------------------------------------------------------------------------
+# PyPI: the JSON API (https://docs.pypi.org/api/json/) as pypi/json/<name>.json and the simple
+# API in its PEP 691 JSON form (https://peps.python.org/pep-0691/) as pypi/simple/<name>.json.
+# Names are `json/<project>` or `simple/<project>`. One Accept header serves both: the JSON API
+# ignores it, the simple API needs it to answer JSON instead of HTML. Small projects only (all
+# fixtures stay well under 2 MB; zope.interface's JSON is 2.2 MB, so it is not recorded).
+# After re-recording, run `cargo test -p nanoup-ecosystems pypi::registry`: the tests assert
+# facts about these bytes (flask 2.2.5's upload time, requests 2.32.0/2.32.1 yanked...).
+PYPI_BASE="${PYPI_BASE:-https://pypi.org}"
+FIXTURES+='
+pypi json/flask
+pypi json/requests
+pypi json/six
+pypi simple/flask
+pypi simple/requests
+'
+
+url_pypi() {
+  local api="${1%%/*}" project="${1#*/}"
+  case "$api" in
+    json) printf '%s/pypi/%s/json' "$PYPI_BASE" "$project" ;;
+    simple) printf '%s/simple/%s/' "$PYPI_BASE" "$project" ;;
+    *) echo "unknown PyPI fixture kind '$api' (expected json/<name> or simple/<name>)" >&2; return 1 ;;
+  esac
+}
+file_pypi() { printf '%s.json' "$1"; }
+curl_args_pypi() { printf '%s\n' -H 'Accept: application/vnd.pypi.simple.v1+json'; }
+
+# ---------------------------------------------------------------------------------------------
+# (Append further ecosystem sections above this line.)
+
+record() {
+  local eco="$1" name="$2" key url file dest args
+  key="${eco//[^A-Za-z0-9]/_}"
+  url="$("url_$key" "$name")"
+  file="$("file_$key" "$name")"
+  dest="$OUT/$eco/$file"
+  mkdir -p "$(dirname "$dest")"
+  mapfile -t args < <("curl_args_$key")
+  curl --fail --silent --show-error --http2 --max-time 120 \
+    -A 'nanoup-fixture-recorder (+scripts/record-registry-fixtures.sh)' \
+    "${args[@]}" -D "$dest.headers.tmp" -o "$dest.tmp" "$url"
+  mv "$dest.tmp" "$dest"
+  mv "$dest.headers.tmp" "${dest%.json}.headers"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$eco" "$name" "$url" "$eco/$file" \
+    "$(wc -c <"$dest" | tr -d ' ')" "$(sha256sum "$dest" | cut -d' ' -f1)" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$OUT/recorded.tsv.new"
+  echo "recorded $eco $name <- $url ($(wc -c <"$dest" | tr -d ' ') bytes)" >&2
+}
+
+mkdir -p "$OUT"
+: >"$OUT/recorded.tsv.new"
+wanted=("$@")
+while read -r eco name; do
+  [ -z "${eco:-}" ] && continue
+  if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " == *" $eco "* ]]; then continue; fi
+  record "$eco" "$name"
+done <<<"$FIXTURES"
+
+# Keep the provenance lines of ecosystems not re-recorded this time, then sort.
+touch "$OUT/recorded.tsv"
+{
+  printf '#ecosystem\tname\turl\tfile\tbytes\tsha256\trecorded_at\n'
+  awk -F'\t' 'NR == FNR { redone[$1] = 1; next } !/^#/ && !($1 in redone)' \
+    "$OUT/recorded.tsv.new" "$OUT/recorded.tsv" | cat - "$OUT/recorded.tsv.new" | sort -t$'\t' -k1,1 -k2,2
+} >"$OUT/recorded.tsv.sorted"
+mv "$OUT/recorded.tsv.sorted" "$OUT/recorded.tsv"
+rm -f "$OUT/recorded.tsv.new"
