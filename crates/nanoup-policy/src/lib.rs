@@ -103,6 +103,17 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, ParseError> {
         }
     }
     let mut policy = Policy::default();
+    if let Some(item) = doc.get("min-age") {
+        let offset = item.span().map_or(0, |s| s.start);
+        let text = item.as_str().ok_or_else(|| {
+            at(
+                offset,
+                "expected `min-age` to be a string like \"3d\"".into(),
+            )
+        })?;
+        let age = parse_age(text).map_err(|e| at(offset, format!("invalid `min-age`: {e}")))?;
+        policy.min_age = Some((text.trim().to_string(), age));
+    }
     let Some(item) = doc.get("ignore") else {
         return Ok(policy);
     };
