@@ -1,5 +1,3 @@
-use std::path::Path;
-
 use nanoup_core::{Component, Scope, Source, Stack};
 
 use super::*;
@@ -915,34 +913,4 @@ fn run_all(text: &str) {
     if let Ok(lock) = parse_pnpm_lock("pnpm-lock.yaml", text) {
         lock.components();
     }
-}
-
-/// How long the parsers take on the largest corpus lockfiles; run with
-/// `cargo test --release -p nanoup-ecosystems npm::tests::timing -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn timing() {
-    for (set, parse) in [
-        (
-            "npm/typicode__json-server__78ea713756/package-lock.json",
-            PARSERS[0].parse,
-        ),
-        (
-            "npm/alan2207__bulletproof-react__32ed545844/yarn.lock",
-            PARSERS[1].parse,
-        ),
-        (
-            "npm/vuejs__core__6f663d47e5/pnpm-lock.yaml",
-            PARSERS[2].parse,
-        ),
-    ] {
-        let text = std::fs::read_to_string(corpus().join(set)).unwrap();
-        let start = std::time::Instant::now();
-        for _ in 0..20 {
-            parse("f", &text).unwrap();
-        }
-        let per = start.elapsed() / 20;
-        println!("{set}: {} bytes in {per:?}", text.len());
-    }
-    let _ = Path::new(".");
 }
