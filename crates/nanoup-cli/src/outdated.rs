@@ -17,6 +17,9 @@ use nanoup_http::{CachedClient, Client, Config, Mode};
 
 use crate::output::emit;
 
+/// The registries of one stack, or why each could not be configured.
+type StackRegistries = HashMap<Ecosystem, Result<Arc<dyn Datasource>, String>>;
+
 /// Arguments of `nanoup outdated`.
 #[derive(Debug, Args)]
 pub struct OutdatedArgs {
@@ -102,8 +105,7 @@ pub fn run(args: OutdatedArgs) -> Result<ExitCode> {
     // Registries are configured per stack: a stack's own .npmrc or .cargo/config.toml decides
     // where its packages are looked up. Look-ups are shared by URL.
     let env = |key: &str| std::env::var(key).ok();
-    let mut configured: HashMap<String, HashMap<Ecosystem, Result<Arc<dyn Datasource>, String>>> =
-        HashMap::new();
+    let mut configured: HashMap<String, StackRegistries> = HashMap::new();
     let mut wanted: BTreeMap<String, Wanted> = BTreeMap::new();
     let keys: Vec<Result<String, String>> = components
         .iter()
