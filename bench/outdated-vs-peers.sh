@@ -36,7 +36,7 @@ fi
 if [ -x "$peers/node_modules/.bin/renovate" ]; then
   echo "== Renovate 39 (direct deps only, --platform=local --dry-run=lookup)"
   (cd "$work" && git init -q && git add package.json package-lock.json && git -c user.name=b -c user.email=b@b commit -qm init &&
-   LOG_LEVEL=warn RENOVATE_CONFIG_FILE=/dev/null /usr/bin/time -f "renovate: %e s wall, peak RSS %M KiB" \
+   LOG_LEVEL=info /usr/bin/time -f "renovate: %e s wall, peak RSS %M KiB" \
      "$peers/node_modules/.bin/renovate" --platform=local --dry-run=lookup --onboarding=false > "$work/renovate.log" 2>&1 || true)
-  tail -n 2 "$work/renovate.log"
+  grep -E "depCount|durationMs|renovate:" "$work/renovate.log" | tail -n 3
 fi
