@@ -1,7 +1,5 @@
 //! Turning raw findings into an audit report: ignore rules applied, warnings apart, worst first.
 
-use std::cmp::Reverse;
-
 use nanoup_core::{
     AUDIT_SCHEMA, AuditReport, DatabaseInfo, Finding, FindingKind, IgnoredFinding, ParseError,
 };
@@ -11,8 +9,8 @@ use nanoup_policy::IgnoreRule;
 ///
 /// A rule silences every finding whose id or alias it names, unless it has expired: an expired
 /// rule silences nothing and is listed in `expired_ignores`, so the report says why a finding
-/// came back. Vulnerabilities go to `findings`, informational advisories to `warnings`; both are
-/// sorted by stack, then worst severity first (unknown severity last), then package and id.
+/// came back. Vulnerabilities go to `findings`, informational advisories to `warnings`, in the
+/// order they came; the renderers (`nanoup_report::audit`) own the presentation order.
 pub fn build_report(
     findings: Vec<Finding>,
     rules: &[IgnoreRule],
@@ -56,22 +54,5 @@ pub fn build_report(
             (None, _) => report.warnings.push(finding),
         }
     }
-    report.findings.sort_by(order);
-    report.warnings.sort_by(order);
-    report.ignored.sort_by(|a, b| order(&a.finding, &b.finding));
     report
-}
-
-fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
-    let key = |f: &Finding| {
-        (
-            f.stack.clone(),
-            Reverse(f.severity.map(|s| s as u8 + 1).unwrap_or(0)),
-            f.kind,
-            f.name.clone(),
-            f.version.clone(),
-            f.id.clone(),
-        )
-    };
-    key(a).cmp(&key(b))
 }

@@ -14,17 +14,12 @@ fn corpus(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-#[test]
-#[ignore = "live: talks to the npm registry"]
-fn outdated_agrees_with_npm_on_the_latest_versions_of_huskys_direct_dependencies() {
+/// `nanoup outdated --direct` (no cooldown) on a temporary copy of `files` of a corpus set.
+fn outdated_direct(set: &str, files: &[&str]) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
-    for f in ["package.json", "package-lock.json"] {
-        std::fs::copy(
-            corpus("npm/typicode__husky__9baeb13260").join(f),
-            dir.path().join(f),
-        )
-        .unwrap();
+    for f in files {
+        std::fs::copy(corpus(set).join(f), dir.path().join(f)).unwrap();
     }
     let out = assert_cmd::Command::cargo_bin("nanoup")
         .unwrap()
@@ -49,9 +44,18 @@ fn outdated_agrees_with_npm_on_the_latest_versions_of_huskys_direct_dependencies
         String::from_utf8_lossy(&out.stderr)
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let components = report["components"].as_array().unwrap();
+    report["components"].as_array().unwrap().clone()
+}
+
+#[test]
+#[ignore = "live: talks to the npm registry"]
+fn outdated_agrees_with_npm_on_the_latest_versions_of_huskys_direct_dependencies() {
+    let components = outdated_direct(
+        "npm/typicode__husky__9baeb13260",
+        &["package.json", "package-lock.json"],
+    );
     assert_eq!(components.len(), 7, "husky has 7 direct devDependencies");
-    for c in components {
+    for c in &components {
         let name = c["name"].as_str().unwrap();
         assert_ne!(c["status"], "unknown", "{name}: {}", c["reason"]);
         // npm's own answer: the `latest` dist-tag. nanoup's latest is the newest stable release,
@@ -83,41 +87,12 @@ fn outdated_agrees_with_npm_on_the_latest_versions_of_huskys_direct_dependencies
 #[test]
 #[ignore = "live: talks to crates.io"]
 fn outdated_on_a_real_cargo_lock_reaches_crates_io() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    for f in ["Cargo.toml", "Cargo.lock"] {
-        std::fs::copy(
-            corpus("cargo/Rigellute__spotify-tui__7a5a04c91a").join(f),
-            dir.path().join(f),
-        )
-        .unwrap();
-    }
-    let out = assert_cmd::Command::cargo_bin("nanoup")
-        .unwrap()
-        .env("NANOUP_HOME", home.path())
-        .args([
-            "outdated",
-            "--direct",
-            "--min-age",
-            "0s",
-            "--deadline",
-            "60s",
-            "--format",
-            "json",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let components = outdated_direct(
+        "cargo/Rigellute__spotify-tui__7a5a04c91a",
+        &["Cargo.toml", "Cargo.lock"],
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let components = report["components"].as_array().unwrap();
     assert_eq!(components.len(), 14);
-    for c in components {
+    for c in &components {
         assert_ne!(c["status"], "unknown", "{c}");
     }
     let outdated: Vec<&Value> = components

@@ -117,18 +117,6 @@ pub struct Declared {
     pub line: u32,
 }
 
-/// Parses TOML with spans, turning a syntax error into a [`ParseError`] at its place.
-pub(crate) fn parse_toml(
-    file: &str,
-    text: &str,
-) -> Result<toml_edit::Document<String>, ParseError> {
-    toml_edit::Document::parse(text.to_string()).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        let message = e.message().trim().to_string();
-        ParseError::at_offset(file, text, offset, format!("invalid TOML: {message}"))
-    })
-}
-
 /// The 1-based line of a span start, or 1 when the item has no span.
 pub(crate) fn line_of(index: &LineIndex, span: Option<std::ops::Range<usize>>) -> u32 {
     span.map_or(1, |s| index.line(s.start))

@@ -12,7 +12,7 @@ use nanoup_core::{LineIndex, ParseError, Scope, Source};
 
 use super::pep508::pinned_version;
 use super::pyproject::poetry_table;
-use super::{Declared, LockedPackage, parse_toml};
+use super::{Declared, LockedPackage};
 
 /// Reads every package of every section of a `Pipfile.lock`.
 pub fn parse_lock(file: &str, text: &str) -> Result<Vec<LockedPackage>, ParseError> {
@@ -119,7 +119,7 @@ const NOT_CATEGORIES: [&str; 4] = ["source", "requires", "scripts", "pipenv"];
 
 /// Reads the packages a `Pipfile` declares.
 pub fn parse_manifest(file: &str, text: &str) -> Result<Vec<Declared>, ParseError> {
-    let doc = parse_toml(file, text)?;
+    let doc = crate::toml_spans::parse(file, text)?;
     let index = LineIndex::new(text);
     let mut declared = Vec::new();
     for (category, item) in doc.iter() {

@@ -10,11 +10,11 @@
 use nanoup_core::{LineIndex, ParseError, Scope, Source};
 use toml_edit::{Item, Table};
 
-use super::{Declared, LockedPackage, line_of, parse_toml};
+use super::{Declared, LockedPackage, line_of};
 
 /// Reads every `[[package]]` of a `poetry.lock`.
 pub fn parse(file: &str, text: &str) -> Result<Vec<LockedPackage>, ParseError> {
-    let doc = parse_toml(file, text)?;
+    let doc = crate::toml_spans::parse(file, text)?;
     let index = LineIndex::new(text);
     let Some(packages) = doc.get("package") else {
         return Ok(Vec::new());

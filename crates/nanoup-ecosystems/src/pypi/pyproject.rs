@@ -11,13 +11,13 @@ use nanoup_core::{LineIndex, ParseError, Scope, Source, normalize_pypi_name};
 use toml_edit::{Item, TableLike, Value};
 
 use super::pep508::{self, Parsed};
-use super::{Declared, line_of, parse_toml};
+use super::{Declared, line_of};
 
 /// Reads the dependencies `pyproject.toml` declares.
 ///
 /// A dependency string that is not PEP 508 is an error at its line.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Declared>, ParseError> {
-    let doc = parse_toml(file, text)?;
+    let doc = crate::toml_spans::parse(file, text)?;
     let index = LineIndex::new(text);
     let mut declared = Vec::new();
     let root = doc.as_item();

@@ -12,7 +12,7 @@ use nanoup_core::{LineIndex, ParseError, Scope, Source, normalize_pypi_name};
 use toml_edit::{Item, Table, Value};
 
 use super::poetry::required_str;
-use super::{Declared, LockedPackage, line_of, parse_toml};
+use super::{Declared, LockedPackage, line_of};
 
 /// What a `uv.lock` holds: the locked packages and the project's own declarations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct UvLock {
 
 /// Reads a `uv.lock`.
 pub fn parse(file: &str, text: &str) -> Result<UvLock, ParseError> {
-    let doc = parse_toml(file, text)?;
+    let doc = crate::toml_spans::parse(file, text)?;
     let index = LineIndex::new(text);
     let members: BTreeSet<String> = doc
         .get("manifest")
