@@ -14,6 +14,7 @@ mod inventory;
 mod purl;
 mod release;
 mod text;
+mod update;
 
 pub use component::{Component, Scope, Source};
 pub use datadir::{DATA_DIR_ENV, data_dir, data_dir_from};
@@ -26,3 +27,6 @@ pub use inventory::{Inventory, SCAN_SCHEMA, Stack};
 pub use purl::purl_for;
 pub use release::Release;
 pub use text::{LineIndex, normalize_pypi_name};
+pub use update::{
+    EntryChange, FileDigest, NanoUpdate, PLAN_SCHEMA, Plan, UpdateKind, Unfixable,
+};
