@@ -18,6 +18,46 @@ pub enum UpdateKind {
     Major,
 }
 
+impl UpdateKind {
+    /// The size of the step from `from` to `to`, read from their leading numbers (so it works
+    /// for every scheme's usual spellings: `v1.2.3`, `2.0.0.RELEASE`, `1!2.0`): a different
+    /// first number is major, and for `0.x` a different second number is major too.
+    pub fn between(from: &str, to: &str) -> UpdateKind {
+        let (a, b) = (leading_numbers(from), leading_numbers(to));
+        let major = |n: &[u64]| {
+            let first = n.first().copied().unwrap_or(0);
+            if first > 0 { (first, 0) } else { (0, n.get(1).copied().unwrap_or(0)) }
+        };
+        if major(&a) != major(&b) {
+            UpdateKind::Major
+        } else if a.get(1) != b.get(1) {
+            UpdateKind::Minor
+        } else {
+            UpdateKind::Patch
+        }
+    }
+
+    /// The lowercase name used in output and policy files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateKind::Patch => "patch",
+            UpdateKind::Minor => "minor",
+            UpdateKind::Major => "major",
+        }
+    }
+}
+
+/// The first three dot-separated numbers of a version (epoch and `v` prefix dropped).
+fn leading_numbers(version: &str) -> Vec<u64> {
+    let version = version.rsplit_once('!').map_or(version, |(_, v)| v);
+    version
+        .trim_start_matches(['v', 'V'])
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .map(|n| n.parse().unwrap_or(0))
+        .collect()
+}
+
 /// One lockfile entry an update changes: the blast radius is the list of these.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EntryChange {
@@ -65,6 +105,20 @@ pub struct NanoUpdate {
     pub file: String,
 }
 
+impl NanoUpdate {
+    /// The update's id: the first 12 hex digits of the SHA-256 of its stack, ecosystem, name,
+    /// from and to. Stable across runs and machines, so `apply --id` and `rollback` can name it.
+    pub fn id_for(stack: &str, ecosystem: Ecosystem, name: &str, from: &str, to: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for part in [stack, ecosystem.osv_name(), name, from, to] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// A vulnerable component no release fixes (or none that policy allows).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unfixable {
@@ -93,4 +147,30 @@ pub struct Plan {
     pub unfixable: Vec<Unfixable>,
     /// Every file the plan read, with its digest.
     pub files: Vec<FileDigest>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_sizes() {
+        assert_eq!(UpdateKind::between("1.4.0", "1.4.2"), UpdateKind::Patch);
+        assert_eq!(UpdateKind::between("1.4.0", "1.6.1"), UpdateKind::Minor);
+        assert_eq!(UpdateKind::between("1.4.0", "2.0.0"), UpdateKind::Major);
+        assert_eq!(UpdateKind::between("0.6.3", "0.6.14"), UpdateKind::Patch);
+        assert_eq!(UpdateKind::between("0.6.3", "0.7.0"), UpdateKind::Major);
+        assert_eq!(UpdateKind::between("v1.2.3", "v1.3.0"), UpdateKind::Minor);
+        assert_eq!(UpdateKind::between("2.12.1", "2.17.0"), UpdateKind::Minor);
+        assert_eq!(UpdateKind::between("1!1.0", "1!2.0"), UpdateKind::Major);
+    }
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        let a = NanoUpdate::id_for(".", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.1");
+        assert_eq!(a.len(), 12);
+        assert_eq!(a, NanoUpdate::id_for(".", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.1"));
+        assert_ne!(a, NanoUpdate::id_for(".", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.2"));
+        assert_ne!(a, NanoUpdate::id_for("x", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.1"));
+    }
 }

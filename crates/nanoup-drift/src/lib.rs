@@ -203,9 +203,9 @@ pub fn assess(
         },
         reason: None,
         current_published,
-        major_behind: latest
-            .as_ref()
-            .is_some_and(|(_, r)| major_key(&r.version) > major_key(current_text)),
+        major_behind: latest.as_ref().is_some_and(|(_, r)| {
+            nanoup_core::UpdateKind::between(current_text, &r.version) == nanoup_core::UpdateKind::Major
+        }),
         latest_published: latest.as_ref().and_then(|(_, r)| r.published.clone()),
         latest: latest.map(|(_, r)| r.version.clone()),
         latest_compatible,
@@ -224,26 +224,6 @@ fn years_between(from: Option<&str>, to: Option<&str>) -> Option<f64> {
     let to: Timestamp = to?.parse().ok()?;
     let seconds = (to.as_second() - from.as_second()).max(0) as f64;
     Some((seconds / (365.25 * 86_400.0) * 100.0).round() / 100.0)
-}
-
-/// The part of a version whose change counts as a major step: the first number, or for `0.x`
-/// the first two (a 0.x minor is breaking by SemVer convention). Reads leading numbers only, so
-/// it works for every scheme's usual spellings (`v1.2.3`, `2.0.0.RELEASE`, `1!2.0`).
-fn major_key(version: &str) -> (u64, u64) {
-    let version = version
-        .rsplit_once('!')
-        .map_or(version, |(_, v)| v)
-        .trim_start_matches(['v', 'V']);
-    let mut numbers = version
-        .split(|c: char| !c.is_ascii_digit())
-        .take(2)
-        .map(|n| n.parse::<u64>().unwrap_or(0));
-    let first = numbers.next().unwrap_or(0);
-    if first > 0 {
-        (first, 0)
-    } else {
-        (0, numbers.next().unwrap_or(0))
-    }
 }
 
 /// Per-stack roll-up of drift.
