@@ -27,6 +27,4 @@ pub use inventory::{Inventory, SCAN_SCHEMA, Stack};
 pub use purl::purl_for;
 pub use release::Release;
 pub use text::{LineIndex, normalize_pypi_name};
-pub use update::{
-    EntryChange, FileDigest, NanoUpdate, PLAN_SCHEMA, Plan, UpdateKind, Unfixable,
-};
+pub use update::{EntryChange, FileDigest, NanoUpdate, PLAN_SCHEMA, Plan, Unfixable, UpdateKind};

@@ -26,7 +26,11 @@ impl UpdateKind {
         let (a, b) = (leading_numbers(from), leading_numbers(to));
         let major = |n: &[u64]| {
             let first = n.first().copied().unwrap_or(0);
-            if first > 0 { (first, 0) } else { (0, n.get(1).copied().unwrap_or(0)) }
+            if first > 0 {
+                (first, 0)
+            } else {
+                (0, n.get(1).copied().unwrap_or(0))
+            }
         };
         if major(&a) != major(&b) {
             UpdateKind::Major
@@ -115,7 +119,12 @@ impl NanoUpdate {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
-        hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -169,8 +178,17 @@ mod tests {
     fn ids_are_stable_and_distinct() {
         let a = NanoUpdate::id_for(".", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.1");
         assert_eq!(a.len(), 12);
-        assert_eq!(a, NanoUpdate::id_for(".", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.1"));
-        assert_ne!(a, NanoUpdate::id_for(".", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.2"));
-        assert_ne!(a, NanoUpdate::id_for("x", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.1"));
+        assert_eq!(
+            a,
+            NanoUpdate::id_for(".", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.1")
+        );
+        assert_ne!(
+            a,
+            NanoUpdate::id_for(".", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.2")
+        );
+        assert_ne!(
+            a,
+            NanoUpdate::id_for("x", Ecosystem::Cargo, "smallvec", "1.4.0", "1.6.1")
+        );
     }
 }

@@ -204,7 +204,8 @@ pub fn assess(
         reason: None,
         current_published,
         major_behind: latest.as_ref().is_some_and(|(_, r)| {
-            nanoup_core::UpdateKind::between(current_text, &r.version) == nanoup_core::UpdateKind::Major
+            nanoup_core::UpdateKind::between(current_text, &r.version)
+                == nanoup_core::UpdateKind::Major
         }),
         latest_published: latest.as_ref().and_then(|(_, r)| r.published.clone()),
         latest: latest.map(|(_, r)| r.version.clone()),

@@ -1,0 +1,243 @@
+//! Planning: for each component, the smallest version step that does the job.
+//!
+//! - A vulnerable component gets the **lowest real release** above its version that no advisory
+//!   on the package affects, that is not yanked, not younger than the cooldown, not a prerelease
+//!   (unless the current version is one), of an allowed kind and not held back. A release inside
+//!   the manifest's requirement is preferred (a lockfile-only update); otherwise the lowest clean
+//!   release is proposed with `manifest_change`.
+//! - With drift planning, a component gets one step by policy: the newest patch of its current
+//!   minor first; failing that the newest release of the next minor; majors only when allowed
+//!   (for 0.x versions a minor step counts as major).
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp};
+use nanoup_advisories::advisory::Advisory;
+use nanoup_advisories::matching::is_affected;
+use nanoup_core::{Component, EntryChange, NanoUpdate, Release, UpdateKind};
+use nanoup_versions::{Scheme, Version};
+
+/// What policy allows for one stack.
+#[derive(Debug, Clone)]
+pub struct StepPolicy {
+    /// Now.
+    pub now: Timestamp,
+    /// Releases younger than this are not proposed.
+    pub min_age: SignedDuration,
+    /// Allowed step kinds.
+    pub allow: BTreeSet<UpdateKind>,
+    /// Versions at or above which this package is held (`hold ... below`), if any.
+    pub held_below: Option<String>,
+}
+
+/// Why no step is proposed for a vulnerable component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoFix(pub String);
+
+/// The releases that may be proposed at all: parsed, newer than `current`, not yanked, past the
+/// cooldown, stable unless `current` is a prerelease, allowed in kind, below any hold; ascending.
+fn eligible(
+    scheme: Scheme,
+    current: &Version,
+    releases: &[Release],
+    policy: &StepPolicy,
+) -> Vec<(Version, UpdateKind)> {
+    let cutoff = policy.now.checked_sub(policy.min_age).unwrap_or(policy.now);
+    let held = policy
+        .held_below
+        .as_deref()
+        .and_then(|h| scheme.parse(h).ok());
+    let mut out: Vec<(Version, UpdateKind)> = releases
+        .iter()
+        .filter(|r| !r.yanked)
+        .filter(|r| {
+            r.published
+                .as_deref()
+                .and_then(|p| p.parse::<Timestamp>().ok())
+                .is_none_or(|t| t <= cutoff)
+        })
+        .filter_map(|r| scheme.parse(&r.version).ok())
+        .filter(|v| v > current && (current.is_prerelease() || !v.is_prerelease()))
+        .filter(|v| held.as_ref().is_none_or(|h| v < h))
+        .map(|v| {
+            let kind = UpdateKind::between(current.as_str(), v.as_str());
+            (v, kind)
+        })
+        .filter(|(_, kind)| policy.allow.contains(kind))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// Whether any vulnerability (not withdrawn, not informational) among `advisories` affects
+/// `version` of `component`.
+fn vulnerable(component: &Component, advisories: &[Advisory], version: &str) -> bool {
+    let ecosystem = component.ecosystem.osv_name();
+    advisories
+        .iter()
+        .filter(|a| a.withdrawn.is_none() && !a.is_informational())
+        .flat_map(|a| &a.affected)
+        .filter(|p| p.ecosystem == ecosystem && p.name == component.name)
+        .any(|p| is_affected(p, version))
+}
+
+fn update(
+    stack: &str,
+    component: &Component,
+    from: &str,
+    to: &Version,
+    kind: UpdateKind,
+    reasons: Vec<String>,
+    manifest_change: bool,
+) -> NanoUpdate {
+    NanoUpdate {
+        id: NanoUpdate::id_for(
+            stack,
+            component.ecosystem,
+            &component.name,
+            from,
+            to.as_str(),
+        ),
+        stack: stack.to_string(),
+        ecosystem: component.ecosystem,
+        name: component.name.clone(),
+        from: from.to_string(),
+        to: to.as_str().to_string(),
+        kind,
+        reasons,
+        manifest_change,
+        blast_radius: vec![EntryChange {
+            name: component.name.clone(),
+            from: Some(from.to_string()),
+            to: Some(to.as_str().to_string()),
+        }],
+        file: component.file.clone(),
+    }
+}
+
+/// Whether `candidate` stays inside what the stack already asks for: the manifest's requirement
+/// for a direct dependency; for a transitive one (whose dependents' ranges a lockfile may not
+/// record) a step that is not major, as caret ranges allow.
+fn in_range(scheme: Scheme, component: &Component, candidate: &Version, kind: UpdateKind) -> bool {
+    match component
+        .requirement
+        .as_deref()
+        .filter(|_| component.direct)
+    {
+        Some(req) => scheme
+            .parse_requirement(req)
+            .is_ok_and(|r| r.matches(candidate)),
+        None => kind != UpdateKind::Major,
+    }
+}
+
+/// The fix for a vulnerable component: see the module documentation. `advisories` are every
+/// advisory on the package (not only those affecting the current version, so that a step never
+/// lands on another vulnerable release); `reasons` the ids the finding reported.
+pub fn fix_step(
+    stack: &str,
+    component: &Component,
+    releases: &[Release],
+    advisories: &[Advisory],
+    reasons: Vec<String>,
+    policy: &StepPolicy,
+) -> Result<NanoUpdate, NoFix> {
+    let from = component
+        .version
+        .as_deref()
+        .ok_or_else(|| NoFix("no resolved version".into()))?;
+    let scheme = Scheme::for_ecosystem(component.ecosystem.osv_name())
+        .ok_or_else(|| NoFix(format!("no version order for {}", component.ecosystem)))?;
+    let current = scheme.parse(from).map_err(|e| NoFix(e.to_string()))?;
+    let clean: Vec<(Version, UpdateKind)> = eligible(scheme, &current, releases, policy)
+        .into_iter()
+        .filter(|(v, _)| !vulnerable(component, advisories, v.as_str()))
+        .collect();
+    if let Some((v, kind)) = clean
+        .iter()
+        .find(|(v, kind)| in_range(scheme, component, v, *kind))
+    {
+        return Ok(update(stack, component, from, v, *kind, reasons, false));
+    }
+    match clean.first() {
+        Some((v, kind)) => Ok(update(
+            stack,
+            component,
+            from,
+            v,
+            *kind,
+            reasons,
+            component.direct,
+        )),
+        None => Err(NoFix(no_fix_reason(
+            scheme, &current, releases, component, advisories, policy,
+        ))),
+    }
+}
+
+/// Says which rule removed every candidate, so `unfixable` entries explain themselves.
+fn no_fix_reason(
+    scheme: Scheme,
+    current: &Version,
+    releases: &[Release],
+    component: &Component,
+    advisories: &[Advisory],
+    policy: &StepPolicy,
+) -> String {
+    let all_kinds = StepPolicy {
+        allow: [UpdateKind::Patch, UpdateKind::Minor, UpdateKind::Major].into(),
+        min_age: SignedDuration::ZERO,
+        held_below: None,
+        ..policy.clone()
+    };
+    let any_clean = eligible(scheme, current, releases, &all_kinds)
+        .into_iter()
+        .any(|(v, _)| !vulnerable(component, advisories, v.as_str()));
+    if any_clean {
+        "every fixing release is excluded by policy (allowed kinds, cooldown or a hold)".into()
+    } else {
+        "no published release is free of the advisories".into()
+    }
+}
+
+/// One drift step for a component, or `None` when it is current under the policy.
+pub fn drift_step(
+    stack: &str,
+    component: &Component,
+    releases: &[Release],
+    policy: &StepPolicy,
+) -> Option<NanoUpdate> {
+    let from = component.version.as_deref()?;
+    let scheme = Scheme::for_ecosystem(component.ecosystem.osv_name())?;
+    let current = scheme.parse(from).ok()?;
+    let candidates = eligible(scheme, &current, releases, policy);
+    // The newest patch of the current line; else the newest release of the next line.
+    let pick = candidates
+        .iter()
+        .filter(|(_, k)| *k == UpdateKind::Patch)
+        .next_back()
+        .or_else(|| {
+            let (next, kind) = candidates.first()?;
+            candidates
+                .iter()
+                .filter(|(v, k)| *k == *kind && same_line(v.as_str(), next.as_str()))
+                .next_back()
+        })?;
+    let (v, kind) = pick;
+    let manifest_change = component.direct && !in_range(scheme, component, v, *kind);
+    Some(update(
+        stack,
+        component,
+        from,
+        v,
+        *kind,
+        vec!["drift".into()],
+        manifest_change,
+    ))
+}
+
+/// Whether two versions are in the same minor line (same first two numbers).
+fn same_line(a: &str, b: &str) -> bool {
+    UpdateKind::between(a, b) == UpdateKind::Patch
+}
