@@ -215,14 +215,12 @@ pub fn drift_step(
     // The newest patch of the current line; else the newest release of the next line.
     let pick = candidates
         .iter()
-        .filter(|(_, k)| *k == UpdateKind::Patch)
-        .next_back()
+        .rfind(|(_, k)| *k == UpdateKind::Patch)
         .or_else(|| {
             let (next, kind) = candidates.first()?;
             candidates
                 .iter()
-                .filter(|(v, k)| *k == *kind && same_line(v.as_str(), next.as_str()))
-                .next_back()
+                .rfind(|(v, k)| *k == *kind && same_line(v.as_str(), next.as_str()))
         })?;
     let (v, kind) = pick;
     let manifest_change = component.direct && !in_range(scheme, component, v, *kind);
