@@ -4,6 +4,8 @@ mod audit;
 mod db;
 mod outdated;
 mod output;
+mod plan;
+mod releases;
 mod scan;
 
 use std::process::ExitCode;
@@ -53,6 +55,14 @@ enum Command {
     /// data directory and revalidated; --offline answers from the cache alone.
     /// A failed look-up is reported as `unknown` with its reason, never as up to date.
     Outdated(outdated::OutdatedArgs),
+    /// Plan nano updates: for each vulnerable component, the lowest real release that clears every
+    /// advisory on it (inside the manifest's range if one exists, else marked as a manifest
+    /// change); with --drift, one step per outdated component by policy.
+    ///
+    /// Each update has a stable id (a hash of stack, ecosystem, name, from, to), its kind
+    /// (patch, minor, major), its reasons and its blast radius (the lockfile entries it changes).
+    /// A vulnerable component without an allowed fix is listed as unfixable, with why.
+    Plan(plan::PlanArgs),
     /// Import, update and inspect the offline advisory database.
     Db(db::DbArgs),
 }
@@ -63,6 +73,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Db(args) => db::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Outdated(args) => outdated::run(args),
     };
     match result {

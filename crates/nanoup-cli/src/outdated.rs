@@ -1,24 +1,13 @@
 //! `nanoup outdated`: how far behind every component is, from the real registries.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use nanoup_core::{Ecosystem, Source};
-use nanoup_drift::lookup::{Wanted, lookup_all, lookup_key};
 use nanoup_drift::{Policy, Status};
-use nanoup_ecosystems::datasource::Datasource;
-use nanoup_http::{CachedClient, Client, Config, Mode};
 
 use crate::output::emit;
-
-/// The registries of one stack, or why each could not be configured.
-type StackRegistries = HashMap<Ecosystem, Result<Arc<dyn Datasource>, String>>;
 
 /// Arguments of `nanoup outdated`.
 #[derive(Debug, Args)]
@@ -89,69 +78,15 @@ pub fn run(args: OutdatedArgs) -> Result<ExitCode> {
         .components()
         .filter(|(_, c)| !args.direct || c.direct)
         .collect();
-    let data_dir = nanoup_core::data_dir().context("no data directory: set NANOUP_HOME or HOME")?;
-    let config = Config::from_env()?;
-    let client = Client::new(Config {
-        deadline: Some(Instant::now() + Duration::from_secs(deadline.as_secs().max(1) as u64)),
-        ..config
-    })?;
-    let mode = if args.offline {
-        Mode::Offline
-    } else {
-        Mode::Online
-    };
-    let cached = CachedClient::new(client, data_dir.join("http-cache"), mode);
-
-    // Registries are configured per stack: a stack's own .npmrc or .cargo/config.toml decides
-    // where its packages are looked up. Look-ups are shared by URL.
-    let env = |key: &str| std::env::var(key).ok();
-    let mut configured: HashMap<String, StackRegistries> = HashMap::new();
-    let mut wanted: BTreeMap<String, Wanted> = BTreeMap::new();
-    let keys: Vec<Result<String, String>> = components
-        .iter()
-        .map(|(stack, c)| {
-            if c.source != Source::Registry {
-                return Err(format!(
-                    "{} dependency: no registry to ask",
-                    c.source.as_str()
-                ));
-            }
-            if c.version.is_none() {
-                return Err("no resolved version to look up".to_string());
-            }
-            let registries = configured.entry(stack.path.clone()).or_insert_with(|| {
-                nanoup_ecosystems::registries(&args.path.join(&stack.path), &env)
-                    .into_iter()
-                    .map(|(e, r)| (e, r.map_err(|e| format!("registry configuration: {e}"))))
-                    .collect()
-            });
-            let source = match registries.get(&c.ecosystem) {
-                None => return Err(format!("no registry look-up for {} packages", c.ecosystem)),
-                Some(Err(reason)) => return Err(reason.clone()),
-                Some(Ok(source)) => Arc::clone(source),
-            };
-            let w = Wanted {
-                name: c.name.clone(),
-                source,
-            };
-            let key = lookup_key(&w)?;
-            wanted.entry(key.clone()).or_insert(w);
-            Ok(key)
-        })
-        .collect();
-    let bar = progress_bar(wanted.len() as u64);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let answers = runtime.block_on(lookup_all(&cached, wanted, args.concurrency, &|done, _| {
-        if let Some(bar) = &bar {
-            bar.set_position(done as u64);
-        }
-    }));
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    let answers = crate::releases::look_up(
+        &args.path,
+        &components,
+        &crate::releases::LookupOptions {
+            offline: args.offline,
+            deadline,
+            concurrency: args.concurrency,
+        },
+    )?;
 
     let policy = Policy {
         now: jiff::Timestamp::now(),
@@ -159,19 +94,15 @@ pub fn run(args: OutdatedArgs) -> Result<ExitCode> {
     };
     let drift = components
         .iter()
-        .zip(&keys)
-        .map(
-            |((stack, c), key)| match key.as_ref().map(|k| answers.get(k)) {
-                Err(reason) => nanoup_drift::unknown(&stack.path, c, reason.clone()),
-                Ok(Some(Ok(found))) => {
-                    let mut d = nanoup_drift::assess(&stack.path, c, &found.releases, policy);
-                    d.stale = found.stale;
-                    d
-                }
-                Ok(Some(Err(reason))) => nanoup_drift::unknown(&stack.path, c, reason.clone()),
-                Ok(None) => nanoup_drift::unknown(&stack.path, c, "not looked up"),
-            },
-        )
+        .zip(answers)
+        .map(|((stack, c), answer)| match answer {
+            Ok(found) => {
+                let mut d = nanoup_drift::assess(&stack.path, c, &found.releases, policy);
+                d.stale = found.stale;
+                d
+            }
+            Err(reason) => nanoup_drift::unknown(&stack.path, c, reason),
+        })
         .collect();
     let report = nanoup_drift::summarize(drift, min_age_text);
     let rendered = match args.format {
@@ -197,18 +128,4 @@ pub fn run(args: OutdatedArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
-}
-
-/// A progress bar on stderr, only when stderr is a terminal.
-fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "looking up {pos}/{len} packages {wide_bar} {elapsed}",
-    ) {
-        bar.set_style(style);
-    }
-    Some(bar)
 }

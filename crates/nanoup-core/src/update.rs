@@ -82,6 +82,20 @@ pub struct FileDigest {
     pub sha256: String,
 }
 
+impl FileDigest {
+    /// The digest of `bytes`, the content of `path`.
+    pub fn of(path: impl Into<String>, bytes: &[u8]) -> FileDigest {
+        use sha2::{Digest, Sha256};
+        FileDigest {
+            path: path.into(),
+            sha256: Sha256::digest(bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        }
+    }
+}
+
 /// One nano update: one component of one stack, one version step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NanoUpdate {

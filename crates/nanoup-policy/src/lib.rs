@@ -1,36 +1,248 @@
-//! `nanoup.toml`, the repository's policy file.
-//!
-//! Today it holds ignore rules for `nanoup audit`:
-//!
-//! ```toml
-//! [[ignore]]
-//! id = "RUSTSEC-2020-0071"          # an advisory id or any of its aliases
-//! reason = "only reachable through chrono's `oldtime` feature, which we disable"
-//! until = 2027-01-01                # optional; a TOML date or a "YYYY-MM-DD" string
-//! ```
-//!
-//! and the cooldown of `nanoup outdated` (and later the planner):
+//! `nanoup.toml`, the repository's policy file (documented in `docs/policy.md`, with a JSON
+//! Schema in `docs/policy.schema.json`).
 //!
 //! ```toml
 //! min-age = "3d"                    # releases younger than this are never proposed
+//! allow = ["patch", "minor"]        # update kinds proposed by default ("major" is opt-in)
+//! test = "cargo test --locked"      # the command that verifies an update
+//!
+//! [[ignore]]                        # silences an advisory in `nanoup audit`
+//! id = "RUSTSEC-2020-0071"          # an advisory id or any of its aliases
+//! reason = "only reachable through chrono's `oldtime` feature, which we disable"
+//! until = 2027-01-01                # optional; a TOML date or a "YYYY-MM-DD" string
+//!
+//! [[hold]]                          # keeps a package below a version
+//! package = "python"
+//! below = "3.13"
+//! until = "2027-01-01"
+//! reason = "our wheels are not built for 3.13 yet"
+//!
+//! [[stack]]                         # overrides for the stacks whose path matches the glob
+//! path = "services/*"
+//! allow = ["patch", "minor", "major"]
+//! min-age = "7d"
+//! hold = [{ package = "django", below = "5", reason = "waiting for the ORM port" }]
+//! ignore = [{ id = "GHSA-xxxx-xxxx-xxxx", reason = "dev server only" }]
 //! ```
 //!
+//! [`parse`] reads the file; [`Policy::for_stack`] gives the effective rules of one stack.
 //! Every rule needs a reason. Unknown keys are errors that name the line and column, so a typo
 //! never silently turns a rule off.
 
-use nanoup_core::{LineIndex, ParseError};
-use toml_edit::{Document, Item, Value};
+mod parse;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use nanoup_core::{Ecosystem, UpdateKind, normalize_pypi_name};
+use nanoup_versions::{Scheme, Version};
+
+pub use parse::parse;
 
 /// The policy file's name, at the repository root.
 pub const POLICY_FILE: &str = "nanoup.toml";
 
-/// The parsed policy.
+/// The update kinds allowed when neither the file nor a matching `[[stack]]` sets `allow`:
+/// patch and minor steps. Majors must be opted in.
+pub const DEFAULT_ALLOW: [UpdateKind; 2] = [UpdateKind::Patch, UpdateKind::Minor];
+
+/// The parsed policy: top-level defaults and the `[[stack]]` overrides, in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
-    /// Ignore rules, in file order.
+    /// Top-level ignore rules (they apply to every stack), in file order.
     pub ignores: Vec<IgnoreRule>,
-    /// The minimum release age (cooldown), when the file sets one: (as written, duration).
+    /// The top-level minimum release age (cooldown), when set: (as written, duration).
     pub min_age: Option<(String, jiff::SignedDuration)>,
+    /// The top-level allowed update kinds, when set (otherwise [`DEFAULT_ALLOW`]).
+    pub allow: Option<BTreeSet<UpdateKind>>,
+    /// The top-level test command, when set.
+    pub test: Option<String>,
+    /// Top-level holds (they apply to every stack), in file order.
+    pub holds: Vec<Hold>,
+    /// The `[[stack]]` tables, in file order.
+    pub stacks: Vec<StackRule>,
+}
+
+/// One `[[stack]]` table: settings for the stacks whose path matches a glob.
+#[derive(Debug, Clone)]
+pub struct StackRule {
+    /// The glob as written (normalised: no leading `./`, no trailing `/`).
+    pub path: String,
+    /// Allowed update kinds, when the table sets them.
+    pub allow: Option<BTreeSet<UpdateKind>>,
+    /// Minimum release age, when the table sets it: (as written, duration).
+    pub min_age: Option<(String, jiff::SignedDuration)>,
+    /// Test command, when the table sets it.
+    pub test: Option<String>,
+    /// Holds added for the matching stacks.
+    pub holds: Vec<Hold>,
+    /// Ignore rules added for the matching stacks.
+    pub ignores: Vec<IgnoreRule>,
+    /// Where the table starts: `nanoup.toml:LINE`.
+    pub origin: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl PartialEq for StackRule {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.path,
+            &self.allow,
+            &self.min_age,
+            &self.test,
+            &self.holds,
+            &self.ignores,
+            &self.origin,
+        ) == (
+            &other.path,
+            &other.allow,
+            &other.min_age,
+            &other.test,
+            &other.holds,
+            &other.ignores,
+            &other.origin,
+        )
+    }
+}
+
+impl Eq for StackRule {}
+
+impl StackRule {
+    /// Whether the table's glob matches `stack_path` (a stack directory relative to the
+    /// repository root with `/` separators, `.` for the root; a leading `./` is ignored).
+    ///
+    /// `*` and `?` never match `/`; `**` matches any number of directories.
+    pub fn matches(&self, stack_path: &str) -> bool {
+        self.matcher.is_match(normalize_path(stack_path))
+    }
+}
+
+/// The effective policy of one stack: the top-level settings merged with every matching
+/// `[[stack]]` table (see [`Policy::for_stack`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackPolicy {
+    /// The update kinds that may be proposed.
+    pub allow: BTreeSet<UpdateKind>,
+    /// The minimum release age (cooldown), when set: (as written, duration).
+    pub min_age: Option<(String, jiff::SignedDuration)>,
+    /// The command that verifies an update of this stack, when set.
+    pub test: Option<String>,
+    /// Every hold that applies: top-level ones first, then those of matching tables.
+    pub holds: Vec<Hold>,
+    /// Every ignore rule that applies: top-level ones first, then those of matching tables.
+    pub ignores: Vec<IgnoreRule>,
+    /// The origins (`nanoup.toml:LINE`) of the `[[stack]]` tables that matched, in file order.
+    pub matched: Vec<String>,
+}
+
+impl Policy {
+    /// The effective policy of the stack at `stack_path` (relative to the repository root,
+    /// `/` separators, `.` for the root).
+    ///
+    /// Starts from the top-level settings (`allow` defaulting to [`DEFAULT_ALLOW`]) and applies
+    /// every `[[stack]]` table whose glob matches, in file order: `allow`, `min-age` and `test`
+    /// of a later table replace earlier values; `hold` and `ignore` lists accumulate (top level
+    /// first, then each matching table).
+    pub fn for_stack(&self, stack_path: &str) -> StackPolicy {
+        let mut policy = StackPolicy {
+            allow: self
+                .allow
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ALLOW.into_iter().collect()),
+            min_age: self.min_age.clone(),
+            test: self.test.clone(),
+            holds: self.holds.clone(),
+            ignores: self.ignores.clone(),
+            matched: Vec::new(),
+        };
+        for rule in self.stacks.iter().filter(|r| r.matches(stack_path)) {
+            if let Some(allow) = &rule.allow {
+                policy.allow = allow.clone();
+            }
+            if let Some(age) = &rule.min_age {
+                policy.min_age = Some(age.clone());
+            }
+            if let Some(test) = &rule.test {
+                policy.test = Some(test.clone());
+            }
+            policy.holds.extend(rule.holds.iter().cloned());
+            policy.ignores.extend(rule.ignores.iter().cloned());
+            policy.matched.push(rule.origin.clone());
+        }
+        policy
+    }
+
+    /// The `[[stack]]` tables that match none of `stack_paths` (probably a stale or mistyped
+    /// glob), for a warning.
+    pub fn unused_stacks<'a>(&'a self, stack_paths: &[&str]) -> Vec<&'a StackRule> {
+        self.stacks
+            .iter()
+            .filter(|rule| !stack_paths.iter().any(|path| rule.matches(path)))
+            .collect()
+    }
+
+    /// A notice for every ignore rule and hold of the file (top level and every table) that
+    /// has expired on `today` (`YYYY-MM-DD`), in file order, e.g.
+    /// `hold of python below 3.13 (nanoup.toml:7) expired on 2027-01-01: no longer holds`.
+    pub fn expired(&self, today: &str) -> Vec<String> {
+        let ignores = self
+            .ignores
+            .iter()
+            .chain(self.stacks.iter().flat_map(|s| &s.ignores));
+        let holds = self
+            .holds
+            .iter()
+            .chain(self.stacks.iter().flat_map(|s| &s.holds));
+        let mut notices: Vec<(u32, String)> = ignores
+            .filter(|r| r.expired(today))
+            .map(|r| (origin_line(&r.origin), r.expiry_notice()))
+            .chain(
+                holds
+                    .filter(|h| h.expired(today))
+                    .map(|h| (origin_line(&h.origin), h.expiry_notice())),
+            )
+            .collect();
+        notices.sort_by_key(|(line, _)| *line);
+        notices.into_iter().map(|(_, notice)| notice).collect()
+    }
+}
+
+impl StackPolicy {
+    /// Whether updates of `kind` may be proposed for this stack.
+    pub fn allows(&self, kind: UpdateKind) -> bool {
+        self.allow.contains(&kind)
+    }
+
+    /// The first hold that keeps `package` of `ecosystem` from moving to `version` on `today`,
+    /// comparing in `scheme` (see [`Hold::blocks`]); `None` when no hold blocks it.
+    ///
+    /// A hold whose `below` or the given `version` does not parse in `scheme` is an error: the
+    /// caller should refuse the update rather than guess.
+    pub fn held_by(
+        &self,
+        ecosystem: Ecosystem,
+        package: &str,
+        version: &str,
+        today: &str,
+        scheme: Scheme,
+    ) -> Result<Option<&Hold>, HoldError> {
+        for hold in self.holds.iter().filter(|h| h.applies_to(ecosystem)) {
+            if hold.blocks(package, version, today, scheme)? {
+                return Ok(Some(hold));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The holds of this stack that have expired on `today` and no longer block anything.
+    pub fn expired_holds(&self, today: &str) -> Vec<&Hold> {
+        self.holds.iter().filter(|h| h.expired(today)).collect()
+    }
+
+    /// The ignore rules of this stack that have expired on `today` and no longer silence.
+    pub fn expired_ignores(&self, today: &str) -> Vec<&IgnoreRule> {
+        self.ignores.iter().filter(|r| r.expired(today)).collect()
+    }
 }
 
 /// Reads an age such as `3d`, `12h`, `30m`, `1w` or `0s` (days are 24 hours). Used for the
@@ -67,234 +279,155 @@ impl IgnoreRule {
     pub fn expired(&self, today: &str) -> bool {
         self.until.as_deref().is_some_and(|until| until < today)
     }
+
+    /// The notice for an expired rule, worded like `nanoup audit`'s `expired_ignores`.
+    pub fn expiry_notice(&self) -> String {
+        format!(
+            "ignore of {} ({}) expired on {}: no longer silenced",
+            self.id,
+            self.origin,
+            self.until.as_deref().unwrap_or_default()
+        )
+    }
 }
 
-const TOP_LEVEL_KEYS: &[&str] = &["ignore", "min-age"];
-const IGNORE_KEYS: &[&str] = &["id", "reason", "until"];
+/// Keeps a package below a version (`{ package = "python", below = "3.13", reason = "..." }`),
+/// for a reason and possibly until a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// The package name, as the ecosystem spells it (`group:artifact` for Maven, the image name
+    /// for Docker). PyPI names compare after PEP 503 normalisation, others exactly.
+    pub package: String,
+    /// The first version that is not allowed, as written (compared in the ecosystem's scheme).
+    pub below: String,
+    /// Restricts the hold to one ecosystem; `None` holds the name in every ecosystem.
+    pub ecosystem: Option<Ecosystem>,
+    /// The last day the hold applies (`YYYY-MM-DD`); from the next day on it no longer blocks.
+    pub until: Option<String>,
+    /// Why the package is held.
+    pub reason: String,
+    /// Where the hold comes from: `nanoup.toml:LINE`.
+    pub origin: String,
+}
 
-/// Parses the text of a policy file named `file`.
-pub fn parse(file: &str, text: &str) -> Result<Policy, ParseError> {
-    let doc = Document::parse(text.to_string()).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        let message = e.message().trim().replace('\n', " ");
-        ParseError::at_offset(file, text, offset, format!("invalid TOML: {message}"))
-    })?;
-    let lines = LineIndex::new(text);
-    let at = |offset: usize, message: String| {
-        let (line, column) = lines.line_column(offset);
-        ParseError::new(file, line, column, message)
-    };
-    let key_offset =
-        |key: &toml_edit::Key, fallback: usize| key.span().map_or(fallback, |s| s.start);
-    let root = doc.as_table();
-    for key in root
-        .iter()
-        .filter_map(|(name, _)| root.get_key_value(name).map(|(k, _)| k))
-    {
-        if !TOP_LEVEL_KEYS.contains(&key.get()) {
-            return Err(at(
-                key_offset(key, 0),
-                format!(
-                    "unknown key `{}`; expected one of: {}",
-                    key.get(),
-                    TOP_LEVEL_KEYS.join(", ")
-                ),
-            ));
+/// A hold that cannot be evaluated: its `below`, or the version it is asked about, does not
+/// parse in the ecosystem's scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldError {
+    /// Where the hold comes from: `nanoup.toml:LINE`.
+    pub origin: String,
+    /// What did not parse and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for HoldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+impl std::error::Error for HoldError {}
+
+impl Hold {
+    /// Whether the hold has expired on `today` (`YYYY-MM-DD`): it applies through its `until` day.
+    pub fn expired(&self, today: &str) -> bool {
+        self.until.as_deref().is_some_and(|until| until < today)
+    }
+
+    /// Whether the hold concerns packages of `ecosystem` (always, without an `ecosystem` key).
+    pub fn applies_to(&self, ecosystem: Ecosystem) -> bool {
+        self.ecosystem.is_none_or(|e| e == ecosystem)
+    }
+
+    /// Whether the hold names `package` (PEP 503 normalised in [`Scheme::Pep440`], exact
+    /// otherwise).
+    pub fn names(&self, package: &str, scheme: Scheme) -> bool {
+        match scheme {
+            Scheme::Pep440 => {
+                normalize_pypi_name(&self.package) == normalize_pypi_name(package.trim())
+            }
+            _ => self.package == package.trim(),
         }
     }
-    let mut policy = Policy::default();
-    if let Some(item) = doc.get("min-age") {
-        let offset = item.span().map_or(0, |s| s.start);
-        let text = item.as_str().ok_or_else(|| {
-            at(
-                offset,
-                "expected `min-age` to be a string like \"3d\"".into(),
-            )
+
+    /// Whether the hold keeps `package` from moving to `version` on `today`, comparing in
+    /// `scheme` (the package's ecosystem's scheme). The ecosystem filter is separate
+    /// ([`Hold::applies_to`]; [`StackPolicy::held_by`] checks both).
+    ///
+    /// An expired hold or one for another package blocks nothing. Otherwise every version at
+    /// or above `below` is blocked, and so are the prereleases of `below` itself when `below`
+    /// is a release: `below = "2.0.0"` blocks `2.0.0-rc.1` (SemVer), `below = "3.13"` blocks
+    /// `3.13.0rc1` (PEP 440), since a hold below 2.0.0 means "stay on 1.x". With a prerelease
+    /// `below` (`2.0.0-rc.1`) the plain order applies.
+    pub fn blocks(
+        &self,
+        package: &str,
+        version: &str,
+        today: &str,
+        scheme: Scheme,
+    ) -> Result<bool, HoldError> {
+        if self.expired(today) || !self.names(package, scheme) {
+            return Ok(false);
+        }
+        let floor = self.floor(scheme)?;
+        let version = scheme.parse(version).map_err(|e| HoldError {
+            origin: self.origin.clone(),
+            message: format!("cannot compare {package} with the hold: {e}"),
         })?;
-        let age = parse_age(text).map_err(|e| at(offset, format!("invalid `min-age`: {e}")))?;
-        policy.min_age = Some((text.trim().to_string(), age));
+        Ok(version >= floor)
     }
-    let Some(item) = doc.get("ignore") else {
-        return Ok(policy);
-    };
-    let tables: Vec<(&dyn toml_edit::TableLike, usize)> = match item {
-        Item::ArrayOfTables(array) => array
-            .iter()
-            .map(|t| {
-                (
-                    t as &dyn toml_edit::TableLike,
-                    t.span().map_or(0, |s| s.start),
-                )
-            })
-            .collect(),
-        Item::Value(Value::Array(array)) => {
-            let mut tables = Vec::new();
-            for value in array.iter() {
-                match value.as_inline_table() {
-                    Some(t) => tables.push((
-                        t as &dyn toml_edit::TableLike,
-                        t.span().map_or(0, |s| s.start),
-                    )),
-                    None => {
-                        let offset = value.span().map_or(0, |s| s.start);
-                        return Err(at(
-                            offset,
-                            "expected an inline table `{ id = ..., reason = ... }`".into(),
-                        ));
-                    }
-                }
-            }
-            tables
+
+    /// The lowest blocked version: `below`, or the lowest prerelease of it when it is a release.
+    fn floor(&self, scheme: Scheme) -> Result<Version, HoldError> {
+        let below = scheme.parse(&self.below).map_err(|e| HoldError {
+            origin: self.origin.clone(),
+            message: format!("the hold of {}: `below`: {e}", self.package),
+        })?;
+        if below.is_prerelease() {
+            return Ok(below);
         }
-        other => {
-            let offset = other.span().map_or(0, |s| s.start);
-            return Err(at(offset, "expected `[[ignore]]` tables".into()));
-        }
-    };
-    for (table, start) in tables {
-        for key in table
-            .iter()
-            .filter_map(|(name, _)| table.get_key_value(name).map(|(k, _)| k))
-        {
-            let name = key.get();
-            if !IGNORE_KEYS.contains(&name) {
-                let offset = key_offset(key, start);
-                return Err(at(
-                    offset,
-                    format!(
-                        "unknown key `{name}` in an ignore rule; expected one of: {}",
-                        IGNORE_KEYS.join(", ")
-                    ),
-                ));
+        let text = self.below.trim();
+        let lowest = match scheme {
+            Scheme::SemVer | Scheme::Npm | Scheme::Go => {
+                format!("{}-0", text.split('+').next().unwrap_or(text))
             }
-        }
-        let string = |key: &str| -> Result<Option<String>, ParseError> {
-            match table.get(key) {
-                None => Ok(None),
-                Some(item) => match item.as_str() {
-                    Some(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-                    _ => Err(at(
-                        item.span().map_or(start, |s| s.start),
-                        format!("expected `{key}` to be a non-empty string"),
-                    )),
-                },
-            }
+            Scheme::Pep440 if !text.contains('+') => format!("{text}.dev0"),
+            Scheme::Maven => format!("{text}-alpha"),
+            _ => return Ok(below),
         };
-        let id = string("id")?.ok_or_else(|| at(start, "an ignore rule needs an `id`".into()))?;
-        let reason = string("reason")?
-            .ok_or_else(|| at(start, format!("the ignore rule for {id} needs a `reason`")))?;
-        let until = match table.get("until") {
-            None => None,
-            Some(item) => {
-                let offset = item.span().map_or(start, |s| s.start);
-                let text = match item.as_value() {
-                    Some(Value::Datetime(d))
-                        if d.value().time.is_none() && d.value().offset.is_none() =>
-                    {
-                        d.value().to_string()
-                    }
-                    Some(Value::String(s)) => s.value().trim().to_string(),
-                    _ => String::new(),
-                };
-                if !is_date(&text) {
-                    return Err(at(
-                        offset,
-                        "expected `until` to be a date like 2027-01-01".into(),
-                    ));
-                }
-                Some(text)
-            }
-        };
-        policy.ignores.push(IgnoreRule {
-            id,
-            reason,
-            until,
-            origin: format!("{file}:{}", lines.line(start)),
-        });
+        Ok(match scheme.parse(&lowest) {
+            Ok(floor) if floor.is_prerelease() && floor <= below => floor,
+            _ => below,
+        })
     }
-    Ok(policy)
+
+    /// The notice for an expired hold, worded like the expired-ignore notices.
+    pub fn expiry_notice(&self) -> String {
+        format!(
+            "hold of {} below {} ({}) expired on {}: no longer holds",
+            self.package,
+            self.below,
+            self.origin,
+            self.until.as_deref().unwrap_or_default()
+        )
+    }
 }
 
-/// Whether `text` is a calendar date `YYYY-MM-DD` (month 1-12, day 1-31).
-fn is_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return false;
-    };
-    let num = |s: &str, len: usize| {
-        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u32>().ok())
-            .flatten()
-    };
-    matches!(
-        (num(y, 4), num(m, 2), num(d, 2)),
-        (Some(_), Some(1..=12), Some(1..=31))
-    )
+/// A stack path or glob without a leading `./` or trailing `/` (`.` for the root).
+fn normalize_path(path: &str) -> &str {
+    let mut path = path.trim();
+    while let Some(rest) = path.strip_prefix("./") {
+        path = rest;
+    }
+    let path = path.trim_end_matches('/');
+    if path.is_empty() { "." } else { path }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rules_with_reasons_and_dates() {
-        let text = "# policy\n[[ignore]]\nid = \"RUSTSEC-2020-0071\"\nreason = \"not reachable\"\nuntil = 2027-01-01\n\n[[ignore]]\nid = \"GHSA-x\"\nreason = \"dev only\"\n";
-        let policy = parse("nanoup.toml", text).unwrap();
-        assert_eq!(policy.ignores.len(), 2);
-        assert_eq!(policy.ignores[0].until.as_deref(), Some("2027-01-01"));
-        assert_eq!(policy.ignores[0].origin, "nanoup.toml:2");
-        assert!(!policy.ignores[0].expired("2027-01-01"));
-        assert!(policy.ignores[0].expired("2027-01-02"));
-        assert!(!policy.ignores[1].expired("2099-01-01"));
-        let inline = "ignore = [{ id = \"A\", reason = \"r\", until = \"2026-02-03\" }]\n";
-        assert_eq!(
-            parse("nanoup.toml", inline).unwrap().ignores[0]
-                .until
-                .as_deref(),
-            Some("2026-02-03")
-        );
-    }
-
-    #[test]
-    fn cooldown_and_ages() {
-        let policy = parse("nanoup.toml", "min-age = \"5d\"\n").unwrap();
-        assert_eq!(
-            policy.min_age,
-            Some(("5d".to_string(), jiff::SignedDuration::from_hours(120)))
-        );
-        assert_eq!(parse_age("0s").unwrap(), jiff::SignedDuration::ZERO);
-        assert_eq!(
-            parse_age("1w").unwrap(),
-            jiff::SignedDuration::from_hours(168)
-        );
-        assert!(parse_age("1 month").is_err());
-        assert!(parse_age("-1d").is_err());
-        let err = parse("nanoup.toml", "\nmin-age = \"soon\"\n").unwrap_err();
-        assert_eq!(err.line, 2);
-        assert!(err.message.contains("invalid `min-age`"), "{err}");
-    }
-
-    #[test]
-    fn mistakes_name_their_place() {
-        let err = parse(
-            "nanoup.toml",
-            "[[ignore]]\nid = \"A\"\nreason = \"r\"\nuntill = 2027-01-01\n",
-        )
-        .unwrap_err();
-        assert_eq!((err.line, err.column), (4, 1));
-        assert!(err.message.contains("unknown key `untill`"), "{err}");
-        let err = parse("nanoup.toml", "[ignores]\n").unwrap_err();
-        assert_eq!(err.line, 1);
-        assert!(err.message.contains("unknown key `ignores`"), "{err}");
-        let err = parse("nanoup.toml", "[[ignore]]\nid = \"A\"\n").unwrap_err();
-        assert!(err.message.contains("needs a `reason`"), "{err}");
-        let err = parse(
-            "nanoup.toml",
-            "[[ignore]]\nid = \"A\"\nreason = \"r\"\nuntil = \"soon\"\n",
-        )
-        .unwrap_err();
-        assert_eq!(err.line, 4);
-        let err = parse("nanoup.toml", "[[ignore]\n").unwrap_err();
-        assert!(err.message.starts_with("invalid TOML"), "{err}");
-    }
+/// The line of an origin `file:LINE` (0 when it has none), to sort notices in file order.
+fn origin_line(origin: &str) -> u32 {
+    origin
+        .rsplit(':')
+        .next()
+        .and_then(|line| line.parse().ok())
+        .unwrap_or(0)
 }

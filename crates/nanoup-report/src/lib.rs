@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cyclonedx;
 pub mod json;
 pub mod outdated;
+pub mod plan;
 pub mod spdx;
 pub mod table;
 

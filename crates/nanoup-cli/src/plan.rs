@@ -1,0 +1,235 @@
+//! `nanoup plan`: the nano updates that fix vulnerabilities (and, with --drift, reduce drift).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use nanoup_core::{FileDigest, FindingKind, PLAN_SCHEMA, Plan, Unfixable, UpdateKind};
+use nanoup_engine::plan::{StepPolicy, drift_step, fix_step};
+
+use crate::output::emit;
+
+/// Arguments of `nanoup plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The directory to plan for (every stack under it).
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = PlanFormat::Table)]
+    format: PlanFormat,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also propose one drift step per outdated component (newest patch first, then the next
+    /// minor; majors only when allowed).
+    #[arg(long)]
+    drift: bool,
+    /// With --drift, only direct dependencies.
+    #[arg(long)]
+    direct: bool,
+    /// Step kinds allowed (comma-separated). Default: patch,minor,major for vulnerability fixes
+    /// (a major fix is still better than none, and is marked), patch,minor for drift.
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    allow: Vec<String>,
+    /// Cooldown: releases younger than this are never proposed. Default: `min-age` in
+    /// PATH/nanoup.toml, else 3d.
+    #[arg(long, value_name = "AGE")]
+    min_age: Option<String>,
+    /// Answer registry look-ups from the local cache only.
+    #[arg(long)]
+    offline: bool,
+    /// Give up on look-ups still unanswered after this long.
+    #[arg(long, value_name = "AGE", default_value = "120s")]
+    deadline: String,
+}
+
+/// The output formats of `nanoup plan`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    /// One line per update, then what cannot be fixed.
+    Table,
+    /// nanoup.plan/v1 JSON (see docs/formats.md).
+    Json,
+}
+
+fn kinds(names: &[String]) -> Result<Option<BTreeSet<UpdateKind>>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    names
+        .iter()
+        .map(|n| match n.trim() {
+            "patch" => Ok(UpdateKind::Patch),
+            "minor" => Ok(UpdateKind::Minor),
+            "major" => Ok(UpdateKind::Major),
+            other => {
+                anyhow::bail!("--allow: unknown kind {other:?}; expected patch, minor or major")
+            }
+        })
+        .collect::<Result<_>>()
+        .map(Some)
+}
+
+/// Plans and renders. Exit status 0, or 2 on an error (no advisory index, a file that failed to
+/// parse).
+pub fn run(args: PlanArgs) -> Result<ExitCode> {
+    let inventory = nanoup_ecosystems::scan(&args.path)?;
+    let policy_file = args.path.join(nanoup_policy::POLICY_FILE);
+    let policy = if policy_file.is_file() {
+        let text = std::fs::read_to_string(&policy_file)
+            .with_context(|| format!("cannot read {}", policy_file.display()))?;
+        nanoup_policy::parse(&policy_file.display().to_string(), &text)?
+    } else {
+        nanoup_policy::Policy::default()
+    };
+    let min_age = match (&args.min_age, &policy.min_age) {
+        (Some(text), _) => {
+            nanoup_policy::parse_age(text).map_err(|e| anyhow::anyhow!("--min-age: {e}"))?
+        }
+        (None, Some((_, age))) => *age,
+        (None, None) => jiff::SignedDuration::from_hours(72),
+    };
+    let deadline =
+        nanoup_policy::parse_age(&args.deadline).map_err(|e| anyhow::anyhow!("--deadline: {e}"))?;
+    let allowed = kinds(&args.allow)?;
+    let now = jiff::Timestamp::now();
+    let step_policy = |default: &[UpdateKind]| StepPolicy {
+        now,
+        min_age,
+        allow: allowed
+            .clone()
+            .unwrap_or_else(|| default.iter().copied().collect()),
+        held_below: None,
+    };
+    let fix_policy = step_policy(&[UpdateKind::Patch, UpdateKind::Minor, UpdateKind::Major]);
+    let drift_policy = step_policy(&[UpdateKind::Patch, UpdateKind::Minor]);
+
+    // Vulnerabilities, without those the policy ignores.
+    let index = nanoup_advisories::index::Index::open(&crate::db::index_path()?)?;
+    let today = now.strftime("%Y-%m-%d").to_string();
+    let findings = nanoup_advisories::matching::match_inventory(&index, &inventory)?;
+    let active: Vec<_> = policy
+        .ignores
+        .iter()
+        .filter(|r| !r.expired(&today))
+        .collect();
+    let mut reasons: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Vulnerability)
+    {
+        if active
+            .iter()
+            .any(|r| r.id == f.id || f.aliases.contains(&r.id))
+        {
+            continue;
+        }
+        reasons
+            .entry((f.stack.clone(), f.name.clone(), f.version.clone()))
+            .or_default()
+            .push(f.id.clone());
+    }
+
+    let components: Vec<_> = inventory
+        .components()
+        .filter(|(s, c)| {
+            let vulnerable = c.version.as_ref().is_some_and(|v| {
+                reasons.contains_key(&(s.path.clone(), c.name.clone(), v.clone()))
+            });
+            vulnerable || (args.drift && (!args.direct || c.direct))
+        })
+        .collect();
+    let answers = crate::releases::look_up(
+        &args.path,
+        &components,
+        &crate::releases::LookupOptions {
+            offline: args.offline,
+            deadline,
+            concurrency: 64,
+        },
+    )?;
+
+    let mut plan = Plan {
+        schema: PLAN_SCHEMA.to_string(),
+        updates: Vec::new(),
+        unfixable: Vec::new(),
+        files: Vec::new(),
+    };
+    for ((stack, c), answer) in components.iter().zip(answers) {
+        let version = c.version.clone().unwrap_or_default();
+        let ids = reasons.get(&(stack.path.clone(), c.name.clone(), version.clone()));
+        match (ids, answer) {
+            (Some(ids), Ok(found)) => {
+                let advisories = index.advisories_for(c.ecosystem.osv_name(), &c.name)?;
+                match fix_step(
+                    &stack.path,
+                    c,
+                    &found.releases,
+                    &advisories,
+                    ids.clone(),
+                    &fix_policy,
+                ) {
+                    Ok(update) => plan.updates.push(update),
+                    Err(no) => plan
+                        .unfixable
+                        .push(unfixable(stack, c, &version, ids, no.0)),
+                }
+            }
+            (Some(ids), Err(reason)) => plan.unfixable.push(unfixable(
+                stack,
+                c,
+                &version,
+                ids,
+                format!("registry look-up failed: {reason}"),
+            )),
+            (None, Ok(found)) => {
+                plan.updates
+                    .extend(drift_step(&stack.path, c, &found.releases, &drift_policy))
+            }
+            (None, Err(_)) => {}
+        }
+    }
+    plan.updates.sort_by(|a, b| {
+        (&a.stack, a.ecosystem, &a.name, &a.from).cmp(&(&b.stack, b.ecosystem, &b.name, &b.from))
+    });
+    plan.updates.dedup_by(|a, b| a.id == b.id);
+    let files: BTreeSet<String> = plan.updates.iter().map(|u| u.file.clone()).collect();
+    for file in files {
+        let bytes =
+            std::fs::read(args.path.join(&file)).with_context(|| format!("cannot read {file}"))?;
+        plan.files.push(FileDigest::of(file, &bytes));
+    }
+    let rendered = match args.format {
+        PlanFormat::Table => nanoup_report::plan::table(&plan),
+        PlanFormat::Json => nanoup_report::plan::json(&plan),
+    };
+    emit(&rendered, args.output.as_deref())?;
+    for error in &inventory.errors {
+        eprintln!("error: {error}");
+    }
+    Ok(if inventory.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+fn unfixable(
+    stack: &nanoup_core::Stack,
+    c: &nanoup_core::Component,
+    version: &str,
+    ids: &[String],
+    reason: String,
+) -> Unfixable {
+    Unfixable {
+        stack: stack.path.clone(),
+        ecosystem: c.ecosystem,
+        name: c.name.clone(),
+        version: version.to_string(),
+        advisories: ids.to_vec(),
+        reason,
+    }
+}
