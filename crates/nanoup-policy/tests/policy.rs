@@ -177,7 +177,7 @@ fn stacks_merge_in_file_order() {
     assert_eq!(held, ["python", "serde", "Django"]);
     let ignored: Vec<&str> = legacy.ignores.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ignored, ["GHSA-top", "GHSA-svc", "PYSEC-1"]);
-    assert_eq!(legacy.matched, ["nanoup.toml:15", "nanoup.toml:24"]);
+    assert_eq!(legacy.matched, ["nanoup.toml:15", "nanoup.toml:23"]);
     // `*` does not cross `/`.
     assert!(policy.for_stack("services/api/web").matched.is_empty());
     assert!(policy.for_stack("services").matched.is_empty());
@@ -226,7 +226,7 @@ fn mistakes_name_their_place() {
     err(
         "[[stack]]\npath = \"a\"\nhold = [{ package = \"p\", below = \"1\", reason = \"r\", untl = \"2027-01-01\" }]\n",
         3,
-        52,
+        53,
         "unknown key `untl` in a hold of the [[stack]] at line 1",
     );
     err(
@@ -251,10 +251,16 @@ fn mistakes_name_their_place() {
         "expected `until` to be a date",
     );
     err(
-        "[[ignore]]\nid = \"A\"\nreason = \"r\"\nuntil = 2027-02-30\n",
+        "[[ignore]]\nid = \"A\"\nreason = \"r\"\nuntil = \"2027-02-30\"\n",
         4,
         9,
         "expected `until` to be a date",
+    );
+    err(
+        "[[ignore]]\nid = \"A\"\nreason = \"r\"\nuntil = 2027-02-30\n",
+        4,
+        9,
+        "invalid TOML: invalid date",
     );
     err(
         "[[hold]]\npackage = \"p\"\nbelow = \"1\"\nreason = \"r\"\nuntil = 2027-01-01T00:00:00Z\n",
@@ -262,7 +268,7 @@ fn mistakes_name_their_place() {
         9,
         "expected `until` to be a date",
     );
-    err("[[ignore]\n", 1, 9, "invalid TOML");
+    err("[[ignore]\n", 1, 10, "invalid TOML");
     err(
         "[[hold]]\nbelow = \"1\"\nreason = \"r\"\n",
         1,

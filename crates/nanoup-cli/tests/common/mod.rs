@@ -1,5 +1,7 @@
 //! Helpers shared by the CLI's integration tests.
 
+#![allow(dead_code)] // each test binary uses a different part
+
 pub mod replay;
 
 use std::path::Path;

@@ -707,3 +707,215 @@ fn nerf_dart(url: &str) -> String {
     }
     out
 }
+
+/// One version's manifest as a packument gives it (`versions[version]`): what an npm lockfile
+/// entry records about an installed package, for editing the entry in place.
+///
+/// Raw fields (`engines`, `bin`, …) are kept as the registry wrote them; normalising them the
+/// way npm writes a lockfile is the editor's job (`npm::edit`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VersionManifest {
+    /// The package name (the packument's, else the one asked for).
+    pub name: String,
+    /// The version.
+    pub version: String,
+    /// `dependencies`, name → range, in the document's order (non-string ranges left out).
+    pub dependencies: Vec<(String, String)>,
+    /// `optionalDependencies`, name → range.
+    pub optional_dependencies: Vec<(String, String)>,
+    /// `peerDependencies`, name → range.
+    pub peer_dependencies: Vec<(String, String)>,
+    /// `peerDependenciesMeta` as written (`{"name": {"optional": true}}`).
+    pub peer_dependencies_meta: Option<serde_json::Value>,
+    /// The names of `bundleDependencies` / `bundledDependencies` (`true` means all
+    /// dependencies).
+    pub bundle_dependencies: Vec<String>,
+    /// `engines` as written.
+    pub engines: Option<serde_json::Value>,
+    /// `os` as written.
+    pub os: Option<serde_json::Value>,
+    /// `cpu` as written.
+    pub cpu: Option<serde_json::Value>,
+    /// `bin` as written (a string or an object).
+    pub bin: Option<serde_json::Value>,
+    /// `funding` as written.
+    pub funding: Option<serde_json::Value>,
+    /// `license` as written (a string, or a legacy `{type, url}` object).
+    pub license: Option<serde_json::Value>,
+    /// The deprecation message, when deprecated (an empty message means not deprecated).
+    pub deprecated: Option<String>,
+    /// `hasInstallScript`: the package has `preinstall`/`install`/`postinstall` scripts.
+    pub has_install_script: bool,
+    /// `_hasShrinkwrap`: the tarball carries an `npm-shrinkwrap.json`.
+    pub has_shrinkwrap: bool,
+    /// `dist.integrity`.
+    pub integrity: Option<String>,
+    /// `dist.shasum` (SHA-1 hex).
+    pub shasum: Option<String>,
+    /// `dist.tarball`.
+    pub tarball: Option<String>,
+}
+
+/// Reads the manifest of one `version` of `name` from a full packument `body`.
+///
+/// Only that version's object is built; the rest of the document is skipped. Errors when the
+/// body is not a JSON object, names another package, or has no such version.
+pub fn version_manifest(
+    name: &str,
+    body: &[u8],
+    version: &str,
+) -> Result<VersionManifest, RegistryError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let found = de::Deserializer::deserialize_map(&mut de, OneVersion { version }).map_err(|e| {
+        RegistryError(format!(
+            "npm packument of {name:?}: {e} (expected a JSON object with `versions`; the \
+             response may be truncated, try again)"
+        ))
+    })?;
+    if let Some(found_name) = found.name.as_deref()
+        && found_name != name
+    {
+        return Err(RegistryError(format!(
+            "npm packument of {name:?} is for package {found_name:?}; the registry served the \
+             wrong document"
+        )));
+    }
+    let Some(serde_json::Value::Object(doc)) = found.manifest else {
+        return Err(RegistryError(format!(
+            "npm packument of {name:?} has no version {version:?}; re-plan against the \
+             registry's current versions"
+        )));
+    };
+    let string = |key: &str| doc.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let present = |key: &str| {
+        doc.get(key)
+            .filter(|v| !v.is_null())
+            .cloned()
+    };
+    let map = |key: &str| -> Vec<(String, String)> {
+        doc.get(key)
+            .and_then(|v| v.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let dependencies = map("dependencies");
+    let bundle = doc
+        .get("bundleDependencies")
+        .or_else(|| doc.get("bundledDependencies"));
+    let bundle_dependencies = match bundle {
+        Some(serde_json::Value::Bool(true)) => dependencies.iter().map(|(n, _)| n.clone()).collect(),
+        Some(serde_json::Value::Array(names)) => names
+            .iter()
+            .filter_map(|n| n.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let dist = doc.get("dist");
+    let dist_str = |key: &str| {
+        dist.and_then(|d| d.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    Ok(VersionManifest {
+        name: string("name").unwrap_or_else(|| name.to_string()),
+        version: string("version").unwrap_or_else(|| version.to_string()),
+        optional_dependencies: map("optionalDependencies"),
+        peer_dependencies: map("peerDependencies"),
+        peer_dependencies_meta: present("peerDependenciesMeta"),
+        bundle_dependencies,
+        dependencies,
+        engines: present("engines"),
+        os: present("os"),
+        cpu: present("cpu"),
+        bin: present("bin"),
+        funding: present("funding"),
+        license: present("license"),
+        deprecated: string("deprecated").filter(|m| !m.is_empty()),
+        has_install_script: doc
+            .get("hasInstallScript")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+        has_shrinkwrap: doc
+            .get("_hasShrinkwrap")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+        integrity: dist_str("integrity"),
+        shasum: dist_str("shasum"),
+        tarball: dist_str("tarball"),
+    })
+}
+
+/// What [`version_manifest`] reads from the top level of a packument.
+struct FoundVersion {
+    name: Option<String>,
+    manifest: Option<serde_json::Value>,
+}
+
+/// Visits the top level of a packument, building only `name` and `versions[version]`.
+struct OneVersion<'v> {
+    version: &'v str,
+}
+
+impl<'de> Visitor<'de> for OneVersion<'_> {
+    type Value = FoundVersion;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a packument object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = FoundVersion {
+            name: None,
+            manifest: None,
+        };
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match key.0.as_ref() {
+                "name" => found.name = map.next_value::<LenientStr<'de>>()?.owned(),
+                "versions" => {
+                    found.manifest = map.next_value_seed(VersionSeed {
+                        version: self.version,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Reads the `versions` object, building only the entry of `version`.
+struct VersionSeed<'v> {
+    version: &'v str,
+}
+
+impl<'de> de::DeserializeSeed<'de> for VersionSeed<'_> {
+    type Value = Option<serde_json::Value>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for VersionSeed<'_> {
+    type Value = Option<serde_json::Value>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a `versions` object")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if key.0 == self.version {
+                found = Some(map.next_value::<serde_json::Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}

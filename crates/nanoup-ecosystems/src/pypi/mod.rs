@@ -22,6 +22,7 @@ use nanoup_core::{
 
 use crate::{NamedParser, Scanned, Tree, dir_of, join};
 
+pub mod edit;
 mod pep508;
 pub mod pipfile;
 pub mod poetry;
