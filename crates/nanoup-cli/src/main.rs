@@ -1,5 +1,6 @@
 //! The `nanoup` command line: argument parsing and wiring of the library crates, nothing else.
 
+mod apply;
 mod audit;
 mod db;
 mod outdated;
@@ -63,6 +64,13 @@ enum Command {
     /// (patch, minor, major), its reasons and its blast radius (the lockfile entries it changes).
     /// A vulnerable component without an allowed fix is listed as unfixable, with why.
     Plan(plan::PlanArgs),
+    /// Apply planned updates one at a time, each proven to change only its blast radius.
+    ///
+    /// Reads a plan (`nanoup plan --format json -o plan.json`), refuses an update whose lockfile
+    /// changed since the plan, edits (Cargo: `cargo update -p NAME@FROM --precise TO`), then
+    /// re-parses the lockfile: if any entry outside the update's blast radius changed, the file is
+    /// restored and the update refused. Exit status 0 all applied, 1 some refused, 2 error.
+    Apply(apply::ApplyArgs),
     /// Import, update and inspect the offline advisory database.
     Db(db::DbArgs),
 }
@@ -74,6 +82,7 @@ fn main() -> ExitCode {
         Command::Db(args) => db::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Apply(args) => apply::run(args),
         Command::Outdated(args) => outdated::run(args),
     };
     match result {

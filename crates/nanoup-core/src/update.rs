@@ -73,6 +73,42 @@ pub struct EntryChange {
     pub to: Option<String>,
 }
 
+impl EntryChange {
+    /// The entries that differ between two lockfiles given as (name, version) lists: per name,
+    /// versions only in `old` pair with versions only in `new` in version-text order
+    /// (`from -> to`), the rest are removals (`to: None`) or additions (`from: None`). This is
+    /// the blast-radius check: after an edit it must equal what the plan named.
+    pub fn diff(old: &[(String, String)], new: &[(String, String)]) -> Vec<EntryChange> {
+        use std::collections::BTreeMap;
+        let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        for (n, v) in old {
+            *counts.entry((n, v)).or_default() -= 1;
+        }
+        for (n, v) in new {
+            *counts.entry((n, v)).or_default() += 1;
+        }
+        let mut per_name: BTreeMap<&str, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+        for ((n, v), c) in counts {
+            let (gone, added) = per_name.entry(n).or_default();
+            for _ in 0..c.unsigned_abs() {
+                if c < 0 { gone.push(v) } else { added.push(v) }
+            }
+        }
+        let mut out = Vec::new();
+        for (name, (gone, added)) in per_name {
+            let longest = gone.len().max(added.len());
+            for i in 0..longest {
+                out.push(EntryChange {
+                    name: name.to_string(),
+                    from: gone.get(i).map(|v| v.to_string()),
+                    to: added.get(i).map(|v| v.to_string()),
+                });
+            }
+        }
+        out
+    }
+}
+
 /// A file the plan read, with its SHA-256, so that apply can refuse when it changed since.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct FileDigest {
@@ -186,6 +222,37 @@ mod tests {
         assert_eq!(UpdateKind::between("v1.2.3", "v1.3.0"), UpdateKind::Minor);
         assert_eq!(UpdateKind::between("2.12.1", "2.17.0"), UpdateKind::Minor);
         assert_eq!(UpdateKind::between("1!1.0", "1!2.0"), UpdateKind::Major);
+    }
+
+    #[test]
+    fn entry_diffs_pair_removed_and_added_versions() {
+        let p = |n: &str, v: &str| (n.to_string(), v.to_string());
+        let old = [
+            p("a", "1.0.0"),
+            p("b", "2.0.0"),
+            p("c", "1.0.0"),
+            p("c", "1.0.0"),
+        ];
+        let new = [
+            p("a", "1.0.1"),
+            p("b", "2.0.0"),
+            p("c", "1.0.0"),
+            p("d", "0.1.0"),
+        ];
+        let change = |n: &str, f: Option<&str>, t: Option<&str>| EntryChange {
+            name: n.into(),
+            from: f.map(Into::into),
+            to: t.map(Into::into),
+        };
+        assert_eq!(
+            EntryChange::diff(&old, &new),
+            [
+                change("a", Some("1.0.0"), Some("1.0.1")),
+                change("c", Some("1.0.0"), None),
+                change("d", None, Some("0.1.0")),
+            ]
+        );
+        assert!(EntryChange::diff(&old, &old).is_empty());
     }
 
     #[test]

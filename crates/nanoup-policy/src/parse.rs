@@ -324,7 +324,7 @@ impl Cx<'_> {
             Some((name, at)) => Some(
                 Ecosystem::ALL
                     .into_iter()
-                    .find(|e| e.osv_name().eq_ignore_ascii_case(&name))
+                    .find(|e| e.osv_name() == name)
                     .ok_or_else(|| {
                         let names: Vec<&str> =
                             Ecosystem::ALL.iter().map(|e| e.osv_name()).collect();

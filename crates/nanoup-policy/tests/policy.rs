@@ -115,7 +115,11 @@ fn every_key_is_read() {
     assert_eq!(policy.ignores[0].id, "GHSA-top");
     let hold = &policy.holds[0];
     assert_eq!(
-        (hold.package.as_str(), hold.below.as_str(), hold.reason.as_str()),
+        (
+            hold.package.as_str(),
+            hold.below.as_str(),
+            hold.reason.as_str()
+        ),
         ("python", "3.13", "wheels")
     );
     assert_eq!(
@@ -311,11 +315,31 @@ fn mistakes_name_their_place() {
         9,
         "invalid `below`: invalid PEP 440 version",
     );
-    err("hold = \"python\"\n", 1, 8, "expected `hold` to be [[hold]] tables");
-    err("hold = [\"python\"]\n", 1, 9, "expected `hold` to hold inline tables");
-    err("[stack]\npath = \"a\"\n", 1, 1, "expected `stack` to be [[stack]] tables");
+    err(
+        "hold = \"python\"\n",
+        1,
+        8,
+        "expected `hold` to be [[hold]] tables",
+    );
+    err(
+        "hold = [\"python\"]\n",
+        1,
+        9,
+        "expected `hold` to hold inline tables",
+    );
+    err(
+        "[stack]\npath = \"a\"\n",
+        1,
+        1,
+        "expected `stack` to be [[stack]] tables",
+    );
     // Kinds.
-    err("allow = \"major\"\n", 1, 9, "expected `allow` to be an array");
+    err(
+        "allow = \"major\"\n",
+        1,
+        9,
+        "expected `allow` to be an array",
+    );
     err(
         "allow = [\"patch\", \"mayor\"]\n",
         1,
@@ -331,15 +355,30 @@ fn mistakes_name_their_place() {
     );
     // Stacks.
     err("[[stack]]\ntest = \"x\"\n", 1, 1, "needs a `path` glob");
-    err("[[stack]]\npath = 1\n", 2, 8, "`path` to be a non-empty string");
-    err("[[stack]]\npath = \"a/[b\"\n", 2, 8, "invalid glob in `path`");
+    err(
+        "[[stack]]\npath = 1\n",
+        2,
+        8,
+        "`path` to be a non-empty string",
+    );
+    err(
+        "[[stack]]\npath = \"a/[b\"\n",
+        2,
+        8,
+        "invalid glob in `path`",
+    );
     err(
         "[[stack]]\npath = \"a\"\nmin-age = \"1 month\"\n",
         3,
         11,
         "invalid `min-age`",
     );
-    err("[[stack]]\npath = \"a\"\ntest = \"\"\n", 3, 8, "`test` to be a non-empty string");
+    err(
+        "[[stack]]\npath = \"a\"\ntest = \"\"\n",
+        3,
+        8,
+        "`test` to be a non-empty string",
+    );
     err(
         "[[stack]]\npath = \"a\"\nallow = [\"major\", \"huge\"]\n",
         3,
@@ -368,8 +407,16 @@ fn expiry_of_holds_and_ignores() {
     assert_eq!(api.expired_holds("2027-01-02")[0].package, "python");
     assert_eq!(api.expired_ignores("2027-01-01")[0].id, "GHSA-svc");
     let python = &policy.holds[0];
-    assert!(python.blocks("python", "3.13.0", "2027-01-01", Scheme::Pep440).unwrap());
-    assert!(!python.blocks("python", "3.13.0", "2027-01-02", Scheme::Pep440).unwrap());
+    assert!(
+        python
+            .blocks("python", "3.13.0", "2027-01-01", Scheme::Pep440)
+            .unwrap()
+    );
+    assert!(
+        !python
+            .blocks("python", "3.13.0", "2027-01-02", Scheme::Pep440)
+            .unwrap()
+    );
 }
 
 fn hold(package: &str, below: &str) -> nanoup_policy::Hold {
@@ -388,7 +435,16 @@ fn blocked(h: &nanoup_policy::Hold, scheme: Scheme, version: &str) -> bool {
 #[test]
 fn holds_compare_in_the_ecosystems_scheme() {
     let python = hold("python", "3.13");
-    for v in ["3.13.0", "3.13", "3.14", "3.13.1", "4.0", "3.13.0rc1", "3.13.0a1", "3.13.dev0"] {
+    for v in [
+        "3.13.0",
+        "3.13",
+        "3.14",
+        "3.13.1",
+        "4.0",
+        "3.13.0rc1",
+        "3.13.0a1",
+        "3.13.dev0",
+    ] {
         assert!(blocked(&python, Scheme::Pep440, v), "{v} is held");
     }
     for v in ["3.12.9", "3.12.10.post1", "3.9", "3.12.99rc1", "3.12+local"] {
@@ -398,7 +454,14 @@ fn holds_compare_in_the_ecosystems_scheme() {
     assert!(!blocked(&hold("x", "3.13"), Scheme::SemVer, "3.9.0"));
 
     let serde = hold("serde", "2.0.0");
-    for v in ["2.0.0", "2.0.0-rc.1", "2.0.0-0", "2.0.0-alpha", "2.1.0", "10.0.0"] {
+    for v in [
+        "2.0.0",
+        "2.0.0-rc.1",
+        "2.0.0-0",
+        "2.0.0-alpha",
+        "2.1.0",
+        "10.0.0",
+    ] {
         assert!(blocked(&serde, Scheme::SemVer, v), "{v} is held");
     }
     for v in ["1.9.9", "1.0.228", "1.99.0-beta"] {
@@ -416,13 +479,28 @@ fn holds_compare_in_the_ecosystems_scheme() {
     assert!(!blocked(&react, Scheme::Npm, "18.3.1"));
 
     let module = hold("golang.org/x/net", "v0.30.0");
-    assert!(blocked(&module, Scheme::Go, "v0.30.0-20240101000000-abcdefabcdef"));
+    assert!(blocked(
+        &module,
+        Scheme::Go,
+        "v0.30.0-20240101000000-abcdefabcdef"
+    ));
     assert!(blocked(&module, Scheme::Go, "v0.31.0"));
     assert!(!blocked(&module, Scheme::Go, "v0.29.0"));
-    assert!(!blocked(&module, Scheme::Go, "v0.29.1-0.20240101000000-abcdefabcdef"));
+    assert!(!blocked(
+        &module,
+        Scheme::Go,
+        "v0.29.1-0.20240101000000-abcdefabcdef"
+    ));
 
     let guava = hold("com.google.guava:guava", "33.0");
-    for v in ["33.0", "33.0.0-jre", "33.0-alpha-1", "33.0-SNAPSHOT", "33.0-rc1", "34.1"] {
+    for v in [
+        "33.0",
+        "33.0.0-jre",
+        "33.0-alpha-1",
+        "33.0-SNAPSHOT",
+        "33.0-rc1",
+        "34.1",
+    ] {
         assert!(blocked(&guava, Scheme::Maven, v), "{v} is held");
     }
     for v in ["32.1.3-jre", "32.99", "32.1.3-android"] {
@@ -434,10 +512,22 @@ fn holds_compare_in_the_ecosystems_scheme() {
 fn holds_match_names_and_ecosystems() {
     let django = hold("Django", "5");
     assert!(blocked(&django, Scheme::Pep440, "5.0"));
-    assert!(django.blocks("django", "5.0", "2026-01-01", Scheme::Pep440).unwrap());
-    assert!(!django.blocks("djangorestframework", "5.0", "2026-01-01", Scheme::Pep440).unwrap());
+    assert!(
+        django
+            .blocks("django", "5.0", "2026-01-01", Scheme::Pep440)
+            .unwrap()
+    );
+    assert!(
+        !django
+            .blocks("djangorestframework", "5.0", "2026-01-01", Scheme::Pep440)
+            .unwrap()
+    );
     // Outside PyPI names compare exactly.
-    assert!(!django.blocks("django", "5.0.0", "2026-01-01", Scheme::Npm).unwrap());
+    assert!(
+        !django
+            .blocks("django", "5.0.0", "2026-01-01", Scheme::Npm)
+            .unwrap()
+    );
 
     let policy = ok(FULL);
     let api = policy.for_stack("services/api");
@@ -464,12 +554,23 @@ fn holds_match_names_and_ecosystems() {
 #[test]
 fn holds_that_cannot_compare_are_errors() {
     let bad = hold("p", "not-a-version!");
-    let e = bad.blocks("p", "1.0", "2026-01-01", Scheme::Pep440).unwrap_err();
+    let e = bad
+        .blocks("p", "1.0", "2026-01-01", Scheme::Pep440)
+        .unwrap_err();
     assert_eq!(e.origin, "nanoup.toml:1");
-    assert!(e.to_string().starts_with("nanoup.toml:1: the hold of p: `below`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("nanoup.toml:1: the hold of p: `below`"),
+        "{e}"
+    );
     // Another package is never compared.
-    assert_eq!(bad.blocks("q", "1.0", "2026-01-01", Scheme::Pep440), Ok(false));
+    assert_eq!(
+        bad.blocks("q", "1.0", "2026-01-01", Scheme::Pep440),
+        Ok(false)
+    );
     let good = hold("p", "2");
-    let e = good.blocks("p", "latest", "2026-01-01", Scheme::SemVer).unwrap_err();
+    let e = good
+        .blocks("p", "latest", "2026-01-01", Scheme::SemVer)
+        .unwrap_err();
     assert!(e.message.contains("cannot compare p"), "{e}");
 }

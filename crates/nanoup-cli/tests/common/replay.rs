@@ -77,7 +77,7 @@ impl Replay {
                     Ok((stream, _)) => {
                         let (log, faults, requests) =
                             (log2.clone(), faults.clone(), requests2.clone());
-                        std::thread::spawn(move || serve(stream, &log, &faults, &requests));
+                        std::thread::spawn(move || serve(stream, port, &log, &faults, &requests));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -111,6 +111,7 @@ impl Drop for Replay {
 
 fn serve(
     mut stream: TcpStream,
+    port: u16,
     log: &Mutex<Vec<(String, u16)>>,
     faults: &Mutex<HashMap<String, Fault>>,
     requests: &AtomicUsize,
@@ -184,7 +185,12 @@ fn serve(
         }
         _ => {}
     }
-    let body = file_for(&path).and_then(|f| std::fs::read(f).ok());
+    // A sparse registry's config, so that Cargo itself can use the replayed index.
+    let body = if path == "/crates.io/config.json" {
+        Some(format!("{{\"dl\":\"http://127.0.0.1:{port}/crates.io/dl\"}}").into_bytes())
+    } else {
+        file_for(&path).and_then(|f| std::fs::read(f).ok())
+    };
     let Some(mut body) = body else {
         return respond(
             &mut stream,

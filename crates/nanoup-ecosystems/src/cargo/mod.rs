@@ -5,6 +5,7 @@
 //! section (normal, optional, dev, build) they are declared. Transitive packages take the most
 //! essential scope of any direct dependency that reaches them.
 
+pub mod edit;
 mod lockfile;
 mod manifest;
 pub mod registry;

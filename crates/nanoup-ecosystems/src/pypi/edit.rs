@@ -158,7 +158,8 @@ pub enum EditRefusal {
         /// The specifier as written.
         specifier: String,
     },
-    /// The entry needs file hashes but the registry gave none (or not for every file).
+    /// The entry needs file hashes but the registry gave no installable file (wheel or sdist)
+    /// of the new version, or not a sha256 for each.
     MissingHashes {
         /// The edited file.
         file: String,
@@ -237,8 +238,8 @@ impl fmt::Display for EditRefusal {
                 version,
             } => write!(
                 f,
-                "{file}:{line}: `{name}` needs file hashes but the index gave no sha256 for \
-                 every file of {version}; use an index that publishes hashes"
+                "{file}:{line}: `{name}` needs file hashes but the index gave no wheel or \
+                 sdist of {version} with a sha256 for each; use an index that publishes hashes"
             ),
             EditRefusal::NotRegistry { file, line, name } => write!(
                 f,
@@ -618,7 +619,10 @@ fn hash_splice(
     digests.sort_unstable();
     digests.dedup();
     // The option as first written (`--hash=` or `--hash `), always with sha256.
-    let option = format!("{}sha256:", text.get(first.start..first.value).unwrap_or("--hash="));
+    let option = format!(
+        "{}sha256:",
+        text.get(first.start..first.value).unwrap_or("--hash=")
+    );
     let separators: BTreeSet<&str> = hashes
         .windows(2)
         .filter_map(|pair| text.get(pair[0].end..pair[1].start))
@@ -626,10 +630,7 @@ fn hash_splice(
     let separator = match separators.len() {
         0 => {
             // One hash: alone on its line (continuation layout) or beside the requirement.
-            let piece = logical
-                .pieces
-                .iter()
-                .rfind(|p| p.start <= first.start)?;
+            let piece = logical.pieces.iter().rfind(|p| p.start <= first.start)?;
             let before = text.get(piece.start..first.start).unwrap_or("");
             if before.trim().is_empty() {
                 format!(" \\{newline}{before}")
@@ -885,10 +886,11 @@ pub fn edit_poetry_lock(
             .iter()
             .find(|(k, _)| normalize_pypi_name(k) == wanted)
             .ok_or_else(|| layout(format!("no `[metadata.files]` list for `{wanted}`")))?;
-        let span = list
-            .span()
-            .filter(|s| s.end <= text.len())
-            .ok_or_else(|| layout(format!("the `[metadata.files]` list of `{key}` has no place")))?;
+        let span = list.span().filter(|s| s.end <= text.len()).ok_or_else(|| {
+            layout(format!(
+                "the `[metadata.files]` list of `{key}` has no place"
+            ))
+        })?;
         let array = list
             .as_array()
             .ok_or_else(|| layout(format!("`[metadata.files]` `{key}` is not an array")))?;
@@ -1066,7 +1068,9 @@ pub fn edit_uv_lock(
         }
         (None, Some(new)) => {
             let wheels_line = key_lines(text, table, "wheels").ok_or_else(|| {
-                layout(format!("{to} has an sdist but the entry has no place for it"))
+                layout(format!(
+                    "{to} has an sdist but the entry has no place for it"
+                ))
             })?;
             let at = wheels_line.start;
             splices.push((at..at, format!("sdist = {new}{newline}")));
@@ -1082,7 +1086,9 @@ pub fn edit_uv_lock(
         }
         (None, Some(new)) => {
             let sdist_line = key_lines(text, table, "sdist").ok_or_else(|| {
-                layout(format!("{to} has wheels but the entry has no place for them"))
+                layout(format!(
+                    "{to} has wheels but the entry has no place for them"
+                ))
             })?;
             let at = sdist_line.end;
             splices.push((at..at, format!("wheels = {new}{newline}")));
@@ -1181,7 +1187,10 @@ pub fn changed_entries(
     new: &str,
 ) -> Result<Vec<EntryChange>, ParseError> {
     let (before, after) = match kind {
-        FileKind::Requirements => (requirement_prints(file, old)?, requirement_prints(file, new)?),
+        FileKind::Requirements => (
+            requirement_prints(file, old)?,
+            requirement_prints(file, new)?,
+        ),
         FileKind::PoetryLock => {
             super::poetry::parse(file, old)?;
             super::poetry::parse(file, new)?;
@@ -1190,7 +1199,10 @@ pub fn changed_entries(
         FileKind::UvLock => {
             super::uv::parse(file, old)?;
             super::uv::parse(file, new)?;
-            (lock_prints(file, old, false)?, lock_prints(file, new, false)?)
+            (
+                lock_prints(file, old, false)?,
+                lock_prints(file, new, false)?,
+            )
         }
     };
     Ok(diff(before, after))
@@ -1210,7 +1222,9 @@ fn diff(before: Vec<Fingerprint>, after: Vec<Fingerprint>) -> Vec<EntryChange> {
     for (print, count) in counts {
         let side = if count > 0 { &mut removed } else { &mut added };
         for _ in 0..count.unsigned_abs() {
-            side.entry(print.0.as_str()).or_default().push(print.1.clone());
+            side.entry(print.0.as_str())
+                .or_default()
+                .push(print.1.clone());
         }
     }
     let names: BTreeSet<&str> = removed.keys().chain(added.keys()).copied().collect();
@@ -1249,16 +1263,13 @@ fn requirement_prints(file: &str, text: &str) -> Result<Vec<Fingerprint>, ParseE
                     .and_then(|l| hash_options(text, l).ok())
                     .unwrap_or_default()
                     .iter()
-                    .filter_map(|h| text.get(h.start..h.end))
-                    .map(|h| {
-                        h.split_once(':')
-                            .map_or(h, |(_, d)| d)
-                            .to_ascii_lowercase()
-                    })
+                    .filter_map(|h| text.get(h.digest..h.end))
+                    .map(str::to_ascii_lowercase)
                     .collect();
-                let label = r.version.clone().or_else(|| {
-                    Some(r.location.clone().unwrap_or_else(|| r.specifier.clone()))
-                });
+                let label = r
+                    .version
+                    .clone()
+                    .or_else(|| Some(r.location.clone().unwrap_or_else(|| r.specifier.clone())));
                 let content = format!(
                     "{:?}|{:?}|{:?}|{}|{:?}|{:?}",
                     r.extras, r.marker, r.location, r.editable, r.specifier, hashes

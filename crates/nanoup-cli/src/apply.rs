@@ -1,0 +1,122 @@
+//! `nanoup apply`: apply planned updates one at a time, each verified to change only its blast
+//! radius.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use nanoup_core::Plan;
+use nanoup_engine::apply::{Outcome, apply};
+
+use crate::output::emit;
+
+/// Arguments of `nanoup apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The directory the plan was made for.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// The plan to apply (`nanoup plan --format json -o FILE`).
+    #[arg(long, value_name = "FILE")]
+    plan: PathBuf,
+    /// Apply only these updates (repeatable).
+    #[arg(long = "id", value_name = "ID", required_unless_present = "all")]
+    ids: Vec<String>,
+    /// Apply every update of the plan, in plan order.
+    #[arg(long, conflicts_with = "ids")]
+    all: bool,
+    /// Say what would be done, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the results as nanoup.apply/v1 JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct ApplyResult<'a> {
+    id: &'a str,
+    stack: &'a str,
+    name: &'a str,
+    from: &'a str,
+    to: &'a str,
+    #[serde(flatten)]
+    outcome: &'a Outcome,
+}
+
+/// Applies the chosen updates. Exit status 0 when every one applied, 1 when any was refused,
+/// 2 on an error (unreadable plan, unknown id).
+pub fn run(args: ApplyArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.plan)
+        .with_context(|| format!("cannot read {}", args.plan.display()))?;
+    let plan: Plan = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a nanoup.plan/v1 document", args.plan.display()))?;
+    for id in &args.ids {
+        if !plan.updates.iter().any(|u| &u.id == id) {
+            anyhow::bail!(
+                "no update {id} in {}; run `nanoup plan` to see the ids",
+                args.plan.display()
+            );
+        }
+    }
+    let chosen: Vec<_> = plan
+        .updates
+        .iter()
+        .filter(|u| args.all || args.ids.contains(&u.id))
+        .collect();
+    let mut digests = plan.files.clone();
+    let mut results = Vec::new();
+    for update in chosen {
+        let outcome = apply(&args.path, &digests, update, args.dry_run);
+        if matches!(outcome, Outcome::Applied { .. }) {
+            // The next update of the same lockfile starts from what this one wrote.
+            if let Ok(bytes) = std::fs::read(args.path.join(&update.file)) {
+                digests.retain(|d| d.path != update.file);
+                digests.push(nanoup_core::FileDigest::of(update.file.clone(), &bytes));
+            }
+        }
+        results.push((update, outcome));
+    }
+    let refused = results
+        .iter()
+        .any(|(_, o)| matches!(o, Outcome::Refused { .. }));
+    let rendered = if args.json {
+        let list: Vec<ApplyResult> = results
+            .iter()
+            .map(|(u, o)| ApplyResult {
+                id: &u.id,
+                stack: &u.stack,
+                name: &u.name,
+                from: &u.from,
+                to: &u.to,
+                outcome: o,
+            })
+            .collect();
+        let doc = serde_json::json!({"schema": "nanoup.apply/v1", "results": list});
+        format!("{}\n", serde_json::to_string_pretty(&doc)?)
+    } else {
+        results
+            .iter()
+            .map(|(u, o)| {
+                let what = format!("{} {} {} -> {}", u.id, u.name, u.from, u.to);
+                match o {
+                    Outcome::Applied { changed, method } => {
+                        format!(
+                            "applied  {what} via `{method}` ({} entry changed)\n",
+                            changed.len()
+                        )
+                    }
+                    Outcome::Planned { method } => format!("would    {what} via `{method}`\n"),
+                    Outcome::Refused { reason } => format!("refused  {what}: {reason}\n"),
+                }
+            })
+            .collect()
+    };
+    emit(&rendered, None)?;
+    Ok(if refused {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,221 @@
+//! Applying one planned update to the files on disk, and proving it changed only what it named.
+//!
+//! The promise, checked after every edit: the lockfile is parsed before and after, and the
+//! entries that differ must be exactly the update's blast radius. Anything else and the file is
+//! put back as it was and the update is refused. Files are replaced atomically (temporary file +
+//! rename), and an update whose lockfile changed since the plan is refused (re-plan first).
+
+use std::path::Path;
+use std::process::Command;
+
+use nanoup_core::{Ecosystem, EntryChange, FileDigest, NanoUpdate};
+use serde::{Deserialize, Serialize};
+
+/// What happened to one update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    /// The files now hold the update; `changed` is the verified blast radius.
+    Applied {
+        /// The entries that changed (equal to the plan's blast radius).
+        changed: Vec<EntryChange>,
+        /// How it was done (`cargo update --precise`, ...).
+        method: String,
+    },
+    /// Nothing was changed (or the change was undone), for `reason`.
+    Refused {
+        /// Why, and what to do.
+        reason: String,
+    },
+    /// `--dry-run`: what would be done.
+    Planned {
+        /// How it would be done.
+        method: String,
+    },
+}
+
+/// Applies `update` under `root`, checking the lockfile against the plan's `digests` first.
+pub fn apply(root: &Path, digests: &[FileDigest], update: &NanoUpdate, dry_run: bool) -> Outcome {
+    let refuse = |reason: String| Outcome::Refused { reason };
+    let lock_path = root.join(&update.file);
+    let old = match std::fs::read(&lock_path) {
+        Ok(bytes) => bytes,
+        Err(e) => return refuse(format!("cannot read {}: {e}", update.file)),
+    };
+    match digests.iter().find(|d| d.path == update.file) {
+        Some(d) if *d == FileDigest::of(update.file.clone(), &old) => {}
+        Some(_) => {
+            return refuse(format!(
+                "{} changed since the plan; run `nanoup plan` again",
+                update.file
+            ));
+        }
+        None => {
+            return refuse(format!(
+                "the plan has no digest of {}; run `nanoup plan` again",
+                update.file
+            ));
+        }
+    }
+    if update.manifest_change {
+        return refuse(format!(
+            "{} {} needs a change of the manifest's requirement, which apply does not make yet; \
+             widen the requirement to allow {}, then plan again",
+            update.name, update.from, update.to
+        ));
+    }
+    match update.ecosystem {
+        Ecosystem::Cargo => apply_cargo(root, update, &old, dry_run),
+        other => refuse(format!("applying {other} updates is not available yet")),
+    }
+}
+
+fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run: bool) -> Outcome {
+    let method = format!(
+        "cargo update -p {}@{} --precise {}",
+        update.name, update.from, update.to
+    );
+    if dry_run {
+        return Outcome::Planned { method };
+    }
+    let lock_path = root.join(&update.file);
+    let dir = lock_path.parent().unwrap_or(root);
+    let ran = Command::new("cargo")
+        .args([
+            "update",
+            "-p",
+            &format!("{}@{}", update.name, update.from),
+            "--precise",
+            &update.to,
+        ])
+        .current_dir(dir)
+        .env("CARGO_TERM_COLOR", "never")
+        .output();
+    let mut failure = match ran {
+        Err(e) => Some(format!("cannot run cargo: {e}")),
+        Ok(out) if !out.status.success() => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(4).collect();
+            Some(format!(
+                "`{method}` failed: {}",
+                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            ))
+        }
+        Ok(_) => None,
+    };
+    if failure.is_none() {
+        failure = keep_cargo_format(&lock_path, old).err();
+    }
+    verify_or_restore(
+        &lock_path,
+        &update.file,
+        old,
+        update,
+        failure,
+        method,
+        |old, new| {
+            let names: Vec<&str> = update
+                .blast_radius
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            nanoup_ecosystems::cargo::edit::untouched_outside(old, new, &names)?;
+            nanoup_ecosystems::cargo::edit::changed_entries(&update.file, old, new)
+                .map_err(|e| e.to_string())
+        },
+    )
+}
+
+/// Puts back the lockfile's format line if Cargo upgraded it on its own.
+fn keep_cargo_format(lock_path: &Path, old: &[u8]) -> Result<(), String> {
+    let new = std::fs::read_to_string(lock_path)
+        .map_err(|e| format!("cannot read the lockfile after cargo: {e}"))?;
+    let old = std::str::from_utf8(old).map_err(|_| "the lockfile was not UTF-8".to_string())?;
+    let kept = nanoup_ecosystems::cargo::edit::keep_format_version(old, &new);
+    if kept != new {
+        write_atomically(lock_path, kept.as_bytes())
+            .map_err(|e| format!("cannot write the lockfile: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The check behind the promise: compare the entries before and after; keep the new file only
+/// when the difference is exactly the blast radius, else put the old bytes back.
+fn verify_or_restore(
+    path: &Path,
+    name: &str,
+    old: &[u8],
+    update: &NanoUpdate,
+    failure: Option<String>,
+    method: String,
+    diff: impl Fn(&str, &str) -> Result<Vec<EntryChange>, String>,
+) -> Outcome {
+    let restore = |reason: String| {
+        let reason = match write_atomically(path, old) {
+            Ok(()) => reason,
+            Err(e) => format!("{reason}; and restoring {name} failed: {e}"),
+        };
+        Outcome::Refused { reason }
+    };
+    if let Some(reason) = failure {
+        return restore(reason);
+    }
+    let new = match std::fs::read(path) {
+        Ok(new) => new,
+        Err(e) => return restore(format!("cannot read {name} after the edit: {e}")),
+    };
+    let (Ok(old_text), Ok(new_text)) = (std::str::from_utf8(old), std::str::from_utf8(&new)) else {
+        return restore(format!("{name} is not UTF-8 after the edit"));
+    };
+    let mut changed = match diff(old_text, new_text) {
+        Ok(changed) => changed,
+        Err(e) => return restore(format!("cannot parse {name} after the edit: {e}")),
+    };
+    let mut expected = update.blast_radius.clone();
+    changed.sort();
+    expected.sort();
+    if changed != expected {
+        let outside: Vec<String> = changed
+            .iter()
+            .filter(|c| !expected.contains(c))
+            .map(|c| {
+                format!(
+                    "{} {} -> {}",
+                    c.name,
+                    c.from.as_deref().unwrap_or("(none)"),
+                    c.to.as_deref().unwrap_or("(removed)")
+                )
+            })
+            .collect();
+        return restore(format!(
+            "the edit changed entries outside the blast radius ({}); {name} restored",
+            if outside.is_empty() {
+                "fewer entries than planned".to_string()
+            } else {
+                outside.join(", ")
+            }
+        ));
+    }
+    // Rewrite what the tool wrote in place through a rename, so the final file is whole.
+    if let Err(e) = write_atomically(path, &new) {
+        return restore(format!("cannot write {name}: {e}"));
+    }
+    Outcome::Applied { changed, method }
+}
+
+/// Replaces `path` with `bytes` through a temporary file in the same directory and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
