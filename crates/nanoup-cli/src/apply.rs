@@ -65,10 +65,12 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
         .iter()
         .filter(|u| args.all || args.ids.contains(&u.id))
         .collect();
+    let fetcher = crate::releases::Fetcher::new(&args.path, false)?;
+    let fetch = |u: &nanoup_core::NanoUpdate| fetcher.fetch(u);
     let mut digests = plan.files.clone();
     let mut results = Vec::new();
     for update in chosen {
-        let outcome = apply(&args.path, &digests, update, args.dry_run);
+        let outcome = apply(&args.path, &digests, update, args.dry_run, &fetch);
         if matches!(outcome, Outcome::Applied { .. }) {
             // The next update of the same lockfile starts from what this one wrote.
             if let Ok(bytes) = std::fs::read(args.path.join(&update.file)) {

@@ -108,7 +108,18 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
     let drift_policy = step_policy(&[UpdateKind::Patch, UpdateKind::Minor]);
 
     // Vulnerabilities, without those the policy ignores.
-    let index = nanoup_advisories::index::Index::open(&crate::db::index_path()?)?;
+    // Drift planning needs no advisories; fixing vulnerabilities does.
+    let index = match nanoup_advisories::index::Index::open(&crate::db::index_path()?) {
+        Ok(index) => index,
+        Err(nanoup_advisories::index::IndexError::Missing(path)) if args.drift => {
+            eprintln!(
+                "warning: no advisory index at {}: planning drift only",
+                path.display()
+            );
+            nanoup_advisories::index::Index::empty(&path)
+        }
+        Err(other) => return Err(other.into()),
+    };
     let today = now.strftime("%Y-%m-%d").to_string();
     let findings = nanoup_advisories::matching::match_inventory(&index, &inventory)?;
     let active: Vec<_> = policy

@@ -127,3 +127,49 @@ fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
     }
     Some(bar)
 }
+
+/// Fetches one package's registry answer (the raw body) as its stack is configured, through the
+/// cache: what `apply` needs to edit a lockfile entry (file hashes, integrity).
+pub struct Fetcher {
+    runtime: tokio::runtime::Runtime,
+    cached: CachedClient,
+    root: std::path::PathBuf,
+}
+
+impl Fetcher {
+    /// A fetcher for the stacks under `root`.
+    pub fn new(root: &Path, offline: bool) -> Result<Fetcher> {
+        let data_dir =
+            nanoup_core::data_dir().context("no data directory: set NANOUP_HOME or HOME")?;
+        let client = Client::new(Config::from_env()?)?;
+        let mode = if offline { Mode::Offline } else { Mode::Online };
+        Ok(Fetcher {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?,
+            cached: CachedClient::new(client, data_dir.join("http-cache"), mode),
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The registry's answer about `update`'s package.
+    pub fn fetch(&self, update: &nanoup_core::NanoUpdate) -> Result<Vec<u8>, String> {
+        let env = |key: &str| std::env::var(key).ok();
+        let source = nanoup_ecosystems::registries(&self.root.join(&update.stack), &env)
+            .into_iter()
+            .find(|(e, _)| *e == update.ecosystem)
+            .ok_or_else(|| format!("no registry for {}", update.ecosystem))?
+            .1
+            .map_err(|e| e.to_string())?;
+        let asked = source.request(&update.name).map_err(|e| e.to_string())?;
+        let mut request = nanoup_http::Request::new(asked.url);
+        for (header, value) in asked.headers {
+            request = request.with_header(header, value);
+        }
+        self.runtime
+            .block_on(self.cached.fetch(&request))
+            .map(|r| r.body)
+            .map_err(|e| e.to_string())
+    }
+}

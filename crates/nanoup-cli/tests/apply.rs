@@ -171,3 +171,157 @@ fn plan_apply_audit_on_a_cargo_project() {
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stdout).contains("changed since the plan"));
 }
+
+fn plan_file(home: &Path, dir: &Path, extra: &[&str]) -> (PathBuf, Value) {
+    let file = home.join(format!("plan-{}.json", extra.len()));
+    nanoup(home)
+        .args(["plan", "--min-age", "0s", "--format", "json", "-o"])
+        .arg(&file)
+        .args(extra)
+        .arg(dir)
+        .assert()
+        .success();
+    let plan = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    (file, plan)
+}
+
+#[test]
+fn requirements_pin_fix_from_pypi_files() {
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let requirements = "# web app\nflask==3.1.0  # the framework\nsix==1.16.0\n";
+    std::fs::write(dir.path().join("requirements.txt"), requirements).unwrap();
+    nanoup(home.path())
+        .args(["db", "import"])
+        .arg(shared("osv/PyPI/all.zip"))
+        .assert()
+        .success();
+    let env_base = format!("{}/pypi/simple/", server.base());
+    let run = |args: &[&str], plan: Option<&Path>| {
+        let mut cmd = nanoup(home.path());
+        cmd.env("PIP_INDEX_URL", &env_base).args(args);
+        if let Some(plan) = plan {
+            cmd.arg("--plan").arg(plan);
+        }
+        cmd.arg(dir.path()).output().unwrap()
+    };
+    let out = run(&["plan", "--min-age", "0s", "--format", "json"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let flask = plan["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "flask")
+        .unwrap();
+    // PYSEC-2026-1377 is fixed in 3.1.1 and PYSEC-2026-2151 in 3.1.3: 3.1.3 clears both.
+    assert_eq!(flask["to"], "3.1.3");
+    let plan_path = home.path().join("plan.json");
+    std::fs::write(&plan_path, serde_json::to_string(&plan).unwrap()).unwrap();
+    let out = run(&["apply", "--all"], Some(&plan_path));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap();
+    assert_eq!(
+        after,
+        requirements.replace("flask==3.1.0", "flask==3.1.3"),
+        "only the pin moved"
+    );
+    let audit = run(&["audit", "--format", "json"], None);
+    let report: Value = serde_json::from_slice(&audit.stdout).unwrap();
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["name"] != "flask"),
+        "{report}"
+    );
+}
+
+#[test]
+fn npm_lock_entry_is_edited_in_place_from_the_packument() {
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let root =
+        serde_json::json!({"name": "demo", "version": "1.0.0", "dependencies": {"ms": "^2.0.0"}});
+    std::fs::write(
+        dir.path().join("package.json"),
+        format!("{}\n", serde_json::to_string_pretty(&root).unwrap()),
+    )
+    .unwrap();
+    let lock = serde_json::json!({
+        "name": "demo", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+        "packages": {
+            "": {"name": "demo", "version": "1.0.0", "dependencies": {"ms": "^2.0.0"}},
+            "node_modules/ms": {
+                "version": "2.0.0",
+                "resolved": "https://registry.npmjs.org/ms/-/ms-2.0.0.tgz",
+                "integrity": "sha512-Tpp60P6IUJDTuOq/5Z8cdskzJujfwqfOTkrwIwj7IRISpnkJnT6SyJ4PCPnGMoFjC9ddhal5KVIYtAt97ix05A=="
+            }
+        }
+    });
+    let lock_text = format!("{}\n", serde_json::to_string_pretty(&lock).unwrap());
+    std::fs::write(dir.path().join("package-lock.json"), &lock_text).unwrap();
+    std::fs::write(
+        dir.path().join(".npmrc"),
+        format!("registry={}/npm/\n", server.base()),
+    )
+    .unwrap();
+    let (plan_path, plan) = plan_file(home.path(), dir.path(), &["--drift", "--direct"]);
+    let ms = plan["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "ms")
+        .unwrap();
+    assert_eq!(
+        (ms["from"].as_str(), ms["to"].as_str()),
+        (Some("2.0.0"), Some("2.1.3"))
+    );
+    let out = nanoup(home.path())
+        .args(["apply", "--all", "--plan"])
+        .arg(&plan_path)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap(),
+    )
+    .unwrap();
+    let entry = &after["packages"]["node_modules/ms"];
+    assert_eq!(entry["version"], "2.1.3");
+    assert!(
+        entry["resolved"]
+            .as_str()
+            .unwrap()
+            .ends_with("ms-2.1.3.tgz")
+    );
+    assert_ne!(
+        entry["integrity"],
+        lock["packages"]["node_modules/ms"]["integrity"]
+    );
+    assert_eq!(
+        after["packages"][""], lock["packages"][""],
+        "the root entry is untouched"
+    );
+}

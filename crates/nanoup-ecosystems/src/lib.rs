@@ -83,6 +83,25 @@ pub const DETECTORS: &[Detector] = &[
     docker::scan,
 ];
 
+/// The lockfile names nanoup reads. A component declared in another file (a requirements pin, a
+/// pom.xml, a go.mod, a Dockerfile) has its version written in the manifest itself: changing
+/// that version is the update, not an extra manifest change.
+pub const LOCKFILE_NAMES: &[&str] = &[
+    "Cargo.lock",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile.lock",
+];
+
+/// Whether `path` (any separators) names a lockfile.
+pub fn is_lockfile(path: &str) -> bool {
+    LOCKFILE_NAMES.contains(&file_name(path))
+}
+
 /// One ecosystem's registry, or why it could not be configured.
 pub type ConfiguredRegistry =
     Result<std::sync::Arc<dyn datasource::Datasource>, datasource::RegistryError>;

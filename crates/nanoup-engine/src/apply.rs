@@ -34,8 +34,19 @@ pub enum Outcome {
     },
 }
 
+/// Fetches the registry's answer about a package (its body), as configured for a stack: apply
+/// needs registry data (file hashes, integrity) for the version it moves to. Given by the caller,
+/// which owns the network.
+pub type RegistryFetch<'a> = &'a dyn Fn(&NanoUpdate) -> Result<Vec<u8>, String>;
+
 /// Applies `update` under `root`, checking the lockfile against the plan's `digests` first.
-pub fn apply(root: &Path, digests: &[FileDigest], update: &NanoUpdate, dry_run: bool) -> Outcome {
+pub fn apply(
+    root: &Path,
+    digests: &[FileDigest],
+    update: &NanoUpdate,
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
     let refuse = |reason: String| Outcome::Refused { reason };
     let lock_path = root.join(&update.file);
     let old = match std::fs::read(&lock_path) {
@@ -66,8 +77,175 @@ pub fn apply(root: &Path, digests: &[FileDigest], update: &NanoUpdate, dry_run: 
     }
     match update.ecosystem {
         Ecosystem::Cargo => apply_cargo(root, update, &old, dry_run),
+        Ecosystem::PyPI => apply_pypi(root, update, &old, dry_run, fetch),
+        Ecosystem::Npm
+            if update.file.ends_with("package-lock.json")
+                || update.file.ends_with("npm-shrinkwrap.json") =>
+        {
+            apply_npm(root, update, &old, dry_run, fetch)
+        }
         other => refuse(format!("applying {other} updates is not available yet")),
     }
+}
+
+/// npm: the package-lock entries of the package, edited in place from the registry's manifest of
+/// the new version, when every dependent's range accepts it and its own dependencies are
+/// satisfied by the tree; otherwise refused with the dependent or dependency that blocks it.
+fn apply_npm(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    use nanoup_ecosystems::npm::{edit, registry};
+    let refuse = |reason: String| Outcome::Refused { reason };
+    let method = format!(
+        "in-place edit of {} from the registry's manifest of {}@{}",
+        update.file, update.name, update.to
+    );
+    if dry_run {
+        return Outcome::Planned { method };
+    }
+    let Ok(old_text) = std::str::from_utf8(old) else {
+        return refuse(format!("{} is not UTF-8", update.file));
+    };
+    let body = match fetch(update) {
+        Ok(body) => body,
+        Err(e) => return refuse(format!("cannot get {} from the registry: {e}", update.name)),
+    };
+    let manifest = match registry::version_manifest(&update.name, &body, &update.to) {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            return refuse(format!(
+                "cannot read {}@{} from the registry's answer: {e}",
+                update.name, update.to
+            ));
+        }
+    };
+    let planned = match edit::plan_edit(old_text, &update.name, &update.from, &manifest) {
+        Ok(planned) => planned,
+        Err(refusal) => {
+            return refuse(format!(
+                "{refusal} (npm's own `npm install {}@{} --package-lock-only --ignore-scripts` fallback is not wired yet)",
+                update.name, update.to
+            ));
+        }
+    };
+    let path = root.join(&update.file);
+    if let Err(e) = write_atomically(&path, planned.new_text.as_bytes()) {
+        return refuse(format!("cannot write {}: {e}", update.file));
+    }
+    // One package can be installed at several places of the tree: each place is an entry, all
+    // moving from `from` to `to`; the blast radius names the step once.
+    verify_or_restore(
+        &path,
+        &update.file,
+        old,
+        update,
+        None,
+        method,
+        |old, new| {
+            let mut changed = edit::changed_entries(old, new).map_err(|e| e.to_string())?;
+            changed.sort();
+            changed.dedup();
+            Ok(changed)
+        },
+    )
+}
+
+/// PyPI: requirements pins (and their `--hash` values), poetry.lock and uv.lock entries, edited
+/// in place from the registry's file list for the new version.
+fn apply_pypi(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    use nanoup_ecosystems::pypi::edit::{self, FileKind};
+    let refuse = |reason: String| Outcome::Refused { reason };
+    let Some(kind) = FileKind::of_path(&update.file) else {
+        return refuse(format!(
+            "{} is not a file nanoup edits (requirements, poetry.lock, uv.lock)",
+            update.file
+        ));
+    };
+    let method = format!("in-place edit of {} from PyPI's file list", update.file);
+    if dry_run {
+        return Outcome::Planned { method };
+    }
+    let Ok(old_text) = std::str::from_utf8(old) else {
+        return refuse(format!("{} is not UTF-8", update.file));
+    };
+    let body = match fetch(update) {
+        Ok(body) => body,
+        Err(e) => {
+            return refuse(format!(
+                "cannot get {}'s files from the registry: {e}",
+                update.name
+            ));
+        }
+    };
+    let files = match nanoup_ecosystems::pypi::registry::parse_files(&body) {
+        Ok(mut by_version) => by_version.remove(&update.to).unwrap_or_default(),
+        Err(e) => {
+            return refuse(format!(
+                "cannot read the registry's answer for {}: {e}",
+                update.name
+            ));
+        }
+    };
+    let edited = match kind {
+        FileKind::Requirements => edit::edit_requirements(
+            &update.file,
+            old_text,
+            &update.name,
+            &update.from,
+            &update.to,
+            &files,
+        ),
+        FileKind::PoetryLock => edit::edit_poetry_lock(
+            &update.file,
+            old_text,
+            &update.name,
+            &update.from,
+            &update.to,
+            &files,
+        ),
+        FileKind::UvLock => edit::edit_uv_lock(
+            &update.file,
+            old_text,
+            &update.name,
+            &update.from,
+            &update.to,
+            &files,
+        ),
+    };
+    let edited = match edited {
+        Ok(edited) => edited,
+        Err(refusal) => return refuse(refusal.to_string()),
+    };
+    if edited.needs_fallback() {
+        let caveats: Vec<String> = edited.caveats.iter().map(|c| c.to_string()).collect();
+        return refuse(format!(
+            "{}; the resolver fallback (`uv lock --upgrade-package` / `poetry lock`) is not available yet",
+            caveats.join("; ")
+        ));
+    }
+    let path = root.join(&update.file);
+    if let Err(e) = write_atomically(&path, edited.text.as_bytes()) {
+        return refuse(format!("cannot write {}: {e}", update.file));
+    }
+    verify_or_restore(
+        &path,
+        &update.file,
+        old,
+        update,
+        None,
+        method,
+        |old, new| edit::changed_entries(kind, &update.file, old, new).map_err(|e| e.to_string()),
+    )
 }
 
 fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run: bool) -> Outcome {

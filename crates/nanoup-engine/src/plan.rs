@@ -118,8 +118,12 @@ fn update(
 
 /// Whether `candidate` stays inside what the stack already asks for: the manifest's requirement
 /// for a direct dependency; for a transitive one (whose dependents' ranges a lockfile may not
-/// record) a step that is not major, as caret ranges allow.
+/// record) a step that is not major, as caret ranges allow. A version pinned in the manifest
+/// itself (requirements.txt, pom.xml, go.mod, Dockerfile) is edited in place: always in range.
 fn in_range(scheme: Scheme, component: &Component, candidate: &Version, kind: UpdateKind) -> bool {
+    if !nanoup_ecosystems::is_lockfile(&component.file) {
+        return true;
+    }
     match component
         .requirement
         .as_deref()

@@ -1,3 +1,614 @@
+//! Tests of the in-place package-lock editor on the real corpus lockfiles (v1 coreui, v2
+//! json-server, v3 husky) with the recorded npm packuments (tests/fixtures/registry/npm).
+
+use super::*;
+use crate::npm::registry::version_manifest;
+use crate::testutil::corpus;
+
+const COREUI: &str = "npm/coreui__coreui-free-react-admin-template__cd23931612";
+const JSON_SERVER: &str = "npm/typicode__json-server__78ea713756";
+const HUSKY: &str = "npm/typicode__husky__9baeb13260";
+
+fn lock(set: &str) -> String {
+    std::fs::read_to_string(corpus().join(set).join("package-lock.json")).unwrap()
+}
+
+fn packument(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/registry/npm")
+            .join(format!("{name}.json")),
+    )
+    .unwrap()
+}
+
+fn manifest(name: &str, version: &str) -> VersionManifest {
+    version_manifest(name, &packument(name), version).unwrap()
+}
+
+fn change(name: &str, from: &str, to: &str) -> EntryChange {
+    EntryChange {
+        name: name.to_string(),
+        from: Some(from.to_string()),
+        to: Some(to.to_string()),
+    }
+}
+
+/// The 1-based numbers of the lines that differ (the texts must have as many lines).
+fn differing_lines(old: &str, new: &str) -> Vec<usize> {
+    let (old, new): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    assert_eq!(old.len(), new.len(), "the edit added or removed lines");
+    old.iter()
+        .zip(&new)
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// Replaces the first `from` after the first `anchor` in `text` (to derive a variant of a real
+/// lockfile in which one dependent asks for another range).
+fn replace_after(text: &str, anchor: &str, from: &str, to: &str) -> String {
+    let start = text.find(anchor).expect("anchor") + anchor.len();
+    let at = start + text[start..].find(from).expect("text after anchor");
+    format!("{}{}{}", &text[..at], to, &text[at + from.len()..])
+}
+
+// --- format -------------------------------------------------------------------------------------
+
+#[test]
+fn corpus_lockfiles_round_trip_byte_identical() {
+    for set in [COREUI, JSON_SERVER, HUSKY] {
+        let text = lock(set);
+        let value: Value = serde_json::from_str(&text).unwrap();
+        // The CRATES.md claim, verified: to_string_pretty + "\n" is npm's output.
+        assert_eq!(
+            serde_json::to_string_pretty(&value).unwrap() + "\n",
+            text,
+            "{set}"
+        );
+        assert_eq!(Style::detect(&text).write(&value), text, "{set}");
+    }
+}
+
+#[test]
+fn npm7_lockfiles_are_in_json_stringify_nice_order() {
+    // Every object of the v2 and v3 lockfiles (the `packages` map, each entry, each
+    // dependency map, the legacy section of v2) is already in the order `nice_sorted` gives.
+    for set in [JSON_SERVER, HUSKY] {
+        let text = lock(set);
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let sorted = nice_sorted(value.clone());
+        assert_eq!(Style::detect(&text).write(&sorted), text, "{set}");
+    }
+}
+
+#[test]
+fn npm6_lockfile_keeps_its_fixed_entry_order() {
+    let value: Value = serde_json::from_str(&lock(COREUI)).unwrap();
+    fn walk(deps: &Map<String, Value>, count: &mut usize) {
+        for entry in deps.values() {
+            let keys: Vec<&str> = entry
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let ranks: Vec<usize> = keys
+                .iter()
+                .map(|k| V1_KEY_ORDER.iter().position(|o| o == k).expect("known key"))
+                .collect();
+            assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+            if let Some(requires) = entry.get("requires").and_then(Value::as_object) {
+                let names: Vec<&String> = requires.keys().collect();
+                assert!(names.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+                *count += 1;
+            }
+            if let Some(nested) = entry.get("dependencies").and_then(Value::as_object) {
+                walk(nested, count);
+            }
+        }
+    }
+    let mut count = 0;
+    walk(value["dependencies"].as_object().unwrap(), &mut count);
+    assert!(count > 1000, "{count} requires maps checked");
+}
+
+#[test]
+fn locale_order_matches_icu_on_names() {
+    assert_eq!(locale_cmp("a-b", "a_b"), Ordering::Greater); // ICU: _ before -
+    assert_eq!(locale_cmp("a-b", "a/b"), Ordering::Less);
+    assert_eq!(locale_cmp("@babel/core", "abc"), Ordering::Less);
+    assert_eq!(locale_cmp("B", "a"), Ordering::Greater);
+    assert_eq!(locale_cmp("a", "A"), Ordering::Less);
+    assert_eq!(
+        locale_cmp("node_modules/a", "node_modules/a/node_modules/b"),
+        Ordering::Less
+    );
+    // The order Node 20's `localeCompare(…, 'en')` gives for these (run on this machine).
+    let node = "@babel/core a A a_b a-b a.b a/b a~b a$ a1 abc B node_modules/a \
+                node_modules/a/node_modules/b";
+    let expected: Vec<&str> = node.split_whitespace().collect();
+    let mut sorted = expected.clone();
+    sorted.reverse();
+    sorted.sort_by(|a, b| locale_cmp(a, b));
+    assert_eq!(sorted, expected);
+}
+
+// --- registry data ------------------------------------------------------------------------------
+
+#[test]
+fn version_manifest_reads_one_version_of_real_packuments() {
+    let ms = manifest("ms", "2.1.3");
+    assert_eq!(ms.version, "2.1.3");
+    assert!(ms.dependencies.is_empty());
+    assert_eq!(
+        ms.tarball.as_deref(),
+        Some("https://registry.npmjs.org/ms/-/ms-2.1.3.tgz")
+    );
+    assert_eq!(
+        ms.integrity.as_deref(),
+        Some(
+            "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA=="
+        )
+    );
+    assert_eq!(ms.license, Some(Value::String("MIT".into())));
+
+    let express = manifest("express", "4.18.3");
+    assert_eq!(express.dependencies.len(), 31);
+    assert_eq!(
+        express.dependencies[2],
+        ("body-parser".to_string(), "1.20.2".to_string())
+    );
+    assert_eq!(
+        express.engines,
+        Some(serde_json::json!({"node": ">= 0.10.0"}))
+    );
+
+    let core = manifest("@babel/core", "7.22.20");
+    assert_eq!(core.name, "@babel/core");
+    assert!(
+        core.dependencies
+            .iter()
+            .any(|(n, r)| n == "debug" && r == "^4.1.0")
+    );
+
+    // Errors, never panics.
+    assert!(version_manifest("ms", &packument("ms"), "9.9.9").is_err());
+    assert!(version_manifest("left-pad", &packument("ms"), "2.1.3").is_err());
+    let body = packument("ms");
+    for cut in [0, 1, 10, body.len() / 2, body.len() - 1] {
+        assert!(version_manifest("ms", &body[..cut], "2.1.3").is_err());
+    }
+    assert!(version_manifest("ms", b"[1,2]", "2.1.3").is_err());
+}
+
+#[test]
+fn sha1_integrity_matches_npm() {
+    // ms 2.0.0: dist.shasum 5608aeadfc00be6c2901df5f9861788de0d597c8 is the sha1 coreui's
+    // lockfile records as `sha1-VgiurfwAvmwpAd9fmGF4jeDVl8g=`.
+    assert_eq!(
+        sha1_integrity("5608aeadfc00be6c2901df5f9861788de0d597c8").as_deref(),
+        Some("sha1-VgiurfwAvmwpAd9fmGF4jeDVl8g=")
+    );
+    assert_eq!(sha1_integrity("xyz"), None);
+}
+
+// --- v1: coreui ---------------------------------------------------------------------------------
+
+#[test]
+fn v1_top_level_ms_moves_when_every_requirer_accepts() {
+    // coreui: top-level ms 2.1.2 is required by debug 4.1.1, portfinder's and sockjs-client's
+    // debug 3.2.6, all with "^2.1.1": 2.1.3 is accepted.
+    let old = lock(COREUI);
+    let edit = plan_edit(&old, "ms", "2.1.2", &manifest("ms", "2.1.3")).unwrap();
+    assert_eq!(edit.locations, vec!["node_modules/ms".to_string()]);
+    assert_eq!(edit.changed, vec![change("ms", "2.1.2", "2.1.3")]);
+    assert_eq!(changed_entries(&old, &edit.new_text).unwrap(), edit.changed);
+    let lines = differing_lines(&old, &edit.new_text);
+    assert_eq!(lines.len(), 3, "version, resolved, integrity: {lines:?}");
+    let new_lines: Vec<&str> = edit.new_text.lines().collect();
+    assert_eq!(new_lines[lines[0] - 1].trim(), "\"version\": \"2.1.3\",");
+    assert_eq!(
+        new_lines[lines[1] - 1].trim(),
+        "\"resolved\": \"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz\","
+    );
+    assert!(new_lines[lines[2] - 1].contains("sha512-6Flzub"));
+    assert!(lines.windows(2).all(|w| w[1] == w[0] + 1));
+}
+
+#[test]
+fn v1_nested_entries_are_found_and_checked() {
+    // The nested copies of ms 2.0.0 (under body-parser/debug…) are all required as "2.0.0".
+    let old = lock(COREUI);
+    let refusal = plan_edit(&old, "ms", "2.0.0", &manifest("ms", "2.1.3")).unwrap_err();
+    match &refusal {
+        EditRefusal::RangeRejects {
+            range,
+            location,
+            dependent_id,
+            ..
+        } => {
+            assert_eq!(range, "2.0.0");
+            assert!(location.contains("/node_modules/ms"), "{location}");
+            assert_eq!(dependent_id, "debug@2.6.9");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        refusal.to_string().contains("asks for \"2.0.0\""),
+        "{refusal}"
+    );
+
+    // A variant where send asks for "^2.1.1": its nested ms 2.1.1 moves, in the nested form.
+    let relaxed = replace_after(
+        &old,
+        "\n    \"send\": {",
+        "\"ms\": \"2.1.1\"",
+        "\"ms\": \"^2.1.1\"",
+    );
+    let edit = plan_edit(&relaxed, "ms", "2.1.1", &manifest("ms", "2.1.3")).unwrap();
+    assert_eq!(
+        edit.locations,
+        vec!["node_modules/send/node_modules/ms".to_string()]
+    );
+    assert_eq!(
+        changed_entries(&relaxed, &edit.new_text).unwrap(),
+        edit.changed
+    );
+    assert_eq!(differing_lines(&relaxed, &edit.new_text).len(), 3);
+    let new: Value = serde_json::from_str(&edit.new_text).unwrap();
+    let nested = &new["dependencies"]["send"]["dependencies"]["ms"];
+    assert_eq!(nested["version"], "2.1.3");
+    assert_eq!(nested["dev"], true);
+}
+
+// --- v2: json-server ----------------------------------------------------------------------------
+
+#[test]
+fn v2_refuses_when_a_dependent_pins_the_old_version() {
+    // node_modules/ms 2.1.2 is asked for as exactly "2.1.2" by debug 4.3.4.
+    let old = lock(JSON_SERVER);
+    let refusal = plan_edit(&old, "ms", "2.1.2", &manifest("ms", "2.1.3")).unwrap_err();
+    assert_eq!(
+        refusal,
+        EditRefusal::RangeRejects {
+            dependent: "node_modules/debug".into(),
+            dependent_id: "debug@4.3.4".into(),
+            range: "2.1.2".into(),
+            location: "node_modules/ms".into(),
+            to: "2.1.3".into(),
+        }
+    );
+    // And the nested ms 2.0.0 copies, asked for as "2.0.0" by each debug 2.6.9.
+    let refusal = plan_edit(&old, "ms", "2.0.0", &manifest("ms", "2.1.3")).unwrap_err();
+    assert!(matches!(&refusal, EditRefusal::RangeRejects { range, .. } if range == "2.0.0"));
+}
+
+#[test]
+fn v2_edits_both_sections_and_nothing_else() {
+    // A variant of json-server's lockfile in which debug 4.3.4 asks for "^2.1.1" (as debug
+    // 4.1.1 does) in both sections: then the eslint plugins' debug 3.2.7 ("^2.1.1") and it
+    // accept ms 2.1.3 at node_modules/ms.
+    let old = lock(JSON_SERVER);
+    let relaxed = replace_after(
+        &old,
+        "\"node_modules/debug\": {",
+        "\"ms\": \"2.1.2\"",
+        "\"ms\": \"^2.1.1\"",
+    );
+    let relaxed = replace_after(
+        &relaxed,
+        "\n    \"debug\": {",
+        "\"ms\": \"2.1.2\"",
+        "\"ms\": \"^2.1.1\"",
+    );
+    assert_eq!(
+        changed_entries(&old, &relaxed).unwrap(),
+        vec![change("debug", "4.3.4", "4.3.4")]
+    );
+
+    let edit = plan_edit(&relaxed, "ms", "2.1.2", &manifest("ms", "2.1.3")).unwrap();
+    assert_eq!(edit.locations, vec!["node_modules/ms".to_string()]);
+    assert_eq!(edit.changed, vec![change("ms", "2.1.2", "2.1.3")]);
+    assert_eq!(
+        changed_entries(&relaxed, &edit.new_text).unwrap(),
+        edit.changed
+    );
+    // Three lines in `packages`, three in the legacy `dependencies`.
+    let lines = differing_lines(&relaxed, &edit.new_text);
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    let new: Value = serde_json::from_str(&edit.new_text).unwrap();
+    assert_eq!(new["packages"]["node_modules/ms"]["version"], "2.1.3");
+    assert_eq!(new["dependencies"]["ms"]["version"], "2.1.3");
+    assert_eq!(
+        new["packages"]["node_modules/send/node_modules/ms"]["version"],
+        "2.1.3"
+    );
+    assert_eq!(
+        new["packages"]["node_modules/express/node_modules/ms"]["version"],
+        "2.0.0"
+    );
+    // The rest of the file is byte-identical: re-serialising finds nothing else to change.
+    assert_eq!(Style::detect(&edit.new_text).write(&new), edit.new_text);
+}
+
+#[test]
+fn v2_refuses_when_the_new_version_needs_what_the_tree_lacks() {
+    // express 4.18.3 needs body-parser "1.20.2"; from node_modules/express that resolves to
+    // its own nested body-parser 1.20.1 first.
+    let old = lock(JSON_SERVER);
+    let refusal = plan_edit(&old, "express", "4.18.2", &manifest("express", "4.18.3")).unwrap_err();
+    match &refusal {
+        EditRefusal::Unsatisfied {
+            location,
+            dependency,
+            range,
+            found,
+        } => {
+            assert_eq!(location, "node_modules/express");
+            assert_eq!(dependency, "body-parser");
+            assert_eq!(range, "1.20.2");
+            assert_eq!(
+                found.as_ref().map(|(at, v)| (at.as_str(), v.as_str())),
+                Some(("node_modules/express/node_modules/body-parser", "1.20.1"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // @babel/core 7.23.0 needs @babel/generator ^7.23.0; the tree has 7.22.x.
+    let refusal = plan_edit(
+        &old,
+        "@babel/core",
+        "7.22.20",
+        &manifest("@babel/core", "7.23.0"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(refusal, EditRefusal::Unsatisfied { .. }),
+        "{refusal}"
+    );
+}
+
+// --- v3: husky ----------------------------------------------------------------------------------
+
+#[test]
+fn v3_edits_the_package_entry_only() {
+    let old = lock(HUSKY);
+    assert!(matches!(
+        plan_edit(&old, "ms", "2.1.2", &manifest("ms", "2.1.3")),
+        Err(EditRefusal::RangeRejects { .. })
+    ));
+    let relaxed = replace_after(
+        &old,
+        "\"node_modules/debug\": {",
+        "\"ms\": \"2.1.2\"",
+        "\"ms\": \"^2.1.1\"",
+    );
+    let edit = plan_edit(&relaxed, "ms", "2.1.2", &manifest("ms", "2.1.3")).unwrap();
+    assert_eq!(edit.changed, vec![change("ms", "2.1.2", "2.1.3")]);
+    assert_eq!(
+        changed_entries(&relaxed, &edit.new_text).unwrap(),
+        edit.changed
+    );
+    assert_eq!(differing_lines(&relaxed, &edit.new_text).len(), 3);
+    let new: Value = serde_json::from_str(&edit.new_text).unwrap();
+    let entry = new["packages"]["node_modules/ms"].as_object().unwrap();
+    let keys: Vec<&str> = entry.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["version", "resolved", "integrity", "dev"]);
+    // husky's lockfile (npm 7-9) records no `license` on dependencies, so none is added.
+    assert!(!entry.contains_key("license"));
+}
+
+#[test]
+fn keeps_the_files_own_indent_and_line_endings() {
+    let old = lock(HUSKY);
+    let relaxed = replace_after(
+        &old,
+        "\"node_modules/debug\": {",
+        "\"ms\": \"2.1.2\"",
+        "\"ms\": \"^2.1.1\"",
+    );
+    let value: Value = serde_json::from_str(&relaxed).unwrap();
+    let four = Style {
+        indent: "    ".into(),
+        crlf: true,
+        final_newline: true,
+    }
+    .write(&value);
+    let edit = plan_edit(&four, "ms", "2.1.2", &manifest("ms", "2.1.3")).unwrap();
+    assert!(
+        edit.new_text.contains(
+            "\r\n        \"node_modules/ms\": {\r\n            \"version\": \"2.1.3\",\r\n"
+        )
+    );
+    assert_eq!(differing_lines(&four, &edit.new_text).len(), 3);
+
+    // A file npm did not write (here: compact JSON) is refused, not reformatted.
+    let compact = serde_json::to_string(&value).unwrap();
+    assert!(matches!(
+        plan_edit(&compact, "ms", "2.1.2", &manifest("ms", "2.1.3")),
+        Err(EditRefusal::NotNpmFormat(_))
+    ));
+}
+
+// --- graph changes on small lockfiles -----------------------------------------------------------
+
+fn small_v3(entries: &str) -> String {
+    let text = format!(
+        r#"{{"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {{{entries}}}}}"#
+    );
+    let value: Value = serde_json::from_str(&text).unwrap();
+    serde_json::to_string_pretty(&value).unwrap() + "\n"
+}
+
+#[test]
+fn new_dependency_missing_from_the_tree_is_refused() {
+    // axios 0.21.1 → 1.6.0 adds form-data and proxy-from-env.
+    let text = small_v3(
+        r#""": {"name": "app", "version": "1.0.0", "dependencies": {"axios": "^0.21.1 || ^1.0.0"}},
+           "node_modules/axios": {"version": "0.21.1", "resolved": "https://registry.npmjs.org/axios/-/axios-0.21.1.tgz", "integrity": "sha512-x", "dependencies": {"follow-redirects": "^1.10.0"}},
+           "node_modules/follow-redirects": {"version": "1.15.6", "resolved": "https://registry.npmjs.org/follow-redirects/-/follow-redirects-1.15.6.tgz", "integrity": "sha512-y"}"#,
+    );
+    let to = manifest("axios", "1.6.0");
+    match plan_edit(&text, "axios", "0.21.1", &to).unwrap_err() {
+        EditRefusal::Unsatisfied {
+            dependency,
+            found: None,
+            ..
+        } => {
+            assert!(["form-data", "proxy-from-env"].contains(&dependency.as_str()));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A patch with the same dependency: edited in place, the entry rebuilt in npm's order.
+    let edit = plan_edit(&text, "axios", "0.21.1", &manifest("axios", "0.21.4")).unwrap();
+    let new: Value = serde_json::from_str(&edit.new_text).unwrap();
+    let entry = new["packages"]["node_modules/axios"].as_object().unwrap();
+    assert_eq!(entry["version"], "0.21.4");
+    assert_eq!(entry["dependencies"]["follow-redirects"], "^1.14.0");
+    assert_eq!(
+        changed_entries(&text, &edit.new_text).unwrap(),
+        vec![change("axios", "0.21.1", "0.21.4")]
+    );
+}
+
+#[test]
+fn new_edge_to_a_dev_only_package_is_a_graph_change() {
+    // app depends on lib (prod) and on tool (dev); lib's new version depends on tool, so npm
+    // would unflag tool's `dev`: not a nano update.
+    let text = small_v3(
+        r#""": {"name": "app", "version": "1.0.0", "dependencies": {"lib": "^1.0.0"}, "devDependencies": {"tool": "^2.0.0"}},
+           "node_modules/lib": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/lib/-/lib-1.0.0.tgz", "integrity": "sha512-a"},
+           "node_modules/tool": {"version": "2.0.0", "resolved": "https://registry.npmjs.org/tool/-/tool-2.0.0.tgz", "integrity": "sha512-b", "dev": true}"#,
+    );
+    let to = VersionManifest {
+        name: "lib".into(),
+        version: "1.0.1".into(),
+        dependencies: vec![("tool".into(), "^2.0.0".into())],
+        tarball: Some("https://registry.npmjs.org/lib/-/lib-1.0.1.tgz".into()),
+        integrity: Some("sha512-c".into()),
+        ..VersionManifest::default()
+    };
+    match plan_edit(&text, "lib", "1.0.0", &to).unwrap_err() {
+        EditRefusal::GraphChange { location, reason } => {
+            assert_eq!(location, "node_modules/tool");
+            assert!(reason.contains("prod instead of dev"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Dropping lib's only dependency would leave it unreachable: refused too.
+    let text = small_v3(
+        r#""": {"name": "app", "version": "1.0.0", "dependencies": {"lib": "^1.0.0"}},
+           "node_modules/lib": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/lib/-/lib-1.0.0.tgz", "integrity": "sha512-a", "dependencies": {"tool": "^2.0.0"}},
+           "node_modules/tool": {"version": "2.0.0", "resolved": "https://registry.npmjs.org/tool/-/tool-2.0.0.tgz", "integrity": "sha512-b"}"#,
+    );
+    let to = VersionManifest {
+        dependencies: Vec::new(),
+        ..to
+    };
+    assert!(matches!(
+        plan_edit(&text, "lib", "1.0.0", &to),
+        Err(EditRefusal::GraphChange { location, .. }) if location == "node_modules/tool"
+    ));
+}
+
+#[test]
+fn new_manifest_fields_go_where_npm_puts_them() {
+    let text = small_v3(
+        r#""": {"name": "app", "version": "1.0.0", "dependencies": {"lib": "^1.0.0"}},
+           "node_modules/lib": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/lib/-/lib-1.0.0.tgz", "integrity": "sha512-a", "license": "MIT", "engines": {"node": ">=8"}}"#,
+    );
+    let to = VersionManifest {
+        name: "lib".into(),
+        version: "1.1.0".into(),
+        bin: Some(Value::String("./bin/cli.js".into())),
+        engines: Some(serde_json::json!({"node": ">=12"})),
+        funding: Some(serde_json::json!({"url": "https://x", "type": "github"})),
+        license: Some(serde_json::json!({"type": "ISC", "url": "https://y"})),
+        has_install_script: true,
+        shasum: Some("5608aeadfc00be6c2901df5f9861788de0d597c8".into()),
+        tarball: Some("https://registry.npmjs.org/lib/-/lib-1.1.0.tgz".into()),
+        ..VersionManifest::default()
+    };
+    let edit = plan_edit(&text, "lib", "1.0.0", &to).unwrap();
+    let start = edit.new_text.find("\"node_modules/lib\"").unwrap();
+    let entry = &edit.new_text[start..];
+    let entry = &entry[..entry.find("\n    }").unwrap() + 6];
+    assert_eq!(
+        entry,
+        r#""node_modules/lib": {
+      "version": "1.1.0",
+      "resolved": "https://registry.npmjs.org/lib/-/lib-1.1.0.tgz",
+      "integrity": "sha1-VgiurfwAvmwpAd9fmGF4jeDVl8g=",
+      "hasInstallScript": true,
+      "license": "ISC",
+      "bin": {
+        "lib": "bin/cli.js"
+      },
+      "engines": {
+        "node": ">=12"
+      },
+      "funding": {
+        "type": "github",
+        "url": "https://x"
+      }
+    }"#
+    );
+}
+
+// --- bad input ----------------------------------------------------------------------------------
+
+#[test]
+fn garbage_is_an_error_never_a_panic() {
+    let ms = manifest("ms", "2.1.3");
+    let real = lock(HUSKY);
+    let mut inputs: Vec<String> = vec![
+        String::new(),
+        "not json".into(),
+        "[]\n".into(),
+        "{}\n".into(),
+        "{\n  \"packages\": 5\n}\n".into(),
+        "{\n  \"lockfileVersion\": \"x\"\n}\n".into(),
+        "{\n  \"dependencies\": {\n    \"ms\": 1\n  }\n}\n".into(),
+        "{\n  \"packages\": {\n    \"node_modules/ms\": {\n      \"version\": 7\n    }\n  }\n}\n"
+            .into(),
+    ];
+    for cut in [1, 100, real.len() / 3, real.len() - 2] {
+        inputs.push(real[..cut].to_string());
+    }
+    for input in &inputs {
+        assert!(plan_edit(input, "ms", "2.1.2", &ms).is_err(), "{input:.60}");
+        let _ = changed_entries(input, &real);
+        let _ = changed_entries(&real, input);
+    }
+    assert!(matches!(
+        plan_edit(&real, "ms", "9.9.9", &ms),
+        Err(EditRefusal::NotFound { .. })
+    ));
+    assert!(matches!(
+        plan_edit(&real, "ms", "2.1.2", &manifest("ms", "2.1.2")),
+        Err(EditRefusal::Unsupported { .. })
+    ));
+    let error = changed_entries("{", &real).unwrap_err();
+    assert_eq!(error.file, "package-lock.json");
+}
+
+#[test]
+fn changed_entries_sees_every_kind_of_change() {
+    let old = lock(HUSKY);
+    let tampered = replace_after(&old, "\"node_modules/ms\": {", "sha512-", "sha512-X");
+    assert_eq!(
+        changed_entries(&old, &tampered).unwrap(),
+        vec![change("ms", "2.1.2", "2.1.2")]
+    );
+    let relabelled = old.replacen("\"lockfileVersion\": 3", "\"lockfileVersion\": 2", 1);
+    let changes = changed_entries(&old, &relabelled).unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].name, "package-lock.json field `lockfileVersion`");
+    assert!(changed_entries(&old, &old).unwrap().is_empty());
+}
+
 #[test]
 fn v1_requires_is_inserted_in_npm6_order() {
     // A (made-up) ms 2.1.3 that requires debug: coreui's top-level ms entry has no `requires`,

@@ -736,6 +736,10 @@ pub struct VersionManifest {
     pub os: Option<serde_json::Value>,
     /// `cpu` as written.
     pub cpu: Option<serde_json::Value>,
+    /// `libc` as written.
+    pub libc: Option<serde_json::Value>,
+    /// `acceptDependencies` as written (extra ranges npm accepts for dependencies).
+    pub accept_dependencies: Option<serde_json::Value>,
     /// `bin` as written (a string or an object).
     pub bin: Option<serde_json::Value>,
     /// `funding` as written.
@@ -744,7 +748,7 @@ pub struct VersionManifest {
     pub license: Option<serde_json::Value>,
     /// The deprecation message, when deprecated (an empty message means not deprecated).
     pub deprecated: Option<String>,
-    /// `hasInstallScript`: the package has `preinstall`/`install`/`postinstall` scripts.
+    /// `hasInstallScript` (or a `preinstall`/`install`/`postinstall` script in `scripts`).
     pub has_install_script: bool,
     /// `_hasShrinkwrap`: the tarball carries an `npm-shrinkwrap.json`.
     pub has_shrinkwrap: bool,
@@ -766,12 +770,13 @@ pub fn version_manifest(
     version: &str,
 ) -> Result<VersionManifest, RegistryError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let found = de::Deserializer::deserialize_map(&mut de, OneVersion { version }).map_err(|e| {
-        RegistryError(format!(
-            "npm packument of {name:?}: {e} (expected a JSON object with `versions`; the \
+    let found =
+        de::Deserializer::deserialize_map(&mut de, OneVersion { version }).map_err(|e| {
+            RegistryError(format!(
+                "npm packument of {name:?}: {e} (expected a JSON object with `versions`; the \
              response may be truncated, try again)"
-        ))
-    })?;
+            ))
+        })?;
     if let Some(found_name) = found.name.as_deref()
         && found_name != name
     {
@@ -787,11 +792,7 @@ pub fn version_manifest(
         )));
     };
     let string = |key: &str| doc.get(key).and_then(|v| v.as_str()).map(str::to_string);
-    let present = |key: &str| {
-        doc.get(key)
-            .filter(|v| !v.is_null())
-            .cloned()
-    };
+    let present = |key: &str| doc.get(key).filter(|v| !v.is_null()).cloned();
     let map = |key: &str| -> Vec<(String, String)> {
         doc.get(key)
             .and_then(|v| v.as_object())
@@ -807,7 +808,9 @@ pub fn version_manifest(
         .get("bundleDependencies")
         .or_else(|| doc.get("bundledDependencies"));
     let bundle_dependencies = match bundle {
-        Some(serde_json::Value::Bool(true)) => dependencies.iter().map(|(n, _)| n.clone()).collect(),
+        Some(serde_json::Value::Bool(true)) => {
+            dependencies.iter().map(|(n, _)| n.clone()).collect()
+        }
         Some(serde_json::Value::Array(names)) => names
             .iter()
             .filter_map(|n| n.as_str().map(str::to_string))
@@ -831,6 +834,8 @@ pub fn version_manifest(
         engines: present("engines"),
         os: present("os"),
         cpu: present("cpu"),
+        libc: present("libc"),
+        accept_dependencies: present("acceptDependencies"),
         bin: present("bin"),
         funding: present("funding"),
         license: present("license"),
@@ -838,7 +843,15 @@ pub fn version_manifest(
         has_install_script: doc
             .get("hasInstallScript")
             .and_then(|v| v.as_bool())
-            .unwrap_or(false),
+            .unwrap_or(false)
+            || doc
+                .get("scripts")
+                .and_then(|s| s.as_object())
+                .is_some_and(|s| {
+                    ["preinstall", "install", "postinstall"]
+                        .iter()
+                        .any(|k| s.contains_key(*k))
+                }),
         has_shrinkwrap: doc
             .get("_hasShrinkwrap")
             .and_then(|v| v.as_bool())

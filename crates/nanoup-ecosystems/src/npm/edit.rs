@@ -1,0 +1,1543 @@
+//! In-place edits of `package-lock.json` / `npm-shrinkwrap.json` (lockfileVersion 1, 2 and 3):
+//! move every installed copy of `name@from` to `to`, from registry metadata, exactly as npm
+//! would write it, or say precisely why that is not a nano update.
+//!
+//! This is the pure core: text in, text out, no I/O and no processes. When [`plan_edit`]
+//! refuses, the caller falls back to `npm install NAME@TO --package-lock-only --ignore-scripts`
+//! and reports the larger blast radius; after writing, the caller runs [`changed_entries`] on
+//! the old and new text and restores the file if anything outside the plan changed.
+//!
+//! # What is checked
+//! For every install location `L` of `name@from`:
+//! - every dependent whose resolution reaches `L` (Node's walk up through `node_modules`,
+//!   links followed) accepts `to`: v2/v3 the `dependencies`, `optionalDependencies` and
+//!   `peerDependencies` of package entries and also `devDependencies` of folder entries (the
+//!   root `""` and workspaces); v1 the `requires` maps. In v1 the root project's own ranges are
+//!   in `package.json`, not the lockfile, and are not checked here;
+//! - every dependency of the new version (`dependencies`, `optionalDependencies`,
+//!   `peerDependencies`) resolves from `L` to an entry whose version it accepts. A missing
+//!   optional (or optional peer) dependency is fine, and so is one the old version also
+//!   declared and that was already missing (an optional dependency skipped on this platform);
+//! - the dependency flags npm derives from the graph (`dev`, `optional`, `devOptional`,
+//!   `peer`, reachability) stay the same for every entry: they are recomputed with arborist's
+//!   rule (`calcDepFlags`) over the old and the edited graph and compared. For v1, whose
+//!   lockfile does not record the root's declarations, top-level entries are taken as roots
+//!   with their recorded flags, and a dependency the new version drops must still be required
+//!   by another entry at least as essential;
+//! - the new version bundles no dependencies and ships no shrinkwrap (both change the tree),
+//!   and the old entry came from the registry (not git, a tarball URL or a folder).
+//!
+//! # How the text is written
+//! npm writes lockfiles with `JSON.stringify(data, null, indent)` after sorting every object
+//! with `json-stringify-nice`: non-object values before objects, then the keys `name`,
+//! `version`, `lockfileVersion`, `resolved`, `integrity`, `requires`, `packages`,
+//! `dependencies` in that order, then the rest by `localeCompare(…, 'en')`. That gives the
+//! package-entry order seen in real lockfiles: `version`, `resolved`, `integrity`, then
+//! scalar keys alphabetically (`cpu`, `deprecated`, `dev`, `funding` when a string,
+//! `hasInstallScript`, `license`, `optional`, `os`, `peer`), then `dependencies`, then the
+//! other objects alphabetically (`bin`, `engines`, `funding`, `optionalDependencies`,
+//! `peerDependencies`, `peerDependenciesMeta`). An edited entry (v2/v3 `packages`, and the
+//! legacy `dependencies` section of v2) is rebuilt and sorted that way; npm 6 (lockfile v1)
+//! used a fixed order (`version`, `resolved`, `integrity`, `bundled`, `dev`, `optional`,
+//! `requires`, `dependencies`) and sorted `requires` by code unit, which v1 edits keep.
+//! Everything else is left as parsed: serde_json with `preserve_order` re-serialises an npm
+//! lockfile byte for byte (checked before every edit, with the file's own indent and line
+//! ending, as npm keeps them); a file that does not round-trip is refused rather than
+//! reformatted.
+//!
+//! Fields written from the manifest, as arborist does (`metaFromNode`): `version`,
+//! `resolved` (`dist.tarball`), `integrity` (`dist.integrity`, else `sha1-` from
+//! `dist.shasum`), the dependency maps (optional dependencies removed from `dependencies`, as
+//! npm's manifest normalisation does), `peerDependenciesMeta`, `acceptDependencies`,
+//! `engines`, `os`, `cpu`, `libc`, `bin`
+//! (a string becomes `{name: path}`, paths lose `./`), `funding`, `deprecated`,
+//! `hasInstallScript`; empty objects and arrays are left out. `license` is written only when the
+//! lockfile already records `license` on dependency entries (npm 10 does, npm 7-9 did not), so
+//! that an edit matches the npm that wrote the file.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+
+use nanoup_core::{EntryChange, ParseError};
+use nanoup_versions::{RequirementKind, Scheme, Version};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::json;
+use super::registry::VersionManifest;
+
+#[cfg(test)]
+#[path = "edit_tests.rs"]
+mod tests;
+
+/// The file name used in errors (the caller knows the real path: [`ParseError::file`] is
+/// public and can be replaced).
+const FILE: &str = "package-lock.json";
+
+/// The keys `json-stringify-nice` puts first, in this order (arborist's `swKeyOrder`).
+const PREFERRED_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "lockfileVersion",
+    "resolved",
+    "integrity",
+    "requires",
+    "packages",
+    "dependencies",
+];
+
+/// The key order of a lockfile v1 dependency entry as npm 6 writes it.
+const V1_KEY_ORDER: &[&str] = &[
+    "version",
+    "resolved",
+    "integrity",
+    "bundled",
+    "dev",
+    "optional",
+    "requires",
+    "dependencies",
+];
+
+/// The result of [`plan_edit`]: the new lockfile text and the entries it changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockEdit {
+    /// The whole new lockfile text.
+    pub new_text: String,
+    /// One change per install location edited (`name`, `from`, `to`), sorted; equal to what
+    /// [`changed_entries`] reports for the old and new text.
+    pub changed: Vec<EntryChange>,
+    /// The install locations edited (`node_modules/a/node_modules/name`), sorted.
+    pub locations: Vec<String>,
+}
+
+/// Why a lockfile cannot be edited in place: the caller falls back to npm itself
+/// (`npm install NAME@TO --package-lock-only --ignore-scripts`) and reports its blast radius.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditRefusal {
+    /// The lockfile is not valid JSON of the expected shape.
+    Unreadable(ParseError),
+    /// The file is not formatted as npm writes it (re-serialising it would change other
+    /// lines).
+    NotNpmFormat(String),
+    /// No entry installs `name@version`.
+    NotFound {
+        /// The package.
+        name: String,
+        /// The version looked for.
+        version: String,
+    },
+    /// The entry or the update is of a kind this editor does not handle.
+    Unsupported {
+        /// The install location (`node_modules/…`), or `""` for the whole file.
+        location: String,
+        /// What is unsupported.
+        reason: String,
+    },
+    /// A dependent's range does not accept the new version.
+    RangeRejects {
+        /// The dependent's install location (`""` for the root project).
+        dependent: String,
+        /// The dependent's name and version (or folder).
+        dependent_id: String,
+        /// The range it asks for.
+        range: String,
+        /// The install location of the package being updated.
+        location: String,
+        /// The version the update moves to.
+        to: String,
+    },
+    /// A dependency of the new version is missing from the tree or has a version it rejects.
+    Unsatisfied {
+        /// The install location of the package being updated.
+        location: String,
+        /// The dependency's name.
+        dependency: String,
+        /// The range the new version asks for.
+        range: String,
+        /// Where the dependency resolves and its version, when it is in the tree at all.
+        found: Option<(String, String)>,
+    },
+    /// npm would change other entries too (their flags, their presence).
+    GraphChange {
+        /// The entry that would change.
+        location: String,
+        /// How.
+        reason: String,
+    },
+}
+
+impl fmt::Display for EditRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EditRefusal::Unreadable(error) => write!(f, "{error}"),
+            EditRefusal::NotNpmFormat(detail) => write!(
+                f,
+                "{FILE} is not formatted as npm writes it ({detail}); an in-place edit would \
+                 rewrite other lines, so let npm update it"
+            ),
+            EditRefusal::NotFound { name, version } => write!(
+                f,
+                "{FILE} installs no {name}@{version}; re-plan against the current lockfile"
+            ),
+            EditRefusal::Unsupported { location, reason } => {
+                write!(f, "{FILE} entry {location:?}: {reason}; let npm update it")
+            }
+            EditRefusal::RangeRejects {
+                dependent,
+                dependent_id,
+                range,
+                location,
+                to,
+            } => write!(
+                f,
+                "{FILE}: {dependent_id} (at {dependent:?}) asks for {range:?}, which does not \
+                 accept {to} for {location:?}; npm must change the tree"
+            ),
+            EditRefusal::Unsatisfied {
+                location,
+                dependency,
+                range,
+                found,
+            } => match found {
+                Some((at, version)) => write!(
+                    f,
+                    "{FILE}: the new version at {location:?} needs {dependency}@{range:?}, but \
+                     it resolves to {version} at {at:?}; npm must change the tree"
+                ),
+                None => write!(
+                    f,
+                    "{FILE}: the new version at {location:?} needs {dependency}@{range:?}, which \
+                     is not in the tree; npm must add it"
+                ),
+            },
+            EditRefusal::GraphChange { location, reason } => {
+                write!(
+                    f,
+                    "{FILE} entry {location:?}: {reason}; npm must change the tree"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for EditRefusal {}
+
+impl From<ParseError> for EditRefusal {
+    fn from(error: ParseError) -> Self {
+        EditRefusal::Unreadable(error)
+    }
+}
+
+/// Plans the in-place edit of every install location of `name@from` in `lock_text` to the
+/// version `to` describes (its manifest from the registry's packument).
+///
+/// Checks the dependents' ranges, the new version's own dependencies and the graph's flags
+/// (see the module documentation) and refuses, saying which, when npm would have to change
+/// more than these entries. The result's text is checked with [`changed_entries`] before it
+/// is returned.
+pub fn plan_edit(
+    lock_text: &str,
+    name: &str,
+    from: &str,
+    to: &VersionManifest,
+) -> Result<LockEdit, EditRefusal> {
+    let mut doc: Value = json::from_str(FILE, lock_text)?;
+    let style = Style::detect(lock_text);
+    if style.write(&doc) != lock_text {
+        return Err(EditRefusal::NotNpmFormat(format!(
+            "serialising it again with a {:?} indent does not give the same bytes",
+            style.indent
+        )));
+    }
+    if !doc.is_object() {
+        return Err(EditRefusal::Unreadable(ParseError::new(
+            FILE,
+            1,
+            1,
+            "expected a JSON object at the top level",
+        )));
+    }
+    let lockfile_version = doc
+        .get("lockfileVersion")
+        .map_or(Some(1), Value::as_u64)
+        .ok_or_else(|| {
+            EditRefusal::Unreadable(ParseError::new(
+                FILE,
+                1,
+                1,
+                "expected `lockfileVersion` to be a number",
+            ))
+        })?;
+    let graph = Graph::from_doc(&doc)?;
+    let to_version =
+        Version::parse(Scheme::Npm, &to.version).map_err(|e| EditRefusal::Unsupported {
+            location: String::new(),
+            reason: format!("the target version is not npm semver: {e}"),
+        })?;
+
+    let locations: Vec<String> = graph
+        .nodes
+        .iter()
+        .filter(|(_, n)| !n.folder && n.link.is_none())
+        .filter(|(_, n)| n.name == name && n.version.as_deref() == Some(from))
+        .map(|(loc, _)| loc.clone())
+        .collect();
+    if locations.is_empty() {
+        return Err(EditRefusal::NotFound {
+            name: name.to_string(),
+            version: from.to_string(),
+        });
+    }
+    if to.version == from {
+        return Err(EditRefusal::Unsupported {
+            location: locations[0].clone(),
+            reason: format!("{name} is already at {from}: nothing to edit"),
+        });
+    }
+    if to.name != name {
+        return Err(EditRefusal::Unsupported {
+            location: String::new(),
+            reason: format!("the registry manifest is for {:?}, not {name:?}", to.name),
+        });
+    }
+    if !to.bundle_dependencies.is_empty() {
+        return Err(EditRefusal::GraphChange {
+            location: locations[0].clone(),
+            reason: format!(
+                "{name}@{} bundles dependencies ({}), which npm records as entries of their own",
+                to.version,
+                to.bundle_dependencies.join(", ")
+            ),
+        });
+    }
+    if to.has_shrinkwrap {
+        return Err(EditRefusal::GraphChange {
+            location: locations[0].clone(),
+            reason: format!(
+                "{name}@{} ships an npm-shrinkwrap.json, which pins its own subtree",
+                to.version
+            ),
+        });
+    }
+    let tarball = to.tarball.clone().ok_or_else(|| EditRefusal::Unsupported {
+        location: locations[0].clone(),
+        reason: format!(
+            "the registry gives no `dist.tarball` for {name}@{}",
+            to.version
+        ),
+    })?;
+    let integrity = to
+        .integrity
+        .clone()
+        .or_else(|| to.shasum.as_deref().and_then(sha1_integrity))
+        .ok_or_else(|| EditRefusal::Unsupported {
+            location: locations[0].clone(),
+            reason: format!(
+                "the registry gives no `dist.integrity` or `dist.shasum` for {name}@{}",
+                to.version
+            ),
+        })?;
+
+    let new_edges = manifest_edges(to);
+    for location in &locations {
+        let node = &graph.nodes[location];
+        if let Some(resolved) = &node.resolved
+            && !is_registry_tarball(resolved)
+        {
+            return Err(EditRefusal::Unsupported {
+                location: location.clone(),
+                reason: format!("installed from {resolved:?}, not from the registry"),
+            });
+        }
+        check_dependents(&graph, location, &to_version)?;
+        check_dependencies(&graph, location, &new_edges)?;
+    }
+    check_flags(&graph, &locations, &new_edges)?;
+
+    let write_license = lockfile_version >= 2 && graph.records_license;
+    let fields = EntryFields {
+        manifest: to,
+        tarball,
+        integrity,
+        write_license,
+    };
+    for location in &locations {
+        if lockfile_version >= 2
+            && let Some(entry) = doc
+                .get_mut("packages")
+                .and_then(|p| p.get_mut(location.as_str()))
+                .and_then(Value::as_object_mut)
+        {
+            *entry = fields.package_entry(entry);
+        }
+        if let Some(entry) = legacy_entry_mut(&mut doc, location) {
+            *entry = fields.legacy_entry(entry, lockfile_version >= 2);
+        }
+    }
+    let new_text = style.write(&doc);
+
+    let mut changed: Vec<EntryChange> = locations
+        .iter()
+        .map(|_| EntryChange {
+            name: name.to_string(),
+            from: Some(from.to_string()),
+            to: Some(to.version.clone()),
+        })
+        .collect();
+    changed.sort();
+    let actual = changed_entries(lock_text, &new_text)?;
+    if actual != changed {
+        return Err(EditRefusal::Unsupported {
+            location: String::new(),
+            reason: format!(
+                "the edit would change {actual:?} instead of exactly {changed:?} (an entry is \
+                 recorded in an unexpected shape)"
+            ),
+        });
+    }
+    Ok(LockEdit {
+        new_text,
+        changed,
+        locations,
+    })
+}
+
+/// Compares two versions of a lockfile entry by entry and returns one [`EntryChange`] per
+/// install location whose entry differs in any way (added, removed, another version, or the
+/// same version with other content: integrity, flags, dependencies), sorted.
+///
+/// Locations are keys of `packages` (v2/v3) and the paths of the nested `dependencies` (v1
+/// and the legacy section of v2); the two sections of one location count as one entry. A
+/// change to a top-level field outside them (`lockfileVersion`, `name`, …) is reported as an
+/// entry named ``package-lock.json field `KEY` `` with the old and new JSON values as
+/// `from`/`to`. This is the blast-radius check run after every edit.
+pub fn changed_entries(old_text: &str, new_text: &str) -> Result<Vec<EntryChange>, ParseError> {
+    let old: Value = json::from_str(FILE, old_text)?;
+    let new: Value = json::from_str(FILE, new_text)?;
+    let (old_entries, old_fields) = entries_of(&old);
+    let (new_entries, new_fields) = entries_of(&new);
+    let mut changes = Vec::new();
+    let locations: BTreeSet<&String> = old_entries.keys().chain(new_entries.keys()).collect();
+    for location in locations {
+        let (before, after) = (old_entries.get(location), new_entries.get(location));
+        if before.map(|e| &e.content) == after.map(|e| &e.content) {
+            continue;
+        }
+        let name = after.or(before).map(|e| e.name.clone()).unwrap_or_default();
+        changes.push(EntryChange {
+            name,
+            from: before.and_then(|e| e.version.clone()),
+            to: after.and_then(|e| e.version.clone()),
+        });
+    }
+    let keys: BTreeSet<&String> = old_fields.keys().chain(new_fields.keys()).collect();
+    for key in keys {
+        let (before, after) = (old_fields.get(key), new_fields.get(key));
+        if before != after {
+            changes.push(EntryChange {
+                name: format!("{FILE} field `{key}`"),
+                from: before.map(|v| v.to_string()),
+                to: after.map(|v| v.to_string()),
+            });
+        }
+    }
+    changes.sort();
+    Ok(changes)
+}
+
+// --- reading entries -----------------------------------------------------------------------
+
+/// One location's entry for [`changed_entries`].
+struct EntryView {
+    name: String,
+    version: Option<String>,
+    /// The `packages` entry and the legacy entry without its nested `dependencies`.
+    content: (Option<Value>, Option<Value>),
+}
+
+/// The entries of a lockfile by location, and its other top-level fields.
+fn entries_of(doc: &Value) -> (BTreeMap<String, EntryView>, BTreeMap<String, Value>) {
+    let mut entries: BTreeMap<String, EntryView> = BTreeMap::new();
+    let mut fields = BTreeMap::new();
+    let Some(top) = doc.as_object() else {
+        fields.insert(String::new(), doc.clone());
+        return (entries, fields);
+    };
+    for (key, value) in top {
+        match (key.as_str(), value) {
+            ("packages", Value::Object(packages)) => {
+                for (location, entry) in packages {
+                    let name = entry
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .or_else(|| installed_name(location))
+                        .unwrap_or(location)
+                        .to_string();
+                    let version = entry
+                        .get("version")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    entries.insert(
+                        location.clone(),
+                        EntryView {
+                            name,
+                            version,
+                            content: (Some(entry.clone()), None),
+                        },
+                    );
+                }
+            }
+            ("dependencies", Value::Object(dependencies)) => {
+                collect_legacy(&mut entries, "", dependencies);
+            }
+            _ => {
+                fields.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    (entries, fields)
+}
+
+fn collect_legacy(
+    entries: &mut BTreeMap<String, EntryView>,
+    parent: &str,
+    deps: &Map<String, Value>,
+) {
+    for (key, entry) in deps {
+        let location = child_location(parent, key);
+        let mut content = entry.clone();
+        let nested = content
+            .as_object_mut()
+            .and_then(|o| o.shift_remove("dependencies"));
+        let raw_version = entry.get("version").and_then(Value::as_str).unwrap_or("");
+        let (name, version) = match super::split_alias(raw_version) {
+            Some((real, version)) => (real.to_string(), version.to_string()),
+            None => (key.clone(), raw_version.to_string()),
+        };
+        let view = entries.entry(location.clone()).or_insert(EntryView {
+            name,
+            version: Some(version).filter(|v| !v.is_empty()),
+            content: (None, None),
+        });
+        view.content.1 = Some(content);
+        if let Some(Value::Object(nested)) = nested {
+            collect_legacy(entries, &location, &nested);
+        }
+    }
+}
+
+/// `parent/node_modules/name`, or `node_modules/name` at the top.
+fn child_location(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        format!("node_modules/{name}")
+    } else {
+        format!("{parent}/node_modules/{name}")
+    }
+}
+
+/// The package name an install path installs (`a/node_modules/@s/b` gives `@s/b`), or `None`
+/// for a folder outside any `node_modules`.
+fn installed_name(path: &str) -> Option<&str> {
+    let (before, name) = path.rsplit_once("node_modules/")?;
+    (before.is_empty() || before.ends_with('/')).then_some(name)
+}
+
+/// The legacy (v1-shaped) entry of `location` in the nested `dependencies`, if any.
+fn legacy_entry_mut<'a>(doc: &'a mut Value, location: &str) -> Option<&'a mut Map<String, Value>> {
+    let mut current = doc.get_mut("dependencies")?;
+    let mut rest = location.strip_prefix("node_modules/")?;
+    loop {
+        let (name, tail) = match split_first_package(rest) {
+            Some(split) => split,
+            None => (rest, None),
+        };
+        let entry = current.get_mut(name)?;
+        match tail {
+            None => return entry.as_object_mut(),
+            Some(tail) => {
+                current = entry.get_mut("dependencies")?;
+                rest = tail;
+            }
+        }
+    }
+}
+
+/// Splits `a/node_modules/b…` into `a` and `b…` (a scoped first name keeps its `/`).
+fn split_first_package(path: &str) -> Option<(&str, Option<&str>)> {
+    let skip = if path.starts_with('@') {
+        path.find('/')? + 1
+    } else {
+        0
+    };
+    match path[skip..].find("/node_modules/") {
+        Some(at) => Some((
+            &path[..skip + at],
+            Some(&path[skip + at + "/node_modules/".len()..]),
+        )),
+        None => Some((path, None)),
+    }
+}
+
+// --- the dependency graph --------------------------------------------------------------------
+
+/// npm's dependency flags of one entry, as arborist keeps them internally (`dev_optional`
+/// also set when `dev` or `optional` is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Flags {
+    dev: bool,
+    optional: bool,
+    dev_optional: bool,
+    peer: bool,
+}
+
+impl Flags {
+    const NONE: Flags = Flags {
+        dev: false,
+        optional: false,
+        dev_optional: false,
+        peer: false,
+    };
+    const ALL: Flags = Flags {
+        dev: true,
+        optional: true,
+        dev_optional: true,
+        peer: true,
+    };
+
+    /// The flags recorded on a lockfile entry.
+    fn recorded(entry: &Value) -> Flags {
+        let flag = |key: &str| entry.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let (dev, optional) = (flag("dev"), flag("optional"));
+        Flags {
+            dev,
+            optional,
+            dev_optional: flag("devOptional") || dev || optional,
+            peer: flag("peer"),
+        }
+    }
+
+    fn describe(flags: Option<Flags>) -> String {
+        match flags {
+            None => "unreachable (extraneous)".to_string(),
+            Some(f) => {
+                let mut names = Vec::new();
+                if f.dev {
+                    names.push("dev");
+                }
+                if f.optional {
+                    names.push("optional");
+                }
+                if f.dev_optional && !f.dev && !f.optional {
+                    names.push("devOptional");
+                }
+                if f.peer {
+                    names.push("peer");
+                }
+                if names.is_empty() {
+                    "prod".to_string()
+                } else {
+                    names.join("+")
+                }
+            }
+        }
+    }
+}
+
+/// How a dependency is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EdgeKind {
+    Prod,
+    Optional,
+    Peer,
+    PeerOptional,
+    Dev,
+}
+
+impl EdgeKind {
+    fn dev(self) -> bool {
+        self == EdgeKind::Dev
+    }
+    fn optional(self) -> bool {
+        matches!(self, EdgeKind::Optional | EdgeKind::PeerOptional)
+    }
+    fn peer(self) -> bool {
+        matches!(self, EdgeKind::Peer | EdgeKind::PeerOptional)
+    }
+}
+
+/// One declared dependency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Edge {
+    name: String,
+    spec: String,
+    kind: EdgeKind,
+}
+
+/// One entry of the lockfile as a graph node.
+#[derive(Debug, Clone)]
+struct Node {
+    name: String,
+    version: Option<String>,
+    resolved: Option<String>,
+    recorded: Flags,
+    edges: Vec<Edge>,
+    /// A folder (root `""`, a workspace, a `file:` directory), not an installed package.
+    folder: bool,
+    /// For `link: true` entries, the linked folder.
+    link: Option<String>,
+}
+
+/// The entries of a lockfile by install location.
+struct Graph {
+    nodes: BTreeMap<String, Node>,
+    /// Lockfile v1 (no `packages`): `requires` edges and no root declarations.
+    v1: bool,
+    /// Whether any non-folder `packages` entry records `license`.
+    records_license: bool,
+}
+
+impl Graph {
+    fn from_doc(doc: &Value) -> Result<Graph, EditRefusal> {
+        let mut graph = Graph {
+            nodes: BTreeMap::new(),
+            v1: false,
+            records_license: false,
+        };
+        if let Some(packages) = doc.get("packages") {
+            let packages = packages.as_object().ok_or_else(|| {
+                EditRefusal::Unreadable(ParseError::new(
+                    FILE,
+                    1,
+                    1,
+                    "expected `packages` to be an object",
+                ))
+            })?;
+            for (location, entry) in packages {
+                let folder = installed_name(location).is_none();
+                let link = entry
+                    .get("link")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                    .then(|| entry.get("resolved").and_then(Value::as_str))
+                    .flatten()
+                    .map(|t| t.trim_start_matches("./").to_string());
+                if !folder && entry.get("license").is_some() {
+                    graph.records_license = true;
+                }
+                let name = entry
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .or_else(|| installed_name(location))
+                    .unwrap_or(location)
+                    .to_string();
+                graph.nodes.insert(
+                    location.clone(),
+                    Node {
+                        name,
+                        version: entry
+                            .get("version")
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
+                        resolved: entry
+                            .get("resolved")
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
+                        recorded: Flags::recorded(entry),
+                        edges: entry_edges(entry, folder),
+                        folder,
+                        link,
+                    },
+                );
+            }
+        } else if let Some(dependencies) = doc.get("dependencies") {
+            graph.v1 = true;
+            let dependencies = dependencies.as_object().ok_or_else(|| {
+                EditRefusal::Unreadable(ParseError::new(
+                    FILE,
+                    1,
+                    1,
+                    "expected `dependencies` to be an object",
+                ))
+            })?;
+            graph.add_v1("", dependencies);
+        }
+        Ok(graph)
+    }
+
+    fn add_v1(&mut self, parent: &str, dependencies: &Map<String, Value>) {
+        for (key, entry) in dependencies {
+            let location = child_location(parent, key);
+            let raw_version = entry.get("version").and_then(Value::as_str).unwrap_or("");
+            let (name, version) = match super::split_alias(raw_version) {
+                Some((real, version)) => (real.to_string(), version.to_string()),
+                None => (key.clone(), raw_version.to_string()),
+            };
+            let is_version = version.bytes().next().is_some_and(|b| b.is_ascii_digit());
+            let edges = string_map(entry.get("requires"))
+                .into_iter()
+                .map(|(name, spec)| Edge {
+                    name,
+                    spec,
+                    kind: EdgeKind::Prod,
+                })
+                .collect();
+            let resolved = if is_version {
+                entry
+                    .get("resolved")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            } else {
+                Some(version.clone()).filter(|v| !v.is_empty())
+            };
+            self.nodes.insert(
+                location.clone(),
+                Node {
+                    name,
+                    version: Some(version).filter(|_| is_version),
+                    resolved,
+                    recorded: Flags::recorded(entry),
+                    edges,
+                    folder: false,
+                    link: None,
+                },
+            );
+            if let Some(Value::Object(nested)) = entry.get("dependencies") {
+                self.add_v1(&location, nested);
+            }
+        }
+    }
+
+    /// The location Node would load `name` from, for code at `from`: `from/node_modules/name`,
+    /// then up through each parent folder; links are followed to their folder.
+    fn resolve(&self, from: &str, name: &str) -> Option<String> {
+        let mut dir = from.trim_matches('/');
+        loop {
+            let candidate = child_location(dir, name);
+            if let Some(node) = self.nodes.get(&candidate) {
+                return Some(match &node.link {
+                    Some(target) if self.nodes.contains_key(target) => target.clone(),
+                    _ => candidate,
+                });
+            }
+            if dir.is_empty() {
+                return None;
+            }
+            dir = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+        }
+    }
+
+    /// The flags npm would compute for every reachable entry (arborist's `calcDepFlags`),
+    /// with the edges of the entries in `replaced` swapped for `edges`.
+    fn flags(&self, replaced: &[String], edges: &[Edge]) -> BTreeMap<String, Flags> {
+        let mut flags: BTreeMap<String, Flags> = BTreeMap::new();
+        let mut queue: VecDeque<String> = VecDeque::new();
+        for (location, node) in &self.nodes {
+            let root = if self.v1 {
+                is_top_level(location)
+            } else {
+                node.folder
+            };
+            if root {
+                let seed = if self.v1 { node.recorded } else { Flags::NONE };
+                flags.insert(location.clone(), seed);
+                queue.push_back(location.clone());
+            }
+        }
+        while let Some(location) = queue.pop_front() {
+            let Some(&from) = flags.get(&location) else {
+                continue;
+            };
+            let node_edges: &[Edge] = if replaced.contains(&location) {
+                edges
+            } else {
+                self.nodes
+                    .get(&location)
+                    .map_or(&[], |n| n.edges.as_slice())
+            };
+            for edge in node_edges {
+                let Some(target) = self.resolve(&location, &edge.name) else {
+                    continue;
+                };
+                let unset_dev_optional = !from.dev_optional
+                    && !from.dev
+                    && !from.optional
+                    && !edge.kind.dev()
+                    && !edge.kind.optional();
+                let unset_dev = unset_dev_optional || (!from.dev && !edge.kind.dev());
+                let unset_optional =
+                    unset_dev_optional || (!from.optional && !edge.kind.optional());
+                let unset_peer = !from.peer && !edge.kind.peer();
+                let entry = flags.entry(target.clone());
+                let (mut current, fresh) = match entry {
+                    std::collections::btree_map::Entry::Occupied(ref o) => (*o.get(), false),
+                    std::collections::btree_map::Entry::Vacant(_) => (Flags::ALL, true),
+                };
+                let before = current;
+                if unset_peer {
+                    current.peer = false;
+                }
+                if unset_dev_optional {
+                    current.dev_optional = false;
+                }
+                if unset_dev {
+                    current.dev = false;
+                }
+                if unset_optional {
+                    current.optional = false;
+                }
+                if fresh || current != before {
+                    flags.insert(target.clone(), current);
+                    queue.push_back(target);
+                }
+            }
+        }
+        flags
+    }
+
+    /// Every (dependent location, edge) whose resolution reaches `location`.
+    fn dependents_of(&self, location: &str) -> Vec<(&str, &Node, &Edge)> {
+        let mut found = Vec::new();
+        for (from, node) in &self.nodes {
+            if node.link.is_some() {
+                continue;
+            }
+            for edge in &node.edges {
+                if self.resolve(from, &edge.name).as_deref() == Some(location) {
+                    found.push((from.as_str(), node, edge));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Whether a lockfile v1 location is a top-level entry (`node_modules/x`, `node_modules/@s/x`).
+fn is_top_level(location: &str) -> bool {
+    location
+        .strip_prefix("node_modules/")
+        .is_some_and(|rest| !rest.contains("/node_modules/"))
+}
+
+/// The declared dependencies of a v2/v3 `packages` entry.
+fn entry_edges(entry: &Value, folder: bool) -> Vec<Edge> {
+    let mut edges = Vec::new();
+    let optional_peer = |name: &str| {
+        entry
+            .get("peerDependenciesMeta")
+            .and_then(|m| m.get(name))
+            .and_then(|m| m.get("optional"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
+    let mut sections = vec![
+        ("dependencies", EdgeKind::Prod),
+        ("optionalDependencies", EdgeKind::Optional),
+        ("peerDependencies", EdgeKind::Peer),
+    ];
+    if folder {
+        sections.push(("devDependencies", EdgeKind::Dev));
+    }
+    for (section, kind) in sections {
+        for (name, spec) in string_map(entry.get(section)) {
+            let kind = if kind == EdgeKind::Peer && optional_peer(&name) {
+                EdgeKind::PeerOptional
+            } else {
+                kind
+            };
+            edges.push(Edge { name, spec, kind });
+        }
+    }
+    edges
+}
+
+/// The string members of a JSON object, in order.
+fn string_map(value: Option<&Value>) -> Vec<(String, String)> {
+    value
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The dependencies the new version declares, optional ones removed from the prod map.
+fn manifest_edges(manifest: &VersionManifest) -> Vec<Edge> {
+    let optional: BTreeSet<&str> = manifest
+        .optional_dependencies
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let optional_peer = |name: &str| {
+        manifest
+            .peer_dependencies_meta
+            .as_ref()
+            .and_then(|m| m.get(name))
+            .and_then(|m| m.get("optional"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
+    let mut edges = Vec::new();
+    for (name, spec) in &manifest.dependencies {
+        if !optional.contains(name.as_str()) {
+            edges.push(Edge {
+                name: name.clone(),
+                spec: spec.clone(),
+                kind: EdgeKind::Prod,
+            });
+        }
+    }
+    for (name, spec) in &manifest.optional_dependencies {
+        edges.push(Edge {
+            name: name.clone(),
+            spec: spec.clone(),
+            kind: EdgeKind::Optional,
+        });
+    }
+    for (name, spec) in &manifest.peer_dependencies {
+        edges.push(Edge {
+            name: name.clone(),
+            spec: spec.clone(),
+            kind: if optional_peer(name) {
+                EdgeKind::PeerOptional
+            } else {
+                EdgeKind::Peer
+            },
+        });
+    }
+    edges
+}
+
+// --- the checks ------------------------------------------------------------------------------
+
+/// Whether `spec` (an npm range, possibly an `npm:` alias) accepts `version`; `Err` explains
+/// a spec that cannot be checked offline (a dist-tag, git, a URL, a path, bad syntax).
+fn accepts(spec: &str, version: &Version) -> Result<bool, String> {
+    let requirement = Scheme::Npm
+        .parse_requirement(spec)
+        .map_err(|e| format!("cannot read the range: {e}"))?;
+    match requirement.kind() {
+        RequirementKind::Range | RequirementKind::Minimum => Ok(requirement.matches(version)),
+        RequirementKind::Tag(tag) => Err(format!("the dist-tag {tag:?} cannot be checked offline")),
+        RequirementKind::External(kind) => Err(format!("a {kind} source is not a registry range")),
+        _ => Err("an unknown kind of range".to_string()),
+    }
+}
+
+fn check_dependents(graph: &Graph, location: &str, to: &Version) -> Result<(), EditRefusal> {
+    for (from, node, edge) in graph.dependents_of(location) {
+        let ok = accepts(&edge.spec, to).unwrap_or(false);
+        if !ok {
+            let dependent_id = if node.folder {
+                format!("the project folder {:?} ({})", from, node.name)
+            } else {
+                format!(
+                    "{}@{}",
+                    node.name,
+                    node.version.as_deref().unwrap_or("(no version)")
+                )
+            };
+            return Err(EditRefusal::RangeRejects {
+                dependent: from.to_string(),
+                dependent_id,
+                range: edge.spec.clone(),
+                location: location.to_string(),
+                to: to.as_str().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_dependencies(
+    graph: &Graph,
+    location: &str,
+    new_edges: &[Edge],
+) -> Result<(), EditRefusal> {
+    let old_names: BTreeSet<&str> = graph.nodes[location]
+        .edges
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    for edge in new_edges {
+        let unsatisfied = |found: Option<(String, String)>| EditRefusal::Unsatisfied {
+            location: location.to_string(),
+            dependency: edge.name.clone(),
+            range: edge.spec.clone(),
+            found,
+        };
+        let Some(target) = graph.resolve(location, &edge.name) else {
+            if edge.kind.optional() || old_names.contains(edge.name.as_str()) {
+                continue; // optional, or already missing before (skipped on this platform)
+            }
+            return Err(unsatisfied(None));
+        };
+        let node = &graph.nodes[&target];
+        let version = node.version.clone().or_else(|| {
+            node.link
+                .as_ref()
+                .and_then(|t| graph.nodes.get(t))
+                .and_then(|n| n.version.clone())
+        });
+        let Some(found_version) = version else {
+            return Err(unsatisfied(Some((target, "(no version)".to_string()))));
+        };
+        let ok = Version::parse(Scheme::Npm, &found_version)
+            .ok()
+            .is_some_and(|v| accepts(&edge.spec, &v).unwrap_or(false));
+        if !ok {
+            return Err(unsatisfied(Some((target, found_version))));
+        }
+    }
+    Ok(())
+}
+
+fn check_flags(graph: &Graph, locations: &[String], new_edges: &[Edge]) -> Result<(), EditRefusal> {
+    let before = graph.flags(&[], &[]);
+    let after = graph.flags(locations, new_edges);
+    let all: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for location in all {
+        let (old, new) = (before.get(location).copied(), after.get(location).copied());
+        if old != new {
+            return Err(EditRefusal::GraphChange {
+                location: location.clone(),
+                reason: format!(
+                    "npm would mark it {} instead of {}",
+                    Flags::describe(new),
+                    Flags::describe(old)
+                ),
+            });
+        }
+    }
+    if graph.v1 {
+        // Top-level v1 entries are seeded with their recorded flags, so a dropped edge to one
+        // is checked here: something else at least as essential must still require it.
+        for location in locations {
+            let new_names: BTreeSet<&str> = new_edges.iter().map(|e| e.name.as_str()).collect();
+            for edge in &graph.nodes[location].edges {
+                if new_names.contains(edge.name.as_str()) {
+                    continue;
+                }
+                let Some(target) = graph.resolve(location, &edge.name) else {
+                    continue;
+                };
+                if !is_top_level(&target) {
+                    continue; // nested: covered by the recomputed flags
+                }
+                let target_flags = graph.nodes[&target].recorded;
+                let kept = graph.dependents_of(&target).iter().any(|(from, node, _)| {
+                    !locations.iter().any(|l| l == from)
+                        && (!node.recorded.dev || target_flags.dev)
+                        && (!node.recorded.optional || target_flags.optional)
+                });
+                if !kept {
+                    return Err(EditRefusal::GraphChange {
+                        location: target,
+                        reason: format!(
+                            "the new version no longer requires {}, and nothing else as \
+                             essential does: npm would prune or re-flag it",
+                            edge.name
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a `resolved` URL is a registry tarball (`…/name/-/name-1.0.0.tgz`).
+fn is_registry_tarball(resolved: &str) -> bool {
+    (resolved.starts_with("https://") || resolved.starts_with("http://"))
+        && resolved.contains("/-/")
+        && !resolved.contains('#')
+}
+
+// --- writing entries -------------------------------------------------------------------------
+
+/// What an edited entry gets from the registry.
+struct EntryFields<'a> {
+    manifest: &'a VersionManifest,
+    tarball: String,
+    integrity: String,
+    write_license: bool,
+}
+
+impl EntryFields<'_> {
+    /// A v2/v3 `packages` entry for the new version, keeping what is not manifest data (the
+    /// alias `name`, flags, `inBundle`, …), sorted as npm sorts it.
+    fn package_entry(&self, old: &Map<String, Value>) -> Map<String, Value> {
+        const FROM_MANIFEST: &[&str] = &[
+            "version",
+            "resolved",
+            "integrity",
+            "dependencies",
+            "optionalDependencies",
+            "peerDependencies",
+            "peerDependenciesMeta",
+            "bundleDependencies",
+            "acceptDependencies",
+            "engines",
+            "os",
+            "cpu",
+            "libc",
+            "bin",
+            "funding",
+            "deprecated",
+            "hasInstallScript",
+            "hasShrinkwrap",
+        ];
+        let m = self.manifest;
+        let mut entry: Map<String, Value> = old
+            .iter()
+            .filter(|(k, _)| {
+                !FROM_MANIFEST.contains(&k.as_str())
+                    && (k.as_str() != "license" || !self.write_license)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        entry.insert("version".into(), Value::String(m.version.clone()));
+        entry.insert("resolved".into(), Value::String(self.tarball.clone()));
+        entry.insert("integrity".into(), Value::String(self.integrity.clone()));
+        let optional: BTreeSet<&str> = m
+            .optional_dependencies
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let dependencies: Vec<(String, String)> = m
+            .dependencies
+            .iter()
+            .filter(|(n, _)| !optional.contains(n.as_str()))
+            .cloned()
+            .collect();
+        let mut put = |key: &str, value: Option<Value>| {
+            if let Some(value) = value.filter(meta_value_present) {
+                entry.insert(key.to_string(), value);
+            }
+        };
+        put("dependencies", Some(object_of(&dependencies)));
+        put(
+            "optionalDependencies",
+            Some(object_of(&m.optional_dependencies)),
+        );
+        put("peerDependencies", Some(object_of(&m.peer_dependencies)));
+        put("peerDependenciesMeta", m.peer_dependencies_meta.clone());
+        put("engines", m.engines.clone());
+        put("os", m.os.clone());
+        put("cpu", m.cpu.clone());
+        put("libc", m.libc.clone());
+        put("acceptDependencies", m.accept_dependencies.clone());
+        put("bin", m.bin.as_ref().map(|b| normalize_bin(&m.name, b)));
+        put("funding", m.funding.clone());
+        put("deprecated", m.deprecated.clone().map(Value::String));
+        put("hasInstallScript", Some(Value::Bool(m.has_install_script)));
+        if self.write_license {
+            put(
+                "license",
+                m.license.as_ref().map(|l| match l.get("type") {
+                    Some(kind) if l.is_object() => kind.clone(),
+                    _ => l.clone(),
+                }),
+            );
+        }
+        nice_sorted_map(entry)
+    }
+
+    /// A v1-shaped entry (lockfile v1, or the legacy `dependencies` section of v2) for the new
+    /// version; `nice` sorts it as npm 7+ does, else npm 6's fixed order is kept.
+    fn legacy_entry(&self, old: &Map<String, Value>, nice: bool) -> Map<String, Value> {
+        let m = self.manifest;
+        let old_version = old.get("version").and_then(Value::as_str).unwrap_or("");
+        let version = match super::split_alias(old_version) {
+            Some((real, _)) => format!("npm:{real}@{}", m.version),
+            None => m.version.clone(),
+        };
+        // npm writes `requires` from every non-peer edge: dependencies and optional ones.
+        let mut requires: Vec<(String, String)> = Vec::new();
+        for (name, spec) in m.dependencies.iter().chain(&m.optional_dependencies) {
+            if let Some(slot) = requires.iter_mut().find(|(n, _)| n == name) {
+                slot.1 = spec.clone();
+            } else {
+                requires.push((name.clone(), spec.clone()));
+            }
+        }
+        let has_edges = !requires.is_empty() || !m.peer_dependencies.is_empty();
+        let requires_value = if nice {
+            has_edges.then(|| object_of(&requires))
+        } else {
+            requires.sort_by(|a, b| a.0.cmp(&b.0));
+            (!requires.is_empty()).then(|| {
+                Value::Object(
+                    requires
+                        .into_iter()
+                        .map(|(k, v)| (k, Value::String(v)))
+                        .collect(),
+                )
+            })
+        };
+        let mut updates: Vec<(&str, Option<Value>)> = vec![
+            ("version", Some(Value::String(version))),
+            ("resolved", Some(Value::String(self.tarball.clone()))),
+            ("integrity", Some(Value::String(self.integrity.clone()))),
+            ("requires", requires_value),
+        ];
+        if nice {
+            let mut entry = old.clone();
+            for (key, value) in updates {
+                match value {
+                    Some(value) => {
+                        entry.insert(key.to_string(), value);
+                    }
+                    None => {
+                        entry.shift_remove(key);
+                    }
+                }
+            }
+            return nice_sorted_map(entry);
+        }
+        // npm 6: replace in place, insert a missing key before the first later key.
+        let mut entry = Map::new();
+        for (key, value) in old {
+            if let Some(at) = V1_KEY_ORDER.iter().position(|k| k == key) {
+                for (new_key, new_value) in updates.iter_mut() {
+                    let rank = V1_KEY_ORDER
+                        .iter()
+                        .position(|k| k == new_key)
+                        .unwrap_or(usize::MAX);
+                    if rank < at
+                        && !old.contains_key(*new_key)
+                        && let Some(v) = new_value.take()
+                    {
+                        entry.insert((*new_key).to_string(), v);
+                    }
+                }
+            }
+            match updates.iter_mut().find(|(k, _)| k == key) {
+                Some((_, new_value)) => {
+                    if let Some(v) = new_value.take() {
+                        entry.insert(key.clone(), v);
+                    }
+                }
+                None => {
+                    entry.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        for (key, value) in updates {
+            if let Some(v) = value
+                && !old.contains_key(key)
+            {
+                entry.insert(key.to_string(), v);
+            }
+        }
+        entry
+    }
+}
+
+/// arborist's `metaFieldFromPkg`: a value is written when truthy and not an empty object or
+/// array.
+fn meta_value_present(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        Value::Bool(true) => true,
+    }
+}
+
+fn object_of(pairs: &[(String, String)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+/// `bin` as npm's manifest normalisation leaves it: a string becomes `{name: path}` (the
+/// unscoped package name), names lose any directory, paths are made relative without `./`.
+fn normalize_bin(package: &str, bin: &Value) -> Value {
+    let unscoped = package.rsplit('/').next().unwrap_or(package);
+    let pairs: Vec<(String, String)> = match bin {
+        Value::String(path) => vec![(unscoped.to_string(), path.clone())],
+        Value::Object(map) => map
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect(),
+        _ => return Value::Null,
+    };
+    let mut out = Map::new();
+    for (name, path) in pairs {
+        let name = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string();
+        let path = normalize_path(&path.replace('\\', "/"));
+        if !name.is_empty() && !path.is_empty() {
+            out.insert(name, Value::String(path));
+        }
+    }
+    Value::Object(out)
+}
+
+/// `path.join('/', p).slice(1)`: `.` and empty segments dropped, `..` applied, never above the
+/// package root.
+fn normalize_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+/// A SRI `sha1-…` string from a hex SHA-1 (what npm derives for packages that predate
+/// `dist.integrity`).
+fn sha1_integrity(hex: &str) -> Option<String> {
+    if hex.len() != 40 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..20)
+        .map(|i| u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok())
+        .collect();
+    Some(format!("sha1-{}", base64(&bytes?)))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+// --- npm's key order -----------------------------------------------------------------------
+
+/// `value` with every object's keys in `json-stringify-nice` order.
+fn nice_sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(nice_sorted_map(map)),
+        Value::Array(items) => Value::Array(items.into_iter().map(nice_sorted).collect()),
+        other => other,
+    }
+}
+
+fn nice_sorted_map(map: Map<String, Value>) -> Map<String, Value> {
+    let mut pairs: Vec<(String, Value)> =
+        map.into_iter().map(|(k, v)| (k, nice_sorted(v))).collect();
+    pairs.sort_by(|(ak, av), (bk, bv)| nice_cmp(ak, av, bk, bv));
+    pairs.into_iter().collect()
+}
+
+/// `json-stringify-nice`'s order: non-objects first, then [`PREFERRED_KEYS`] in order, then
+/// `localeCompare(…, 'en')`.
+fn nice_cmp(a: &str, av: &Value, b: &str, bv: &Value) -> Ordering {
+    let (a_obj, b_obj) = (av.is_object(), bv.is_object());
+    if a_obj != b_obj {
+        return if a_obj {
+            Ordering::Greater
+        } else {
+            Ordering::Less
+        };
+    }
+    let rank = |k: &str| PREFERRED_KEYS.iter().position(|p| *p == k);
+    match (rank(a), rank(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => locale_cmp(a, b),
+    }
+}
+
+/// An approximation of ICU's root collation (what Node's `localeCompare(…, 'en')` uses) that
+/// is exact for ASCII: punctuation before symbols before digits before letters, letters
+/// compared without case first and lowercase before uppercase on a tie; other characters
+/// after letters by code point.
+pub(crate) fn locale_cmp(a: &str, b: &str) -> Ordering {
+    fn primary(c: char) -> u32 {
+        const ORDER: &str = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789";
+        if let Some(i) = ORDER.find(c) {
+            return i as u32 + 1;
+        }
+        if c.is_ascii_alphabetic() {
+            return 100 + u32::from(c.to_ascii_lowercase() as u8 - b'a');
+        }
+        1000 + c as u32
+    }
+    let pa = a.chars().map(primary);
+    let pb = b.chars().map(primary);
+    pa.cmp(pb)
+        .then_with(|| {
+            // Tertiary: lowercase before uppercase at the first case difference.
+            let ta = a.chars().map(|c| c.is_ascii_uppercase());
+            let tb = b.chars().map(|c| c.is_ascii_uppercase());
+            ta.cmp(tb)
+        })
+        .then_with(|| a.cmp(b))
+}
+
+// --- formatting ----------------------------------------------------------------------------
+
+/// How a lockfile is formatted: npm keeps a file's indent and line ending when it rewrites it.
+struct Style {
+    indent: String,
+    crlf: bool,
+    final_newline: bool,
+}
+
+impl Style {
+    fn detect(text: &str) -> Style {
+        let indent = text
+            .lines()
+            .nth(1)
+            .map(|line| {
+                line.chars()
+                    .take_while(|c| *c == ' ' || *c == '\t')
+                    .collect::<String>()
+            })
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(|| "  ".to_string());
+        Style {
+            indent,
+            crlf: text.contains("\r\n"),
+            final_newline: text.ends_with('\n'),
+        }
+    }
+
+    /// `value` as npm's `JSON.stringify(value, null, indent)` plus its line ending.
+    fn write(&self, value: &Value) -> String {
+        let mut out = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(self.indent.as_bytes());
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        if value.serialize(&mut serializer).is_err() {
+            return String::new();
+        }
+        let mut text = String::from_utf8(out).unwrap_or_default();
+        if self.final_newline {
+            text.push('\n');
+        }
+        if self.crlf {
+            text = text.replace('\n', "\r\n");
+        }
+        text
+    }
+}
