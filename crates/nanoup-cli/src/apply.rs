@@ -32,6 +32,14 @@ pub struct ApplyArgs {
     /// Print the results as nanoup.apply/v1 JSON.
     #[arg(long)]
     json: bool,
+    /// Commit each applied update on its own (`chore(deps): nano update NAME FROM -> TO` with
+    /// Nanoup-Update / Nanoup-Package / Nanoup-Reason / Nanoup-Blast-Radius trailers), so that
+    /// any one can be rolled back alone. PATH must be the repository's root.
+    #[arg(long)]
+    commit: bool,
+    /// With --commit, proceed even when the work tree has uncommitted changes.
+    #[arg(long, requires = "commit")]
+    allow_dirty: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -65,12 +73,33 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
         .iter()
         .filter(|u| args.all || args.ids.contains(&u.id))
         .collect();
+    if args.commit && !args.allow_dirty && !args.dry_run {
+        let dirty = nanoup_engine::git::dirty_files(&args.path).map_err(anyhow::Error::msg)?;
+        if !dirty.is_empty() {
+            anyhow::bail!(
+                "the work tree has uncommitted changes ({}); commit or stash them, or pass --allow-dirty",
+                dirty.join(", ")
+            );
+        }
+    }
     let fetcher = crate::releases::Fetcher::new(&args.path, false)?;
     let fetch = |u: &nanoup_core::NanoUpdate| fetcher.fetch(u);
     let mut digests = plan.files.clone();
     let mut results = Vec::new();
     for update in chosen {
-        let outcome = apply(&args.path, &digests, update, args.dry_run, &fetch);
+        let mut outcome = apply(&args.path, &digests, update, args.dry_run, &fetch);
+        if args.commit
+            && matches!(outcome, Outcome::Applied { .. })
+            && let Err(e) = nanoup_engine::git::commit(
+                &args.path,
+                &[&update.file],
+                &nanoup_engine::git::message(update),
+            )
+        {
+            outcome = Outcome::Refused {
+                reason: format!("applied but not committed: {e}"),
+            };
+        }
         if matches!(outcome, Outcome::Applied { .. }) {
             // The next update of the same lockfile starts from what this one wrote.
             if let Ok(bytes) = std::fs::read(args.path.join(&update.file)) {

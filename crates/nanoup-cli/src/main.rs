@@ -7,6 +7,7 @@ mod outdated;
 mod output;
 mod plan;
 mod releases;
+mod rollback;
 mod scan;
 
 use std::process::ExitCode;
@@ -71,6 +72,9 @@ enum Command {
     /// re-parses the lockfile: if any entry outside the update's blast radius changed, the file is
     /// restored and the update refused. Exit status 0 all applied, 1 some refused, 2 error.
     Apply(apply::ApplyArgs),
+    /// Roll back one update by its id, alone: the inverse step of exactly the entries it changed,
+    /// verified like any apply. Refuses when a later update changed the same package.
+    Rollback(rollback::RollbackArgs),
     /// Import, update and inspect the offline advisory database.
     Db(db::DbArgs),
 }
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Rollback(args) => rollback::run(args),
         Command::Outdated(args) => outdated::run(args),
     };
     match result {

@@ -325,3 +325,149 @@ fn npm_lock_entry_is_edited_in_place_from_the_packument() {
         "the root entry is untouched"
     );
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    cargo_project(dir.path(), &server.base());
+    // A real lockfile records each registry package's checksum: take 1.4.0's from the index.
+    let index = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../nanoup-ecosystems/tests/fixtures/registry/crates.io/sm/al/smallvec"),
+    )
+    .unwrap();
+    let cksum = index
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["vers"] == "1.4.0")
+        .unwrap()["cksum"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lock = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap()
+        + &format!("checksum = \"{cksum}\"\n");
+    std::fs::write(dir.path().join("Cargo.lock"), &lock).unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "/target\n").unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+
+    nanoup(home.path())
+        .args(["db", "import"])
+        .arg(shared("osv/crates.io/all.zip"))
+        .assert()
+        .success();
+    let (plan_path, plan) = plan_file(home.path(), dir.path(), &[]);
+    let id = plan["updates"][0]["id"].as_str().unwrap().to_string();
+    // A dirty work tree is refused with --commit.
+    std::fs::write(dir.path().join("src/lib.rs"), "// wip\n").unwrap();
+    let out = nanoup(home.path())
+        .args(["apply", "--all", "--commit", "--plan"])
+        .arg(&plan_path)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("uncommitted changes"));
+    git(dir.path(), &["checkout", "--", "src/lib.rs"]);
+
+    nanoup(home.path())
+        .args(["apply", "--all", "--commit", "--plan"])
+        .arg(&plan_path)
+        .arg(dir.path())
+        .assert()
+        .success();
+    let message = git(dir.path(), &["log", "-1", "--format=%B"]);
+    assert!(
+        message.starts_with("chore(deps): nano update smallvec 1.4.0 -> 1.6.1\n"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("Nanoup-Update: {id}\n")),
+        "{message}"
+    );
+    assert!(
+        message.contains("Nanoup-Package: pkg:cargo/smallvec@1.4.0 -> 1.6.1\n"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Nanoup-Reason: RUSTSEC-2021-0003\n")
+            && message.contains("Nanoup-Blast-Radius: 1\n")
+    );
+    assert_eq!(
+        git(dir.path(), &["show", "--name-only", "--format="]).trim(),
+        "Cargo.lock"
+    );
+
+    // A later update of the same package: rolling back the first is refused, naming the later.
+    let (drift_path, drift) = plan_file(home.path(), dir.path(), &["--drift", "--direct"]);
+    let later = drift["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "smallvec")
+        .unwrap();
+    let later_id = later["id"].as_str().unwrap().to_string();
+    assert_eq!(later["from"], "1.6.1");
+    nanoup(home.path())
+        .args(["apply", "--commit", "--id", &later_id, "--plan"])
+        .arg(&drift_path)
+        .arg(dir.path())
+        .assert()
+        .success();
+    let refused = nanoup(home.path())
+        .args(["rollback", "--id", &id])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        text.contains(&format!("a later update, {later_id}")),
+        "{text}"
+    );
+    nanoup(home.path())
+        .args(["rollback", "--commit", "--id", &later_id])
+        .arg(dir.path())
+        .assert()
+        .success();
+
+    nanoup(home.path())
+        .args(["rollback", "--commit", "--id", &id])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap(),
+        lock,
+        "byte for byte"
+    );
+    assert!(
+        git(dir.path(), &["log", "-1", "--format=%B"]).contains(&format!("Nanoup-Rollback: {id}"))
+    );
+    // Twice is refused, naming the rollback commit.
+    let again = nanoup(home.path())
+        .args(["rollback", "--id", &id])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already rolled back"));
+}

@@ -24,7 +24,7 @@ pub use finding::{
     AUDIT_SCHEMA, AuditReport, DatabaseInfo, Finding, FindingKind, IgnoredFinding, Severity,
 };
 pub use inventory::{Inventory, SCAN_SCHEMA, Stack};
-pub use purl::purl_for;
+pub use purl::{parse_purl, purl_for};
 pub use release::Release;
 pub use text::{LineIndex, normalize_pypi_name};
 pub use update::{EntryChange, FileDigest, NanoUpdate, PLAN_SCHEMA, Plan, Unfixable, UpdateKind};

@@ -40,6 +40,23 @@ pub fn purl_for(ecosystem: Ecosystem, name: &str, version: Option<&str>) -> Stri
     }
 }
 
+/// The ecosystem, name and version a package URL names, in nanoup's naming (the inverse of
+/// [`purl_for`] for the ecosystems it writes); `None` for other types or malformed text.
+pub fn parse_purl(purl: &str) -> Option<(Ecosystem, String, Option<String>)> {
+    use std::str::FromStr;
+    let parsed = PackageUrl::from_str(purl.trim()).ok()?;
+    let ecosystem = Ecosystem::ALL
+        .into_iter()
+        .find(|e| e.purl_type() == parsed.ty())?;
+    let name = parsed.name();
+    let name = match (ecosystem, parsed.namespace()) {
+        (Ecosystem::Maven, Some(ns)) => format!("{ns}:{name}"),
+        (Ecosystem::Npm | Ecosystem::Go | Ecosystem::Docker, Some(ns)) => format!("{ns}/{name}"),
+        _ => name.to_string(),
+    };
+    Some((ecosystem, name, parsed.version().map(str::to_string)))
+}
+
 fn split_name(ecosystem: Ecosystem, name: &str) -> (Option<&str>, &str, Option<&str>) {
     match ecosystem {
         Ecosystem::Npm => match name.strip_prefix('@').and_then(|_| name.split_once('/')) {
@@ -77,6 +94,29 @@ fn split_name(ecosystem: Ecosystem, name: &str) -> (Option<&str>, &str, Option<&
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purls_read_back() {
+        for (e, name, v) in [
+            (Ecosystem::Npm, "@babel/core", "7.0.0"),
+            (Ecosystem::Cargo, "smallvec", "1.4.0"),
+            (
+                Ecosystem::Maven,
+                "org.apache.logging.log4j:log4j-core",
+                "2.12.1",
+            ),
+            (Ecosystem::Go, "github.com/cli/safeexec", "v1.0.0"),
+            (Ecosystem::PyPI, "flask", "3.1.0"),
+        ] {
+            let purl = purl_for(e, name, Some(v));
+            assert_eq!(
+                parse_purl(&purl),
+                Some((e, name.to_string(), Some(v.to_string()))),
+                "{purl}"
+            );
+        }
+        assert_eq!(parse_purl("not a purl"), None);
+    }
 
     #[test]
     fn purls_follow_the_spec_per_type() {

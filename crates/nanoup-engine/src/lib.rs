@@ -2,4 +2,6 @@
 //! advisories say and what the registry offers, to the smallest allowed version steps.
 
 pub mod apply;
+pub mod git;
 pub mod plan;
+pub mod rollback;

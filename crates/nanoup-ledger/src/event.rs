@@ -61,7 +61,9 @@ impl FromStr for EventKind {
             .into_iter()
             .find(|kind| kind.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown event kind {s:?} (expected plan, apply, refusal, rollback or commit)")
+                format!(
+                    "unknown event kind {s:?} (expected plan, apply, refusal, rollback or commit)"
+                )
             })
     }
 }
@@ -116,7 +118,11 @@ impl Event {
 
     /// An event of `kind` about `update`, happening now. The detail holds the update's kind,
     /// reasons, manifest change, file and blast radius; add to it with [`Event::with_detail`].
-    pub fn for_update(kind: EventKind, repository: impl Into<String>, update: &NanoUpdate) -> Event {
+    pub fn for_update(
+        kind: EventKind,
+        repository: impl Into<String>,
+        update: &NanoUpdate,
+    ) -> Event {
         let detail = serde_json::json!({
             "update_kind": update.kind,
             "reasons": update.reasons,

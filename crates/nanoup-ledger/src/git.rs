@@ -89,12 +89,17 @@ pub(crate) fn events_from_history(repository: &Path, key: &str) -> Result<Vec<Ev
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("LC_ALL", "C")
         .output()
-        .map_err(|e| git_error(format!("cannot run git: {e}; is git installed and on PATH?")))?;
+        .map_err(|e| {
+            git_error(format!(
+                "cannot run git: {e}; is git installed and on PATH?"
+            ))
+        })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         // A repository whose branch has no commit yet has no trailers either.
         if stderr.contains("does not have any commits")
             || stderr.contains("ambiguous argument 'HEAD'")
+            || stderr.contains("bad revision 'HEAD'")
         {
             return Ok(Vec::new());
         }
@@ -118,13 +123,18 @@ pub(crate) fn events_from_history(repository: &Path, key: &str) -> Result<Vec<Ev
                 fields.len()
             )));
         };
-        events.extend(commit_events(key, sha.trim(), date.trim(), &Trailers {
-            updates: lines(updates),
-            packages: lines(packages),
-            rollbacks: lines(rollbacks),
-            reasons: lines(reasons),
-            blast: lines(blast),
-        }));
+        events.extend(commit_events(
+            key,
+            sha.trim(),
+            date.trim(),
+            &Trailers {
+                updates: lines(updates),
+                packages: lines(packages),
+                rollbacks: lines(rollbacks),
+                reasons: lines(reasons),
+                blast: lines(blast),
+            },
+        ));
     }
     Ok(events)
 }
@@ -210,12 +220,14 @@ mod tests {
         let npm = parse_package_trailer("pkg:npm/%40babel/core@7.0.0 -> 7.0.1").unwrap();
         assert_eq!(npm.ecosystem, "npm");
         assert_eq!(npm.name, "@babel/core");
-        let maven =
-            parse_package_trailer("pkg:maven/org.yaml/snakeyaml@1.33 -> 2.0").unwrap();
+        let maven = parse_package_trailer("pkg:maven/org.yaml/snakeyaml@1.33 -> 2.0").unwrap();
         assert_eq!(maven.ecosystem, "Maven");
         assert_eq!(maven.name, "org.yaml:snakeyaml");
         let go = parse_package_trailer("pkg:golang/golang.org/x/net@v0.1.0->v0.7.0").unwrap();
-        assert_eq!((go.ecosystem.as_str(), go.name.as_str()), ("Go", "golang.org/x/net"));
+        assert_eq!(
+            (go.ecosystem.as_str(), go.name.as_str()),
+            ("Go", "golang.org/x/net")
+        );
         assert_eq!(go.to.as_deref(), Some("v0.7.0"));
         let bare = parse_package_trailer("pkg:pypi/jinja2@2.10").unwrap();
         assert_eq!((bare.ecosystem.as_str(), bare.to), ("PyPI", None));

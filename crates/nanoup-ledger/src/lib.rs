@@ -38,9 +38,30 @@ pub const LEDGER_FILE: &str = "ledger.sqlite";
 /// How long a write waits for another process holding the database before it gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The columns every event query selects, in the order [`stored_event`] reads them.
-const COLUMNS: &str = "seq, time, repository, kind, update_id, stack, ecosystem, name, \
-                       from_version, to_version, commit_sha, detail";
+/// `SELECT <every event column> FROM events ` followed by the rest of a query, as a static
+/// string (sqlx accepts only static SQL without an explicit audit).
+macro_rules! select_events {
+    ($($rest:literal),+) => {
+        concat!(
+            "SELECT seq, time, repository, kind, update_id, stack, ecosystem, name, ",
+            "from_version, to_version, commit_sha, detail FROM events ",
+            $($rest),+
+        )
+    };
+}
+
+/// The latest event of a kind ($3) of an update ($2) in a repository ($1).
+const LATEST_OF_KIND: &str = select_events!(
+    "WHERE repository = $1 AND update_id = $2 AND kind = $3 ",
+    "ORDER BY time DESC, seq DESC LIMIT 1"
+);
+
+/// The first event of a kind ($3) of an update ($2) in a repository ($1) after a given event
+/// (time $4, sequence number $5).
+const FIRST_OF_KIND_AFTER: &str = select_events!(
+    "WHERE repository = $1 AND update_id = $2 AND kind = $3 ",
+    "AND (time > $4 OR (time = $4 AND seq > $5)) ORDER BY time, seq LIMIT 1"
+);
 
 /// The SQLite migrations, embedded at build time.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -147,7 +168,29 @@ pub enum LedgerError {
 pub struct Ledger {
     path: PathBuf,
     pool: SqlitePool,
-    runtime: tokio::runtime::Runtime,
+    runtime: OwnRuntime,
+}
+
+/// The ledger's runtime. Dropping a tokio runtime inside another one panics, so inside one it
+/// is shut down in the background instead.
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnRuntime {
+    fn get(&self) -> &tokio::runtime::Runtime {
+        self.0
+            .as_ref()
+            .expect("the runtime lives as long as the ledger")
+    }
+}
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for Ledger {
@@ -166,10 +209,12 @@ impl Ledger {
             source,
         })?;
         let path = data_dir.join(LEDGER_FILE);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(LedgerError::Runtime)?;
+        let runtime = OwnRuntime(Some(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(LedgerError::Runtime)?,
+        ));
         let lock_path = data_dir.join(format!("{LEDGER_FILE}.lock"));
         let lock = lock_file(&lock_path)?;
         let options = SqliteConnectOptions::new()
@@ -182,7 +227,7 @@ impl Ledger {
             .max_connections(1)
             .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
             .connect_with(options);
-        let pool = run(&runtime, connect).map_err(|e| db_error(&path, e))?;
+        let pool = run(runtime.get(), connect).map_err(|e| db_error(&path, e))?;
         let ledger = Ledger {
             path,
             pool,
@@ -233,15 +278,13 @@ impl Ledger {
     /// The events matching `filter`, newest first (by time, then by sequence number).
     pub fn list(&self, filter: &Filter) -> Result<Vec<StoredEvent>, LedgerError> {
         let limit = filter.limit.map_or(i64::MAX, i64::from);
-        let sql = format!(
-            "SELECT {COLUMNS} FROM events \
-             WHERE ($1 IS NULL OR repository = $1) AND ($2 IS NULL OR update_id = $2) \
-             AND ($3 IS NULL OR kind = $3) \
-             ORDER BY time DESC, seq DESC LIMIT $4"
+        const SQL: &str = select_events!(
+            "WHERE ($1 IS NULL OR repository = $1) AND ($2 IS NULL OR update_id = $2) ",
+            "AND ($3 IS NULL OR kind = $3) ORDER BY time DESC, seq DESC LIMIT $4"
         );
         let rows = self
             .block_on(
-                sqlx::query(&sql)
+                sqlx::query(SQL)
                     .bind(&filter.repository)
                     .bind(&filter.update_id)
                     .bind(filter.kind.map(EventKind::as_str))
@@ -261,44 +304,31 @@ impl Ledger {
         repository: &str,
         update_id: &str,
     ) -> Result<Option<AppliedUpdate>, LedgerError> {
-        let latest_of = |kind: &'static str| {
-            format!(
-                "SELECT {COLUMNS} FROM events WHERE repository = $1 AND update_id = $2 \
-                 AND kind = '{kind}' ORDER BY time DESC, seq DESC LIMIT 1"
-            )
-        };
-        let after_of = |kind: &'static str| {
-            format!(
-                "SELECT {COLUMNS} FROM events WHERE repository = $1 AND update_id = $2 \
-                 AND kind = '{kind}' AND (time > $3 OR (time = $3 AND seq > $4)) \
-                 ORDER BY time, seq LIMIT 1"
-            )
-        };
-        let fetch_latest = |kind| {
-            let sql = latest_of(kind);
+        let fetch_latest = |kind: EventKind| {
             self.block_on(async {
-                sqlx::query(&sql)
+                sqlx::query(LATEST_OF_KIND)
                     .bind(repository)
                     .bind(update_id)
+                    .bind(kind.as_str())
                     .fetch_optional(&self.pool)
                     .await
             })
             .map_err(|e| db_error(&self.path, e))
         };
-        let row = match fetch_latest("apply")? {
+        let row = match fetch_latest(EventKind::Apply)? {
             Some(row) => Some(row),
-            None => fetch_latest("commit")?,
+            None => fetch_latest(EventKind::Commit)?,
         };
         let Some(row) = row else {
             return Ok(None);
         };
         let applied = self.stored_event(&row)?;
-        let fetch_after = |kind| {
-            let sql = after_of(kind);
+        let fetch_after = |kind: EventKind| {
             self.block_on(async {
-                sqlx::query(&sql)
+                sqlx::query(FIRST_OF_KIND_AFTER)
                     .bind(repository)
                     .bind(update_id)
+                    .bind(kind.as_str())
                     .bind(&applied.event.time)
                     .bind(applied.seq)
                     .fetch_optional(&self.pool)
@@ -308,12 +338,12 @@ impl Ledger {
         };
         let commit = match &applied.event.commit {
             Some(sha) => Some(sha.clone()),
-            None => match fetch_after("commit")? {
+            None => match fetch_after(EventKind::Commit)? {
                 Some(row) => self.stored_event(&row)?.event.commit,
                 None => None,
             },
         };
-        let rolled_back = match fetch_after("rollback")? {
+        let rolled_back = match fetch_after(EventKind::Rollback)? {
             Some(row) => Some(self.stored_event(&row)?),
             None => None,
         };
@@ -372,14 +402,14 @@ impl Ledger {
         F: Future + Send,
         F::Output: Send,
     {
-        run(&self.runtime, future)
+        run(self.runtime.get(), future)
     }
 }
 
 impl Drop for Ledger {
     fn drop(&mut self) {
         let pool = self.pool.clone();
-        run(&self.runtime, async move { pool.close().await });
+        run(self.runtime.get(), async move { pool.close().await });
     }
 }
 

@@ -1,0 +1,148 @@
+//! The git edge: clean-tree checks, one commit per update with machine-readable trailers, and
+//! finding an update's commit again by its id.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use nanoup_core::NanoUpdate;
+
+/// Trailer naming the update a commit applies.
+pub const UPDATE_TRAILER: &str = "Nanoup-Update";
+/// Trailer naming the update a commit rolls back.
+pub const ROLLBACK_TRAILER: &str = "Nanoup-Rollback";
+
+fn git(root: &Path, args: &[&str]) -> Result<Output, String> {
+    Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("LC_ALL", "C")
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))
+}
+
+fn git_ok(root: &Path, args: &[&str]) -> Result<String, String> {
+    let out = git(root, args)?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "`git {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// The work tree's uncommitted changes (`git status --porcelain`), empty when clean.
+pub fn dirty_files(root: &Path) -> Result<Vec<String>, String> {
+    Ok(
+        git_ok(root, &["status", "--porcelain", "--untracked-files=no"])?
+            .lines()
+            .map(|l| l.get(3..).unwrap_or(l).to_string())
+            .collect(),
+    )
+}
+
+/// The commit message of `update`: a subject, then the trailers of DESIGN.md.
+pub fn message(update: &NanoUpdate) -> String {
+    let purl = nanoup_core::purl_for(update.ecosystem, &update.name, Some(&update.from));
+    format!(
+        "chore(deps): nano update {} {} -> {}\n\n{}: {}\nNanoup-Package: {} -> {}\nNanoup-Reason: {}\nNanoup-Blast-Radius: {}\n",
+        update.name,
+        update.from,
+        update.to,
+        UPDATE_TRAILER,
+        update.id,
+        purl,
+        update.to,
+        update.reasons.join(", "),
+        update.blast_radius.len()
+    )
+}
+
+/// Commits `files` (relative to `root`) with `message`; returns the new commit's id. Uses the
+/// repository's identity, or `nanoup <nanoup@localhost>` when none is configured.
+pub fn commit(root: &Path, files: &[&str], message: &str) -> Result<String, String> {
+    let mut add = vec!["add", "--"];
+    add.extend_from_slice(files);
+    git_ok(root, &add)?;
+    let has_identity = git(root, &["config", "user.email"]).is_ok_and(|o| o.status.success());
+    let mut args: Vec<&str> = Vec::new();
+    if !has_identity {
+        args.extend([
+            "-c",
+            "user.name=nanoup",
+            "-c",
+            "user.email=nanoup@localhost",
+        ]);
+    }
+    args.extend(["commit", "--quiet", "--no-verify", "-m", message, "--"]);
+    args.extend_from_slice(files);
+    git_ok(root, &args)?;
+    Ok(git_ok(root, &["rev-parse", "HEAD"])?.trim().to_string())
+}
+
+/// The commits (newest first) whose `trailer` has `value`, as (commit id, full message).
+pub fn commits_with_trailer(
+    root: &Path,
+    trailer: &str,
+    value: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let log = git_ok(
+        root,
+        &[
+            "log",
+            "--format=%H%x1f%B%x1e",
+            &format!("--grep=^{trailer}: {value}$"),
+        ],
+    )?;
+    Ok(log
+        .split('\u{1e}')
+        .filter_map(|entry| {
+            let (id, body) = entry.trim_start().split_once('\u{1f}')?;
+            Some((id.to_string(), body.to_string()))
+        })
+        .filter(|(_, body)| {
+            body.lines()
+                .any(|l| l.trim() == format!("{trailer}: {value}"))
+        })
+        .collect())
+}
+
+/// Every nanoup update commit newer than `since` (exclusive), newest first, as (commit, message).
+pub fn update_commits_since(root: &Path, since: &str) -> Result<Vec<(String, String)>, String> {
+    let log = git_ok(
+        root,
+        &[
+            "log",
+            "--format=%H%x1f%B%x1e",
+            &format!("{since}..HEAD"),
+            &format!("--grep=^{UPDATE_TRAILER}: "),
+        ],
+    )?;
+    Ok(log
+        .split('\u{1e}')
+        .filter_map(|entry| {
+            let (id, body) = entry.trim_start().split_once('\u{1f}')?;
+            Some((id.to_string(), body.to_string()))
+        })
+        .collect())
+}
+
+/// The value of `trailer` in a commit message.
+pub fn trailer<'a>(message: &'a str, trailer: &str) -> Option<&'a str> {
+    message
+        .lines()
+        .find_map(|l| l.strip_prefix(trailer)?.strip_prefix(": "))
+        .map(str::trim)
+}
+
+/// The files a commit changed, relative to the repository root.
+pub fn changed_files(root: &Path, commit: &str) -> Result<Vec<String>, String> {
+    Ok(git_ok(root, &["show", "--name-only", "--format=", commit])?
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
+}
