@@ -5,21 +5,23 @@ use nanoup_core::{
 };
 use nanoup_policy::IgnoreRule;
 
-/// Builds the report of `findings` under `rules` on `today` (`YYYY-MM-DD`).
+/// Builds the report of `findings` on `today` (`YYYY-MM-DD`), where `rules_for(stack)` gives the
+/// ignore rules that apply to a stack and `all_rules` every rule (for expiry notices).
 ///
-/// A rule silences every finding whose id or alias it names, unless it has expired: an expired
-/// rule silences nothing and is listed in `expired_ignores`, so the report says why a finding
-/// came back. Vulnerabilities go to `findings`, informational advisories to `warnings`, in the
+/// A rule silences every finding of its stacks whose id or alias it names, unless it has expired:
+/// an expired rule silences nothing and is listed in `expired_ignores`, so the report says why a
+/// finding came back. Vulnerabilities go to `findings`, informational advisories to `warnings`, in the
 /// order they came; the renderers (`nanoup_report::audit`) own the presentation order.
 pub fn build_report(
     findings: Vec<Finding>,
-    rules: &[IgnoreRule],
+    rules_for: &dyn Fn(&str) -> Vec<IgnoreRule>,
+    all_rules: &[IgnoreRule],
     today: &str,
     database: DatabaseInfo,
     errors: Vec<ParseError>,
 ) -> AuditReport {
-    let (active, expired): (Vec<&IgnoreRule>, Vec<&IgnoreRule>) =
-        rules.iter().partition(|r| !r.expired(today));
+    let expired: Vec<&IgnoreRule> = all_rules.iter().filter(|r| r.expired(today)).collect();
+    let mut per_stack: std::collections::HashMap<String, Vec<IgnoreRule>> = Default::default();
     let mut report = AuditReport {
         schema: AUDIT_SCHEMA.to_string(),
         database,
@@ -40,8 +42,12 @@ pub fn build_report(
         errors,
     };
     for finding in findings {
-        let rule = active
+        let rules = per_stack
+            .entry(finding.stack.clone())
+            .or_insert_with(|| rules_for(&finding.stack));
+        let rule = rules
             .iter()
+            .filter(|r| !r.expired(today))
             .find(|r| r.id == finding.id || finding.aliases.contains(&r.id));
         match (rule, finding.kind) {
             (Some(rule), _) => report.ignored.push(IgnoredFinding {

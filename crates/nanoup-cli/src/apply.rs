@@ -53,6 +53,35 @@ struct ApplyResult<'a> {
     outcome: &'a Outcome,
 }
 
+/// Writes what happened to `update` to the ledger: an apply (and its commit) or a refusal.
+fn record(
+    ledger: &nanoup_ledger::Ledger,
+    repository: &str,
+    update: &nanoup_core::NanoUpdate,
+    outcome: &Outcome,
+    commit: Option<String>,
+) -> Result<()> {
+    use nanoup_ledger::{Event, EventKind};
+    let event = match outcome {
+        Outcome::Planned { .. } => return Ok(()),
+        Outcome::Applied { changed, method } => {
+            Event::for_update(EventKind::Apply, repository, update)
+                .with_detail("method", method)
+                .with_detail("changed", changed)
+        }
+        Outcome::Refused { reason } => {
+            Event::for_update(EventKind::Refusal, repository, update).with_detail("reason", reason)
+        }
+    };
+    ledger.record(&event)?;
+    if let Some(sha) = commit {
+        let mut event = Event::for_update(EventKind::Commit, repository, update);
+        event.commit = Some(sha);
+        ledger.record(&event)?;
+    }
+    Ok(())
+}
+
 /// Applies the chosen updates. Exit status 0 when every one applied, 1 when any was refused,
 /// 2 on an error (unreadable plan, unknown id).
 pub fn run(args: ApplyArgs) -> Result<ExitCode> {
@@ -82,24 +111,27 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             );
         }
     }
+    let ledger = crate::log::open_ledger()?;
+    let repository = nanoup_ledger::repository_key(&args.path);
     let fetcher = crate::releases::Fetcher::new(&args.path, false)?;
     let fetch = |u: &nanoup_core::NanoUpdate| fetcher.fetch(u);
     let mut digests = plan.files.clone();
     let mut results = Vec::new();
     for update in chosen {
         let mut outcome = apply(&args.path, &digests, update, args.dry_run, &fetch);
-        if args.commit
-            && matches!(outcome, Outcome::Applied { .. })
-            && let Err(e) = nanoup_engine::git::commit(
-                &args.path,
-                &[&update.file],
-                &nanoup_engine::git::message(update),
-            )
-        {
-            outcome = Outcome::Refused {
-                reason: format!("applied but not committed: {e}"),
-            };
+        let mut commit = None;
+        if args.commit && matches!(outcome, Outcome::Applied { .. }) {
+            let message = nanoup_engine::git::message(update);
+            match nanoup_engine::git::commit(&args.path, &[&update.file], &message) {
+                Ok(sha) => commit = Some(sha),
+                Err(e) => {
+                    outcome = Outcome::Refused {
+                        reason: format!("applied but not committed: {e}"),
+                    }
+                }
+            }
         }
+        record(&ledger, &repository, update, &outcome, commit)?;
         if matches!(outcome, Outcome::Applied { .. }) {
             // The next update of the same lockfile starts from what this one wrote.
             if let Ok(bytes) = std::fs::read(args.path.join(&update.file)) {

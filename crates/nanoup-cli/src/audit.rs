@@ -81,14 +81,23 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let index_path = crate::db::index_path()?;
     let index = nanoup_advisories::index::Index::open(&index_path)?;
     let inventory = nanoup_ecosystems::scan(&args.path)?;
-    let rules = ignore_rules(&args)?;
+    let (policy, cli_rules) = ignore_rules(&args)?;
+    let rules_for = |stack: &str| -> Vec<IgnoreRule> {
+        let mut rules = cli_rules.clone();
+        rules.extend(policy.for_stack(stack).ignores);
+        rules
+    };
+    let mut all_rules = cli_rules.clone();
+    all_rules.extend(policy.ignores.iter().cloned());
+    all_rules.extend(policy.stacks.iter().flat_map(|s| s.ignores.iter().cloned()));
     let findings = nanoup_advisories::matching::match_inventory(&index, &inventory)?;
     let now = jiff::Timestamp::now();
     let today = now.strftime("%Y-%m-%d").to_string();
     let database = database_info(&index, now, args.max_age_days);
     let report = nanoup_advisories::audit::build_report(
         findings,
-        &rules,
+        &rules_for,
+        &all_rules,
         &today,
         database,
         inventory.errors.clone(),
@@ -125,9 +134,9 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     })
 }
 
-/// The `--ignore` flags and the `[[ignore]]` rules of PATH/nanoup.toml.
-fn ignore_rules(args: &AuditArgs) -> Result<Vec<IgnoreRule>> {
-    let mut rules: Vec<IgnoreRule> = args
+/// PATH/nanoup.toml (its ignore rules, top-level and per stack) and the `--ignore` flags.
+fn ignore_rules(args: &AuditArgs) -> Result<(nanoup_policy::Policy, Vec<IgnoreRule>)> {
+    let rules: Vec<IgnoreRule> = args
         .ignore
         .iter()
         .map(|id| IgnoreRule {
@@ -138,10 +147,12 @@ fn ignore_rules(args: &AuditArgs) -> Result<Vec<IgnoreRule>> {
         })
         .collect();
     let policy_path = args.path.join(POLICY_FILE);
-    if policy_path.is_file() {
-        rules.extend(read_policy(&policy_path)?.ignores);
-    }
-    Ok(rules)
+    let policy = if policy_path.is_file() {
+        read_policy(&policy_path)?
+    } else {
+        nanoup_policy::Policy::default()
+    };
+    Ok((policy, rules))
 }
 
 fn read_policy(path: &Path) -> Result<nanoup_policy::Policy> {

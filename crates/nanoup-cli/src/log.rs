@@ -45,9 +45,7 @@ pub fn run(args: LogArgs) -> Result<ExitCode> {
             args.path.display()
         );
     }
-    let data_dir = nanoup_core::data_dir()
-        .context("no data directory: set NANOUP_HOME (or XDG_CACHE_HOME or HOME)")?;
-    let ledger = Ledger::open(&data_dir)?;
+    let ledger = open_ledger()?;
     let rebuilt = if args.rebuild {
         let added = ledger.rebuild_from_git(&args.path)?;
         eprintln!(
@@ -224,8 +222,8 @@ mod tests {
         apply.name = Some("smallvec".into());
         apply.from = Some("1.4.0".into());
         apply.to = Some("1.6.1".into());
-        apply.detail = r#"{"reasons":["RUSTSEC-2021-0003"],"blast_radius":[{"name":"smallvec"}]}"#
-            .into();
+        apply.detail =
+            r#"{"reasons":["RUSTSEC-2021-0003"],"blast_radius":[{"name":"smallvec"}]}"#.into();
         let mut refusal = Event::new(EventKind::Refusal, "/repo");
         refusal.time = "2026-11-22T11:00:00.000Z".into();
         refusal.update_id = Some("ffffffffffff".into());
@@ -251,4 +249,11 @@ TIME                  KIND     ID            PACKAGE                  DETAIL
         assert!(with_repo.contains("REPOSITORY"), "{with_repo}");
         assert_eq!(short_time("garbage"), "garbage");
     }
+}
+
+/// The ledger in the data directory: every command that changes a repository records there.
+pub fn open_ledger() -> Result<Ledger> {
+    let data_dir = nanoup_core::data_dir()
+        .context("no data directory: set NANOUP_HOME (or XDG_CACHE_HOME or HOME)")?;
+    Ok(Ledger::open(&data_dir)?)
 }

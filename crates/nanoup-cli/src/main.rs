@@ -3,6 +3,7 @@
 mod apply;
 mod audit;
 mod db;
+mod log;
 mod outdated;
 mod output;
 mod plan;
@@ -75,6 +76,16 @@ enum Command {
     /// Roll back one update by its id, alone: the inverse step of exactly the entries it changed,
     /// verified like any apply. Refuses when a later update changed the same package.
     Rollback(rollback::RollbackArgs),
+    /// List what nanoup did in a repository: every plan, apply, refusal, rollback and commit.
+    ///
+    /// Reads the ledger in the data directory (ledger.sqlite), newest first: time, kind,
+    /// update id, package and versions, and a one-line detail (reasons, blast radius, refusal
+    /// reason, commit). --rebuild first adds what PATH's commit trailers (Nanoup-Update,
+    /// Nanoup-Rollback) record and the ledger lacks, so a lost ledger can be recovered; it
+    /// never adds an event twice.
+    ///
+    /// Exit status: 0, or 2 on an error (unreadable or damaged ledger, failed rebuild).
+    Log(log::LogArgs),
     /// Import, update and inspect the offline advisory database.
     Db(db::DbArgs),
 }
@@ -88,6 +99,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Log(args) => log::run(args),
         Command::Outdated(args) => outdated::run(args),
     };
     match result {

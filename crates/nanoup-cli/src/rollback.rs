@@ -23,16 +23,33 @@ pub struct RollbackArgs {
 
 /// Rolls back and reports. Exit status 0 rolled back, 1 refused, 2 error.
 pub fn run(args: RollbackArgs) -> Result<ExitCode> {
+    let ledger = crate::log::open_ledger()?;
+    let repository = nanoup_ledger::repository_key(&args.path);
     let fetcher = crate::releases::Fetcher::new(&args.path, false)?;
     let fetch = |u: &nanoup_core::NanoUpdate| fetcher.fetch(u);
     let done = match nanoup_engine::rollback::rollback(&args.path, &args.id, &fetch) {
         Ok(done) => done,
         Err(reason) => {
+            let mut event =
+                nanoup_ledger::Event::new(nanoup_ledger::EventKind::Refusal, &repository)
+                    .with_detail("rolls_back", &args.id)
+                    .with_detail("reason", &reason);
+            event.update_id = Some(args.id.clone());
+            ledger.record(&event)?;
             println!("refused  rollback of {}: {reason}", args.id);
             return Ok(ExitCode::from(1));
         }
     };
     let u = &done.inverse;
+    let kind = match &done.outcome {
+        Outcome::Refused { .. } => nanoup_ledger::EventKind::Refusal,
+        _ => nanoup_ledger::EventKind::Rollback,
+    };
+    let mut event =
+        nanoup_ledger::Event::for_update(kind, &repository, u).with_detail("rolls_back", &args.id);
+    if let Outcome::Refused { reason } = &done.outcome {
+        event = event.with_detail("reason", reason);
+    }
     match &done.outcome {
         Outcome::Applied { changed, method } => {
             if args.commit {
@@ -44,9 +61,11 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
                     nanoup_engine::git::ROLLBACK_TRAILER,
                     args.id
                 );
-                nanoup_engine::git::commit(&args.path, &[&u.file], &message)
+                let sha = nanoup_engine::git::commit(&args.path, &[&u.file], &message)
                     .map_err(anyhow::Error::msg)?;
+                event.commit = Some(sha);
             }
+            ledger.record(&event)?;
             println!(
                 "rolled back {} ({} {} -> {}) via `{method}`: {} entry changed",
                 args.id,
@@ -58,6 +77,7 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Outcome::Refused { reason } => {
+            ledger.record(&event)?;
             println!("refused  rollback of {}: {reason}", args.id);
             Ok(ExitCode::from(1))
         }

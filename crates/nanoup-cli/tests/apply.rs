@@ -470,4 +470,42 @@ fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stdout).contains("already rolled back"));
+
+    // The ledger saw it all, newest first; a lost ledger is rebuilt from the commit trailers.
+    let log = nanoup(home.path())
+        .args(["log", "--json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        log.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&log.stderr)
+    );
+    let log: Value = serde_json::from_slice(&log.stdout).unwrap();
+    let kinds: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["apply", "commit", "rollback", "refusal"] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    let fresh = tempfile::tempdir().unwrap();
+    let rebuilt = nanoup(fresh.path())
+        .args(["log", "--json", "--rebuild"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        rebuilt.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    let rebuilt: Value = serde_json::from_slice(&rebuilt.stdout).unwrap();
+    // Two updates committed and two rollbacks committed.
+    assert_eq!(rebuilt["events"].as_array().unwrap().len(), 4, "{rebuilt}");
 }

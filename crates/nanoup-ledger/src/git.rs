@@ -67,9 +67,9 @@ pub fn parse_package_trailer(value: &str) -> Option<PackageTrailer> {
 }
 
 /// The `commit` and `rollback` events that the trailers on `repository`'s HEAD history record,
-/// newest first, filed under `key`.
+/// newest first, filed under `key`, timed by the committer date (when the commit landed).
 pub(crate) fn events_from_history(repository: &Path, key: &str) -> Result<Vec<Event>, LedgerError> {
-    let mut format = String::from("%H%x1f%aI");
+    let mut format = String::from("%H%x1f%cI");
     for trailer in TRAILERS {
         format.push_str(&format!("%x1f%(trailers:key={trailer},valueonly,unfold)"));
     }
@@ -136,7 +136,33 @@ pub(crate) fn events_from_history(repository: &Path, key: &str) -> Result<Vec<Ev
             },
         ));
     }
+    fill_rollbacks(&mut events);
     Ok(events)
+}
+
+/// A rollback commit need not name the package: take it from the commit that landed the
+/// update, when the history has it.
+fn fill_rollbacks(events: &mut [Event]) {
+    let landed: Vec<(String, Event)> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Commit && e.name.is_some())
+        .filter_map(|e| Some((e.update_id.clone()?, e.clone())))
+        .collect();
+    for event in events.iter_mut() {
+        if event.kind != EventKind::Rollback || event.name.is_some() {
+            continue;
+        }
+        let Some((_, commit)) = landed
+            .iter()
+            .find(|(id, _)| Some(id) == event.update_id.as_ref())
+        else {
+            continue;
+        };
+        event.ecosystem.clone_from(&commit.ecosystem);
+        event.name.clone_from(&commit.name);
+        event.from.clone_from(&commit.from);
+        event.to.clone_from(&commit.to);
+    }
 }
 
 /// The nanoup trailers of one commit, one value per line of each.
@@ -163,10 +189,10 @@ fn commit_events(key: &str, sha: &str, date: &str, t: &Trailers<'_>) -> Vec<Even
     let blast: Option<u64> = t.blast.first().and_then(|b| b.parse().ok());
     let make = |kind: EventKind, id: &str, package: Option<&&str>| {
         let parsed = package.and_then(|p| parse_package_trailer(p));
-        let mut detail = serde_json::json!({
-            "rebuilt_from": "git",
-            "reasons": t.reasons,
-        });
+        let mut detail = serde_json::json!({ "rebuilt_from": "git" });
+        if !t.reasons.is_empty() {
+            detail["reasons"] = serde_json::json!(t.reasons);
+        }
         if let Some(package) = package {
             detail["package"] = serde_json::Value::from(*package);
         }
@@ -233,5 +259,24 @@ mod tests {
         assert_eq!((bare.ecosystem.as_str(), bare.to), ("PyPI", None));
         assert_eq!(parse_package_trailer("smallvec 1.4.0 -> 1.6.1"), None);
         assert_eq!(parse_package_trailer(""), None);
+    }
+
+    #[test]
+    fn a_rollback_only_commit_pairs_its_packages_with_its_rollbacks() {
+        let trailers = Trailers {
+            updates: vec![],
+            packages: vec!["pkg:cargo/smallvec@1.4.0 -> 1.6.1"],
+            rollbacks: vec!["1a2b3c4d5e6f"],
+            reasons: vec![],
+            blast: vec!["1"],
+        };
+        let events = commit_events("/r", "abc", "2026-01-01T00:00:00Z", &trailers);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, EventKind::Rollback);
+        assert_eq!(events[0].name.as_deref(), Some("smallvec"));
+        assert_eq!(events[0].commit.as_deref(), Some("abc"));
+        let detail = events[0].detail_value();
+        assert_eq!(detail["blast_radius"], 1);
+        assert!(detail.get("reasons").is_none());
     }
 }

@@ -3,7 +3,9 @@
 -- Times are RFC 3339 text in UTC with exactly three fractional digits
 -- (2026-11-22T10:00:00.000Z): fixed width, so text order is time order on every back end.
 -- `detail` is a JSON object (reasons, blast radius, refusal reason, ...), kept as text.
--- The PostgreSQL schema lives in migrations/postgres and must keep the same columns.
+-- A PostgreSQL back end gets its own directory (migrations/postgres) with the same columns.
+-- Never edit this file once released: sqlx checks each applied migration's checksum, so a
+-- change of schema is a new numbered file.
 CREATE TABLE events (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
     time         TEXT    NOT NULL,
