@@ -205,6 +205,13 @@ fn summary(stored: &StoredEvent) -> String {
     }
 }
 
+/// The ledger in the data directory: every command that changes a repository records there.
+pub fn open_ledger() -> Result<Ledger> {
+    let data_dir = nanoup_core::data_dir()
+        .context("no data directory: set NANOUP_HOME (or XDG_CACHE_HOME or HOME)")?;
+    Ok(Ledger::open(&data_dir)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,11 +256,4 @@ TIME                  KIND     ID            PACKAGE                  DETAIL
         assert!(with_repo.contains("REPOSITORY"), "{with_repo}");
         assert_eq!(short_time("garbage"), "garbage");
     }
-}
-
-/// The ledger in the data directory: every command that changes a repository records there.
-pub fn open_ledger() -> Result<Ledger> {
-    let data_dir = nanoup_core::data_dir()
-        .context("no data directory: set NANOUP_HOME (or XDG_CACHE_HOME or HOME)")?;
-    Ok(Ledger::open(&data_dir)?)
 }
