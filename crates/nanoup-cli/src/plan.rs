@@ -85,7 +85,7 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
     } else {
         nanoup_policy::Policy::default()
     };
-    let min_age = match (&args.min_age, &policy.min_age) {
+    let default_min_age = match (&args.min_age, &policy.min_age) {
         (Some(text), _) => {
             nanoup_policy::parse_age(text).map_err(|e| anyhow::anyhow!("--min-age: {e}"))?
         }
@@ -96,18 +96,44 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         nanoup_policy::parse_age(&args.deadline).map_err(|e| anyhow::anyhow!("--deadline: {e}"))?;
     let allowed = kinds(&args.allow)?;
     let now = jiff::Timestamp::now();
-    let step_policy = |default: &[UpdateKind]| StepPolicy {
-        now,
-        min_age,
-        allow: allowed
-            .clone()
-            .unwrap_or_else(|| default.iter().copied().collect()),
-        held_below: None,
+    let today = now.strftime("%Y-%m-%d").to_string();
+    // The step policy of one component: --allow, else the stack's `allow` in nanoup.toml, else
+    // patch+minor+major for fixes and patch+minor for drift; the stack's cooldown; its holds.
+    let step_policy = |stack: &str, c: &nanoup_core::Component, fixing: bool| -> StepPolicy {
+        let rules = policy.for_stack(stack);
+        let explicit = policy.allow.is_some()
+            || policy
+                .stacks
+                .iter()
+                .any(|r| r.allow.is_some() && r.matches(stack));
+        let allow = match (&allowed, explicit, fixing) {
+            (Some(kinds), _, _) => kinds.clone(),
+            (None, true, _) => rules.allow.clone(),
+            (None, false, true) => [UpdateKind::Patch, UpdateKind::Minor, UpdateKind::Major].into(),
+            (None, false, false) => [UpdateKind::Patch, UpdateKind::Minor].into(),
+        };
+        let min_age = match (&args.min_age, &rules.min_age) {
+            (Some(_), _) | (None, None) => default_min_age,
+            (None, Some((_, age))) => *age,
+        };
+        let held_below =
+            nanoup_versions::Scheme::for_ecosystem(c.ecosystem.osv_name()).and_then(|scheme| {
+                rules
+                    .holds
+                    .iter()
+                    .find(|h| {
+                        h.applies_to(c.ecosystem) && !h.expired(&today) && h.names(&c.name, scheme)
+                    })
+                    .map(|h| h.below.clone())
+            });
+        StepPolicy {
+            now,
+            min_age,
+            allow,
+            held_below,
+        }
     };
-    let fix_policy = step_policy(&[UpdateKind::Patch, UpdateKind::Minor, UpdateKind::Major]);
-    let drift_policy = step_policy(&[UpdateKind::Patch, UpdateKind::Minor]);
 
-    // Vulnerabilities, without those the policy ignores.
     // Drift planning needs no advisories; fixing vulnerabilities does.
     let index = match nanoup_advisories::index::Index::open(&crate::db::index_path()?) {
         Ok(index) => index,
@@ -120,7 +146,6 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         }
         Err(other) => return Err(other.into()),
     };
-    let today = now.strftime("%Y-%m-%d").to_string();
     let findings = nanoup_advisories::matching::match_inventory(&index, &inventory)?;
     let active: Vec<_> = policy
         .ignores
@@ -181,7 +206,7 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
                     &found.releases,
                     &advisories,
                     ids.clone(),
-                    &fix_policy,
+                    &step_policy(&stack.path, c, true),
                 ) {
                     Ok(update) => plan.updates.push(update),
                     Err(no) => plan
@@ -197,8 +222,9 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
                 format!("registry look-up failed: {reason}"),
             )),
             (None, Ok(found)) => {
+                let rules = step_policy(&stack.path, c, false);
                 plan.updates
-                    .extend(drift_step(&stack.path, c, &found.releases, &drift_policy))
+                    .extend(drift_step(&stack.path, c, &found.releases, &rules))
             }
             (None, Err(_)) => {}
         }

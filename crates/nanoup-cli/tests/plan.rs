@@ -105,6 +105,37 @@ fn plan_fixes_smallvec_with_the_lowest_clean_release_and_respects_allowed_kinds(
         serde_json::json!(["RUSTSEC-2021-0003"])
     );
 
+    // Policy in nanoup.toml: a hold on smallvec below 1.6 leaves it unfixable (with the rule),
+    // and a stack table allowing only patches does the same through `allow`.
+    std::fs::write(
+        dir.path().join("nanoup.toml"),
+        "[[hold]]\npackage = \"smallvec\"\nbelow = \"1.6.0\"\nreason = \"1.6 changes our MSRV\"\n",
+    )
+    .unwrap();
+    let held = plan(home.path(), &server.base(), dir.path(), &[]);
+    assert!(
+        held["unfixable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["name"] == "smallvec"),
+        "{held}"
+    );
+    std::fs::write(
+        dir.path().join("nanoup.toml"),
+        "[[stack]]\npath = \"rust\"\nallow = [\"patch\"]\n",
+    )
+    .unwrap();
+    let patch_only = plan(home.path(), &server.base(), dir.path(), &[]);
+    assert!(
+        patch_only["unfixable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["name"] == "smallvec")
+    );
+    std::fs::remove_file(dir.path().join("nanoup.toml")).unwrap();
+
     // Drift: one patch step for serde 1.0.100 (not vulnerable) within its line.
     let drift = plan(
         home.path(),
