@@ -88,6 +88,42 @@ pub fn apply(
     }
 }
 
+/// The shape of every in-place edit: fetch the registry's answer about the package, compute the
+/// new text from the old, write it atomically, then keep it only if `diff` finds exactly the
+/// blast radius. `edit` gets the old text and the registry's body and says why it cannot edit.
+#[allow(clippy::too_many_arguments)]
+fn edit_from_registry(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+    method: String,
+    edit: impl FnOnce(&str, &[u8]) -> Result<String, String>,
+    diff: impl Fn(&str, &str) -> Result<Vec<EntryChange>, String>,
+) -> Outcome {
+    let refuse = |reason: String| Outcome::Refused { reason };
+    if dry_run {
+        return Outcome::Planned { method };
+    }
+    let Ok(old_text) = std::str::from_utf8(old) else {
+        return refuse(format!("{} is not UTF-8", update.file));
+    };
+    let body = match fetch(update) {
+        Ok(body) => body,
+        Err(e) => return refuse(format!("cannot get {} from the registry: {e}", update.name)),
+    };
+    let new_text = match edit(old_text, &body) {
+        Ok(text) => text,
+        Err(reason) => return refuse(reason),
+    };
+    let path = root.join(&update.file);
+    if let Err(e) = write_atomically(&path, new_text.as_bytes()) {
+        return refuse(format!("cannot write {}: {e}", update.file));
+    }
+    verify_or_restore(&path, &update.file, old, update, None, method, diff)
+}
+
 /// npm: the package-lock entries of the package, edited in place from the registry's manifest of
 /// the new version, when every dependent's range accepts it and its own dependencies are
 /// satisfied by the tree; otherwise refused with the dependent or dependency that blocks it.
@@ -99,59 +135,35 @@ fn apply_npm(
     fetch: RegistryFetch<'_>,
 ) -> Outcome {
     use nanoup_ecosystems::npm::{edit, registry};
-    let refuse = |reason: String| Outcome::Refused { reason };
     let method = format!(
         "in-place edit of {} from the registry's manifest of {}@{}",
         update.file, update.name, update.to
     );
-    if dry_run {
-        return Outcome::Planned { method };
-    }
-    let Ok(old_text) = std::str::from_utf8(old) else {
-        return refuse(format!("{} is not UTF-8", update.file));
-    };
-    let body = match fetch(update) {
-        Ok(body) => body,
-        Err(e) => return refuse(format!("cannot get {} from the registry: {e}", update.name)),
-    };
-    let manifest = match registry::version_manifest(&update.name, &body, &update.to) {
-        Ok(manifest) => manifest,
-        Err(e) => {
-            return refuse(format!(
+    let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
+        let manifest = registry::version_manifest(&update.name, body, &update.to).map_err(|e| {
+            format!(
                 "cannot read {}@{} from the registry's answer: {e}",
                 update.name, update.to
-            ));
-        }
+            )
+        })?;
+        edit::plan_edit(old_text, &update.name, &update.from, &manifest)
+            .map(|planned| planned.new_text)
+            .map_err(|refusal| {
+                format!(
+                    "{refusal} (npm's own `npm install {}@{} --package-lock-only --ignore-scripts` fallback is not wired yet)",
+                    update.name, update.to
+                )
+            })
     };
-    let planned = match edit::plan_edit(old_text, &update.name, &update.from, &manifest) {
-        Ok(planned) => planned,
-        Err(refusal) => {
-            return refuse(format!(
-                "{refusal} (npm's own `npm install {}@{} --package-lock-only --ignore-scripts` fallback is not wired yet)",
-                update.name, update.to
-            ));
-        }
-    };
-    let path = root.join(&update.file);
-    if let Err(e) = write_atomically(&path, planned.new_text.as_bytes()) {
-        return refuse(format!("cannot write {}: {e}", update.file));
-    }
     // One package can be installed at several places of the tree: each place is an entry, all
     // moving from `from` to `to`; the blast radius names the step once.
-    verify_or_restore(
-        &path,
-        &update.file,
-        old,
-        update,
-        None,
-        method,
-        |old, new| {
-            let mut changed = edit::changed_entries(old, new).map_err(|e| e.to_string())?;
-            changed.sort();
-            changed.dedup();
-            Ok(changed)
-        },
-    )
+    let diff = |old: &str, new: &str| {
+        let mut changed = edit::changed_entries(old, new).map_err(|e| e.to_string())?;
+        changed.sort();
+        changed.dedup();
+        Ok(changed)
+    };
+    edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff)
 }
 
 /// PyPI: requirements pins (and their `--hash` values), poetry.lock and uv.lock entries, edited
@@ -164,88 +176,47 @@ fn apply_pypi(
     fetch: RegistryFetch<'_>,
 ) -> Outcome {
     use nanoup_ecosystems::pypi::edit::{self, FileKind};
-    let refuse = |reason: String| Outcome::Refused { reason };
     let Some(kind) = FileKind::of_path(&update.file) else {
-        return refuse(format!(
-            "{} is not a file nanoup edits (requirements, poetry.lock, uv.lock)",
-            update.file
-        ));
+        return Outcome::Refused {
+            reason: format!(
+                "{} is not a file nanoup edits (requirements, poetry.lock, uv.lock)",
+                update.file
+            ),
+        };
     };
     let method = format!("in-place edit of {} from PyPI's file list", update.file);
-    if dry_run {
-        return Outcome::Planned { method };
-    }
-    let Ok(old_text) = std::str::from_utf8(old) else {
-        return refuse(format!("{} is not UTF-8", update.file));
-    };
-    let body = match fetch(update) {
-        Ok(body) => body,
-        Err(e) => {
-            return refuse(format!(
-                "cannot get {}'s files from the registry: {e}",
-                update.name
+    let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
+        let files = nanoup_ecosystems::pypi::registry::parse_files(body)
+            .map_err(|e| format!("cannot read the registry's answer for {}: {e}", update.name))?
+            .remove(&update.to)
+            .unwrap_or_default();
+        let (file, name, from, to) = (
+            update.file.as_str(),
+            update.name.as_str(),
+            update.from.as_str(),
+            update.to.as_str(),
+        );
+        let edited = match kind {
+            FileKind::Requirements => {
+                edit::edit_requirements(file, old_text, name, from, to, &files)
+            }
+            FileKind::PoetryLock => edit::edit_poetry_lock(file, old_text, name, from, to, &files),
+            FileKind::UvLock => edit::edit_uv_lock(file, old_text, name, from, to, &files),
+        }
+        .map_err(|refusal| refusal.to_string())?;
+        if edited.needs_fallback() {
+            let caveats: Vec<String> = edited.caveats.iter().map(|c| c.to_string()).collect();
+            return Err(format!(
+                "{}; the resolver fallback (`uv lock --upgrade-package` / `poetry lock`) is not available yet",
+                caveats.join("; ")
             ));
         }
+        Ok(edited.text)
     };
-    let files = match nanoup_ecosystems::pypi::registry::parse_files(&body) {
-        Ok(mut by_version) => by_version.remove(&update.to).unwrap_or_default(),
-        Err(e) => {
-            return refuse(format!(
-                "cannot read the registry's answer for {}: {e}",
-                update.name
-            ));
-        }
+    let diff = |old: &str, new: &str| {
+        edit::changed_entries(kind, &update.file, old, new).map_err(|e| e.to_string())
     };
-    let edited = match kind {
-        FileKind::Requirements => edit::edit_requirements(
-            &update.file,
-            old_text,
-            &update.name,
-            &update.from,
-            &update.to,
-            &files,
-        ),
-        FileKind::PoetryLock => edit::edit_poetry_lock(
-            &update.file,
-            old_text,
-            &update.name,
-            &update.from,
-            &update.to,
-            &files,
-        ),
-        FileKind::UvLock => edit::edit_uv_lock(
-            &update.file,
-            old_text,
-            &update.name,
-            &update.from,
-            &update.to,
-            &files,
-        ),
-    };
-    let edited = match edited {
-        Ok(edited) => edited,
-        Err(refusal) => return refuse(refusal.to_string()),
-    };
-    if edited.needs_fallback() {
-        let caveats: Vec<String> = edited.caveats.iter().map(|c| c.to_string()).collect();
-        return refuse(format!(
-            "{}; the resolver fallback (`uv lock --upgrade-package` / `poetry lock`) is not available yet",
-            caveats.join("; ")
-        ));
-    }
-    let path = root.join(&update.file);
-    if let Err(e) = write_atomically(&path, edited.text.as_bytes()) {
-        return refuse(format!("cannot write {}: {e}", update.file));
-    }
-    verify_or_restore(
-        &path,
-        &update.file,
-        old,
-        update,
-        None,
-        method,
-        |old, new| edit::changed_entries(kind, &update.file, old, new).map_err(|e| e.to_string()),
-    )
+    edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff)
 }
 
 fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run: bool) -> Outcome {
