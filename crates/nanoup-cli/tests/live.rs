@@ -115,3 +115,135 @@ fn outdated_on_a_real_cargo_lock_reaches_crates_io() {
         .unwrap();
     assert_eq!(clipboard["status"], "current");
 }
+
+#[test]
+#[ignore = "live: resolves against crates.io with the real cargo"]
+fn audit_plan_apply_audit_on_a_copy_of_spotify_tui() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    for f in ["Cargo.toml", "Cargo.lock"] {
+        std::fs::copy(
+            corpus("cargo/Rigellute__spotify-tui__7a5a04c91a").join(f),
+            dir.path().join(f),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+    let nanoup = || {
+        let mut cmd = assert_cmd::Command::cargo_bin("nanoup").unwrap();
+        cmd.env("NANOUP_HOME", home.path());
+        cmd
+    };
+    nanoup()
+        .args(["db", "import"])
+        .arg(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/osv/crates.io/all.zip"),
+        )
+        .assert()
+        .success();
+    let audit = |label: &str| -> Vec<(String, String)> {
+        let out = nanoup()
+            .args(["audit", "--format", "json"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let report: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{label}: {e}"));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["name"].as_str().unwrap().to_string(),
+                    f["id"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let before = audit("before");
+    let plan_file = home.path().join("plan.json");
+    nanoup()
+        .args([
+            "plan",
+            "--min-age",
+            "0s",
+            "--deadline",
+            "60s",
+            "--format",
+            "json",
+            "-o",
+        ])
+        .arg(&plan_file)
+        .arg(dir.path())
+        .assert()
+        .success();
+    let out = nanoup()
+        .args(["apply", "--all", "--json", "--plan"])
+        .arg(&plan_file)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut fixed = Vec::new();
+    for r in results["results"].as_array().unwrap() {
+        match r["status"].as_str().unwrap() {
+            "applied" => {
+                // The verified blast radius is the one planned entry.
+                assert_eq!(r["changed"].as_array().unwrap().len(), 1, "{r}");
+                fixed.push(r["name"].as_str().unwrap().to_string());
+            }
+            "refused" => assert!(!r["reason"].as_str().unwrap().is_empty()),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    // Fixes whose new version has the same dependency list are one-entry nano updates; the rest
+    // (new dependencies, conflicts Cargo reports, manifest changes) are refused with the reason.
+    for name in ["arc-swap", "futures-task", "smallvec"] {
+        assert!(
+            fixed.contains(&name.to_string()),
+            "{name} should apply: {results}"
+        );
+    }
+    // Cargo accepts the result as it stands.
+    // (Run outside `cargo test`'s environment; one retry for a transient registry failure.)
+    let tree = || {
+        let mut cmd = std::process::Command::new("cargo");
+        cmd.args(["tree", "--locked", "--quiet"])
+            .current_dir(dir.path());
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if (key.starts_with("CARGO_") && key != "CARGO_HOME") || key.starts_with("RUSTC") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.output().unwrap()
+    };
+    let mut tree_out = tree();
+    if !tree_out.status.success() {
+        tree_out = tree();
+    }
+    let tree = tree_out;
+    assert!(
+        tree.status.success(),
+        "cargo tree --locked: {}",
+        String::from_utf8_lossy(&tree.stderr)
+    );
+    // Every advisory of an applied fix is gone.
+    let after = audit("after");
+    for (name, id) in &before {
+        if fixed.contains(name) {
+            assert!(
+                !after.contains(&(name.clone(), id.clone())),
+                "{name} {id} still reported"
+            );
+        }
+    }
+    assert!(after.len() < before.len());
+}

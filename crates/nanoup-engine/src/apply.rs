@@ -253,7 +253,7 @@ fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run: bool) -> O
         Ok(_) => None,
     };
     if failure.is_none() {
-        failure = keep_cargo_format(&lock_path, old).err();
+        failure = splice_cargo(&lock_path, old, update).err();
     }
     verify_or_restore(
         &lock_path,
@@ -275,17 +275,22 @@ fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run: bool) -> O
     )
 }
 
-/// Puts back the lockfile's format line if Cargo upgraded it on its own.
-fn keep_cargo_format(lock_path: &Path, old: &[u8]) -> Result<(), String> {
-    let new = std::fs::read_to_string(lock_path)
+/// Reads Cargo's resolution of the update and splices just that entry into the original text,
+/// written atomically over what Cargo wrote (Cargo may have rewritten the whole file, even in
+/// another format).
+fn splice_cargo(lock_path: &Path, old: &[u8], update: &NanoUpdate) -> Result<(), String> {
+    let resolved = std::fs::read_to_string(lock_path)
         .map_err(|e| format!("cannot read the lockfile after cargo: {e}"))?;
     let old = std::str::from_utf8(old).map_err(|_| "the lockfile was not UTF-8".to_string())?;
-    let kept = nanoup_ecosystems::cargo::edit::keep_format_version(old, &new);
-    if kept != new {
-        write_atomically(lock_path, kept.as_bytes())
-            .map_err(|e| format!("cannot write the lockfile: {e}"))?;
-    }
-    Ok(())
+    let spliced = nanoup_ecosystems::cargo::edit::splice_update(
+        old,
+        &resolved,
+        &update.name,
+        &update.from,
+        &update.to,
+    )?;
+    write_atomically(lock_path, spliced.as_bytes())
+        .map_err(|e| format!("cannot write the lockfile: {e}"))
 }
 
 /// The check behind the promise: compare the entries before and after; keep the new file only
