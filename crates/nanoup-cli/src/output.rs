@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// Writes `content` to `path` atomically (a temporary file beside it, then a rename), or to
-/// stdout when `path` is `None`.
+/// stdout when `path` is `None`. A path that exists and is not a regular file (`/dev/null`, a
+/// pipe, a terminal) is written directly: renaming over it would replace the device.
 pub fn emit(content: &str, path: Option<&Path>) -> Result<()> {
     let Some(path) = path else {
         let mut stdout = std::io::stdout().lock();
@@ -19,6 +20,10 @@ pub fn emit(content: &str, path: Option<&Path>) -> Result<()> {
             other => other.context("cannot write to stdout"),
         };
     };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, content)
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

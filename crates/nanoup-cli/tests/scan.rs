@@ -238,6 +238,19 @@ fn output_file_is_written_whole() {
 }
 
 #[test]
+fn output_to_a_device_writes_through_it_instead_of_replacing_it() {
+    let home = tempfile::tempdir().unwrap();
+    nanoup(home.path())
+        .args(["scan", "--format", "json", "--output", "/dev/null"])
+        .arg(corpus().join("cargo"))
+        .assert()
+        .success();
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata("/dev/null").unwrap().file_type();
+    assert!(kind.is_char_device(), "/dev/null must still be the device");
+}
+
+#[test]
 fn a_missing_path_is_a_clear_error() {
     let home = tempfile::tempdir().unwrap();
     nanoup(home.path())

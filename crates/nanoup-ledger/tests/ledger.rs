@@ -453,40 +453,27 @@ fn a_ledger_from_a_newer_nanoup_is_refused() {
 // --- rebuild from commit trailers -------------------------------------------------------------
 
 fn git(repo: &Path, args: &[&str]) -> String {
-    // A git call failed twice in ~1000 runs under heavy parallel load, without a message we could
-    // capture; one retry keeps the test about nanoup's rebuild, not about the machine's load.
-    let run = || {
-        Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "gc.auto=0",
-                "-c",
-                "maintenance.auto=false",
-            ])
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("LC_ALL", "C")
-            .output()
-            .expect("git runs")
-    };
-    let mut out = run();
-    if !out.status.success() {
-        eprintln!(
-            "git {args:?} failed once: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        out = run();
-    }
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "gc.auto=0",
+            "-c",
+            "maintenance.auto=false",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("LC_ALL", "C")
+        .output()
+        .expect("git runs");
     assert!(
         out.status.success(),
         "git {args:?}: {}",
