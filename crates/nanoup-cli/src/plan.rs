@@ -244,6 +244,16 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         PlanFormat::Json => nanoup_report::plan::json(&plan),
     };
     emit(&rendered, args.output.as_deref())?;
+    // Every planned update goes to the ledger.
+    let ledger = crate::log::open_ledger()?;
+    let repository = nanoup_ledger::repository_key(&args.path);
+    for update in &plan.updates {
+        ledger.record(&nanoup_ledger::Event::for_update(
+            nanoup_ledger::EventKind::Plan,
+            &repository,
+            update,
+        ))?;
+    }
     for error in &inventory.errors {
         eprintln!("error: {error}");
     }

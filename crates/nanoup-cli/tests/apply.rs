@@ -489,7 +489,7 @@ fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    for kind in ["apply", "commit", "rollback", "refusal"] {
+    for kind in ["plan", "apply", "commit", "rollback", "refusal"] {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
     let fresh = tempfile::tempdir().unwrap();
