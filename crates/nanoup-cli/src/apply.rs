@@ -64,11 +64,11 @@ fn record(
     use nanoup_ledger::{Event, EventKind};
     let event = match outcome {
         Outcome::Planned { .. } => return Ok(()),
-        Outcome::Applied { changed, method } => {
-            Event::for_update(EventKind::Apply, repository, update)
-                .with_detail("method", method)
-                .with_detail("changed", changed)
-        }
+        Outcome::Applied {
+            changed, method, ..
+        } => Event::for_update(EventKind::Apply, repository, update)
+            .with_detail("method", method)
+            .with_detail("changed", changed),
         Outcome::Refused { reason } => {
             Event::for_update(EventKind::Refusal, repository, update).with_detail("reason", reason)
         }
@@ -120,9 +120,12 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     for update in chosen {
         let mut outcome = apply(&args.path, &digests, update, args.dry_run, &fetch);
         let mut commit = None;
-        if args.commit && matches!(outcome, Outcome::Applied { .. }) {
+        if args.commit
+            && let Outcome::Applied { files, .. } = &outcome
+        {
             let message = nanoup_engine::git::message(update);
-            match nanoup_engine::git::commit(&args.path, &[&update.file], &message) {
+            let files: Vec<&str> = files.iter().map(String::as_str).collect();
+            match nanoup_engine::git::commit(&args.path, &files, &message) {
                 Ok(sha) => commit = Some(sha),
                 Err(e) => {
                     outcome = Outcome::Refused {
@@ -164,7 +167,9 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             .map(|(u, o)| {
                 let what = format!("{} {} {} -> {}", u.id, u.name, u.from, u.to);
                 match o {
-                    Outcome::Applied { changed, method } => {
+                    Outcome::Applied {
+                        changed, method, ..
+                    } => {
                         format!(
                             "applied  {what} via `{method}` ({} entry changed)\n",
                             changed.len()

@@ -51,7 +51,9 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode> {
         event = event.with_detail("reason", reason);
     }
     match &done.outcome {
-        Outcome::Applied { changed, method } => {
+        Outcome::Applied {
+            changed, method, ..
+        } => {
             if args.commit {
                 let message = format!(
                     "revert(deps): roll back nano update {} {} -> {}\n\n{}: {}\n",

@@ -508,3 +508,50 @@ fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
     // Two updates committed and two rollbacks committed.
     assert_eq!(rebuilt["events"].as_array().unwrap().len(), 4, "{rebuilt}");
 }
+
+#[test]
+fn a_manifest_change_widens_the_requirement_and_keeps_the_manifests_formatting() {
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    cargo_project(dir.path(), &server.base());
+    let manifest = "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n# pinned while we audit it\nsmallvec = \"=1.4.0\" # exact\n";
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "/target\n").unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    nanoup(home.path())
+        .args(["db", "import"])
+        .arg(shared("osv/crates.io/all.zip"))
+        .assert()
+        .success();
+    let (plan_path, plan) = plan_file(home.path(), dir.path(), &[]);
+    assert_eq!(plan["updates"][0]["manifest_change"], true);
+    let out = nanoup(home.path())
+        .args(["apply", "--all", "--commit", "--plan"])
+        .arg(&plan_path)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap(),
+        manifest.replace("\"=1.4.0\"", "\"1.6.1\""),
+        "only the requirement changed; comments kept"
+    );
+    assert_eq!(
+        lock_versions(dir.path()),
+        ["version = \"0.1.0\"", "version = \"1.6.1\""]
+    );
+    let committed = git(dir.path(), &["show", "--name-only", "--format="]);
+    let mut files: Vec<&str> = committed.lines().filter(|l| !l.is_empty()).collect();
+    files.sort();
+    assert_eq!(files, ["Cargo.lock", "Cargo.toml"]);
+}

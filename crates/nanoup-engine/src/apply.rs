@@ -19,6 +19,9 @@ pub enum Outcome {
     Applied {
         /// The entries that changed (equal to the plan's blast radius).
         changed: Vec<EntryChange>,
+        /// The files written, relative to the root (the lockfile, and a manifest when its
+        /// requirement had to change).
+        files: Vec<String>,
         /// How it was done (`cargo update --precise`, ...).
         method: String,
     },
@@ -68,10 +71,10 @@ pub fn apply(
             ));
         }
     }
-    if update.manifest_change {
+    if update.manifest_change && update.ecosystem != Ecosystem::Cargo {
         return refuse(format!(
-            "{} {} needs a change of the manifest's requirement, which apply does not make yet; \
-             widen the requirement to allow {}, then plan again",
+            "{} {} needs a change of the manifest's requirement, which apply makes only for Cargo \
+             so far; widen the requirement to allow {}, then plan again",
             update.name, update.from, update.to
         ));
     }
@@ -229,33 +232,34 @@ fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run: bool) -> O
     }
     let lock_path = root.join(&update.file);
     let dir = lock_path.parent().unwrap_or(root);
-    let ran = Command::new("cargo")
-        .args([
-            "update",
-            "-p",
-            &format!("{}@{}", update.name, update.from),
-            "--precise",
-            &update.to,
-        ])
-        .current_dir(dir)
-        .env("CARGO_TERM_COLOR", "never")
-        .output();
-    let mut failure = match ran {
-        Err(e) => Some(format!("cannot run cargo: {e}")),
-        Ok(out) if !out.status.success() => {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let tail: Vec<&str> = stderr.lines().rev().take(4).collect();
-            Some(format!(
-                "`{method}` failed: {}",
-                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-            ))
+    let manifests = if update.manifest_change {
+        match widen_manifests(root, dir, update) {
+            Ok(manifests) => manifests,
+            Err(reason) => return Outcome::Refused { reason },
         }
-        Ok(_) => None,
+    } else {
+        Vec::new()
     };
+    let mut failure = cargo_precise(dir, &update.name, &update.from, &update.to);
+    // With a widened requirement Cargo first re-resolves the crate to its newest match; step it
+    // back to the planned version.
+    if failure.is_none()
+        && update.manifest_change
+        && let Ok(resolved) = std::fs::read_to_string(&lock_path)
+        && let Ok(entries) = nanoup_ecosystems::cargo::edit::lock_entries(&update.file, &resolved)
+        && !entries
+            .iter()
+            .any(|(n, v)| n == &update.name && v == &update.to)
+        && let Some((_, newest)) = entries
+            .iter()
+            .find(|(n, v)| n == &update.name && v != &update.from)
+    {
+        failure = cargo_precise(dir, &update.name, newest, &update.to);
+    }
     if failure.is_none() {
         failure = splice_cargo(&lock_path, old, update).err();
     }
-    verify_or_restore(
+    let outcome = verify_or_restore(
         &lock_path,
         &update.file,
         old,
@@ -272,7 +276,108 @@ fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run: bool) -> O
             nanoup_ecosystems::cargo::edit::changed_entries(&update.file, old, new)
                 .map_err(|e| e.to_string())
         },
-    )
+    );
+    match outcome {
+        Outcome::Applied {
+            changed,
+            mut files,
+            method,
+        } => {
+            files.extend(manifests.iter().map(|(rel, _, _)| rel.clone()));
+            let method = if manifests.is_empty() {
+                method
+            } else {
+                format!(
+                    "requirement set to {} in {}, then {method}",
+                    update.to,
+                    manifests
+                        .iter()
+                        .map(|(rel, _, _)| rel.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            Outcome::Applied {
+                changed,
+                files,
+                method,
+            }
+        }
+        refused => {
+            // The lockfile is back; put the manifests back too.
+            for (_, path, bytes) in &manifests {
+                let _ = write_atomically(path, bytes);
+            }
+            refused
+        }
+    }
+}
+
+/// Runs `cargo update -p NAME@FROM --precise TO` in `dir`; the failure's last lines, if any.
+fn cargo_precise(dir: &Path, name: &str, from: &str, to: &str) -> Option<String> {
+    let spec = format!("{name}@{from}");
+    let ran = Command::new("cargo")
+        .args(["update", "-p", &spec, "--precise", to])
+        .current_dir(dir)
+        .env("CARGO_TERM_COLOR", "never")
+        .output();
+    match ran {
+        Err(e) => Some(format!("cannot run cargo: {e}")),
+        Ok(out) if !out.status.success() => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(4).collect();
+            Some(format!(
+                "`cargo update -p {spec} --precise {to}` failed: {}",
+                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            ))
+        }
+        Ok(_) => None,
+    }
+}
+
+/// Sets the requirement on `update.name` to `update.to` in every Cargo.toml under the stack that
+/// declares it (formatting and comments kept), and returns (path relative to root, path, old
+/// bytes) of each file changed, for the commit and for restoring.
+fn widen_manifests(
+    root: &Path,
+    dir: &Path,
+    update: &NanoUpdate,
+) -> Result<Vec<(String, std::path::PathBuf, Vec<u8>)>, String> {
+    let tree = nanoup_ecosystems::Tree::walk(dir).map_err(|e| e.to_string())?;
+    let mut changed = Vec::new();
+    for rel in tree.named("Cargo.toml") {
+        let path = dir.join(rel);
+        let old =
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let Ok(text) = std::str::from_utf8(&old) else {
+            continue;
+        };
+        let (new, count) =
+            nanoup_ecosystems::cargo::edit::set_requirement(text, &update.name, &update.to)
+                .map_err(|e| format!("cannot edit {}: {e}", path.display()))?;
+        if count > 0 {
+            let shown = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            changed.push((shown, path, old, new));
+        }
+    }
+    if changed.is_empty() {
+        return Err(format!(
+            "no Cargo.toml under the stack declares {}; cannot widen its requirement",
+            update.name
+        ));
+    }
+    for (_, path, _, new) in &changed {
+        write_atomically(path, new.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(changed
+        .into_iter()
+        .map(|(shown, path, old, _)| (shown, path, old))
+        .collect())
 }
 
 /// Reads Cargo's resolution of the update and splices just that entry into the original text,
@@ -354,7 +459,11 @@ fn verify_or_restore(
     if let Err(e) = write_atomically(path, &new) {
         return restore(format!("cannot write {name}: {e}"));
     }
-    Outcome::Applied { changed, method }
+    Outcome::Applied {
+        changed,
+        files: vec![name.to_string()],
+        method,
+    }
 }
 
 /// Replaces `path` with `bytes` through a temporary file in the same directory and a rename.

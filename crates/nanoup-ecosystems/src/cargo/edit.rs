@@ -185,6 +185,70 @@ pub fn untouched_outside(old: &str, new: &str, names: &[&str]) -> Result<(), Str
     Ok(())
 }
 
+/// Sets the version requirement of every declaration of crate `package` in a Cargo.toml
+/// (`[dependencies]`, dev, build, and their `[target.*]` forms; renamed entries by `package`) to
+/// `requirement`, keeping formatting and comments. Returns the new text and how many declarations
+/// changed; a declaration that inherits from the workspace (`workspace = true`) is not touched.
+pub fn set_requirement(
+    text: &str,
+    package: &str,
+    requirement: &str,
+) -> Result<(String, usize), String> {
+    use toml_edit::{DocumentMut, Item, TableLike, Value};
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| e.message().to_string())?;
+    fn set(value: &mut Value, requirement: &str) {
+        let decor = value.decor().clone();
+        *value = Value::from(requirement);
+        *value.decor_mut() = decor;
+    }
+    fn edit_table(table: &mut dyn TableLike, package: &str, requirement: &str) -> usize {
+        let mut changed = 0;
+        for (key, item) in table.iter_mut() {
+            let real = item
+                .as_table_like()
+                .and_then(|t| t.get("package"))
+                .and_then(Item::as_str)
+                .unwrap_or(key.get())
+                .to_string();
+            if real != package {
+                continue;
+            }
+            if let Some(value) = item.as_value_mut().filter(|v| v.is_str()) {
+                set(value, requirement);
+                changed += 1;
+            } else if let Some(detail) = item.as_table_like_mut()
+                && let Some(version) = detail.get_mut("version").and_then(Item::as_value_mut)
+            {
+                set(version, requirement);
+                changed += 1;
+            }
+        }
+        changed
+    }
+    const SECTIONS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let mut changed = 0;
+    for section in SECTIONS {
+        if let Some(table) = doc.get_mut(section).and_then(Item::as_table_like_mut) {
+            changed += edit_table(table, package, requirement);
+        }
+    }
+    if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
+        for (_, target) in targets.iter_mut() {
+            let Some(target) = target.as_table_like_mut() else {
+                continue;
+            };
+            for section in SECTIONS {
+                if let Some(table) = target.get_mut(section).and_then(Item::as_table_like_mut) {
+                    changed += edit_table(table, package, requirement);
+                }
+            }
+        }
+    }
+    Ok((doc.to_string(), changed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +283,19 @@ mod tests {
             1,
         );
         assert!(untouched_outside(&old, &touched, &["smallvec"]).is_err());
+    }
+
+    #[test]
+    fn requirements_change_and_nothing_else() {
+        let text = "[package]\nname = \"x\"\n\n[dependencies]\n# pinned for a reason\nsmallvec = \"=1.4.0\" # keep\nserde = { version = \"1\", features = [\"derive\"] }\n\n[dev-dependencies]\nsv = { package = \"smallvec\", version = \"1.4\" }\n";
+        let (new, n) = set_requirement(text, "smallvec", "1.6.1").unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(
+            new,
+            text.replace("\"=1.4.0\"", "\"1.6.1\"")
+                .replace("version = \"1.4\" }", "version = \"1.6.1\" }")
+        );
+        assert_eq!(set_requirement(text, "tokio", "1").unwrap().1, 0);
     }
 
     #[test]
