@@ -53,6 +53,15 @@ struct ApplyResult<'a> {
     outcome: &'a Outcome,
 }
 
+/// A crash-test hook: with `NANOUP_CRASH_POINT` set to `point`, the process aborts there, as a
+/// kill would, so tests can check that files are never torn and the ledger stays consistent.
+fn crash_point(point: &str) {
+    if std::env::var("NANOUP_CRASH_POINT").is_ok_and(|p| p == point) {
+        eprintln!("NANOUP_CRASH_POINT={point}: aborting");
+        std::process::abort();
+    }
+}
+
 /// Writes what happened to `update` to the ledger: an apply (and its commit) or a refusal.
 fn record(
     ledger: &nanoup_ledger::Ledger,
@@ -119,6 +128,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     let mut results = Vec::new();
     for update in chosen {
         let mut outcome = apply(&args.path, &digests, update, args.dry_run, &fetch);
+        crash_point("after-write");
         let mut commit = None;
         if args.commit
             && let Outcome::Applied { files, .. } = &outcome

@@ -555,3 +555,57 @@ fn a_manifest_change_widens_the_requirement_and_keeps_the_manifests_formatting()
     files.sort();
     assert_eq!(files, ["Cargo.lock", "Cargo.toml"]);
 }
+
+#[test]
+fn a_crash_between_write_and_commit_leaves_a_whole_file_and_a_consistent_ledger() {
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    cargo_project(dir.path(), &server.base());
+    std::fs::write(dir.path().join(".gitignore"), "/target\n").unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    let before = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
+    nanoup(home.path())
+        .args(["db", "import"])
+        .arg(shared("osv/crates.io/all.zip"))
+        .assert()
+        .success();
+    let (plan_path, _) = plan_file(home.path(), dir.path(), &[]);
+    let out = nanoup(home.path())
+        .env("NANOUP_CRASH_POINT", "after-write")
+        .args(["apply", "--all", "--commit", "--plan"])
+        .arg(&plan_path)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the process was aborted");
+    // The lockfile is whole: the old text or the new one, never a torn mix, and it parses.
+    let after = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
+    assert!(
+        after == before || after == before.replace("version = \"1.4.0\"", "version = \"1.6.1\""),
+        "{after}"
+    );
+    // Nothing was committed, and the ledger, rebuilt from the repository, agrees: no commit event.
+    assert_eq!(git(dir.path(), &["log", "--format=%s"]).trim(), "init");
+    let log = nanoup(home.path())
+        .args(["log", "--json", "--rebuild"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let log: Value = serde_json::from_slice(&log.stdout).unwrap();
+    let kinds: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        !kinds.contains(&"commit") && !kinds.contains(&"apply"),
+        "{kinds:?}"
+    );
+    // The work tree shows the uncommitted edit; `git checkout` undoes it, or apply can be re-run
+    // after a new plan.
+    assert!(git(dir.path(), &["status", "--porcelain"]).contains("Cargo.lock"));
+}
