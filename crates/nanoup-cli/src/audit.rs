@@ -1,12 +1,12 @@
 //! `nanoup audit`: scan, then match every component against the offline advisory database.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use nanoup_core::{DatabaseInfo, FindingKind, Severity};
-use nanoup_policy::{IgnoreRule, POLICY_FILE};
+use nanoup_policy::IgnoreRule;
 
 use crate::output::emit;
 
@@ -146,19 +146,8 @@ fn ignore_rules(args: &AuditArgs) -> Result<(nanoup_policy::Policy, Vec<IgnoreRu
             origin: "--ignore".into(),
         })
         .collect();
-    let policy_path = args.path.join(POLICY_FILE);
-    let policy = if policy_path.is_file() {
-        read_policy(&policy_path)?
-    } else {
-        nanoup_policy::Policy::default()
-    };
+    let policy = crate::policy_file::load(&args.path)?;
     Ok((policy, rules))
-}
-
-fn read_policy(path: &Path) -> Result<nanoup_policy::Policy> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(nanoup_policy::parse(&path.display().to_string(), &text)?)
 }
 
 /// Size, sources and freshness of the index.

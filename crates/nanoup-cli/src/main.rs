@@ -7,6 +7,7 @@ mod log;
 mod outdated;
 mod output;
 mod plan;
+mod policy_file;
 mod releases;
 mod rollback;
 mod scan;

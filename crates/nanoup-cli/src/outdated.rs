@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use nanoup_drift::{Policy, Status};
 
@@ -56,14 +56,7 @@ enum OutdatedFormat {
 /// or a bad option); unknown look-ups are reported, not fatal.
 pub fn run(args: OutdatedArgs) -> Result<ExitCode> {
     let inventory = nanoup_ecosystems::scan(&args.path)?;
-    let policy_file = args.path.join(nanoup_policy::POLICY_FILE);
-    let policy = if policy_file.is_file() {
-        let text = std::fs::read_to_string(&policy_file)
-            .with_context(|| format!("cannot read {}", policy_file.display()))?;
-        nanoup_policy::parse(&policy_file.display().to_string(), &text)?
-    } else {
-        nanoup_policy::Policy::default()
-    };
+    let policy = crate::policy_file::load(&args.path)?;
     let (min_age_text, min_age) = match (&args.min_age, policy.min_age) {
         (Some(text), _) => (
             text.clone(),

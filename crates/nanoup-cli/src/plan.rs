@@ -77,14 +77,7 @@ fn kinds(names: &[String]) -> Result<Option<BTreeSet<UpdateKind>>> {
 /// parse).
 pub fn run(args: PlanArgs) -> Result<ExitCode> {
     let inventory = nanoup_ecosystems::scan(&args.path)?;
-    let policy_file = args.path.join(nanoup_policy::POLICY_FILE);
-    let policy = if policy_file.is_file() {
-        let text = std::fs::read_to_string(&policy_file)
-            .with_context(|| format!("cannot read {}", policy_file.display()))?;
-        nanoup_policy::parse(&policy_file.display().to_string(), &text)?
-    } else {
-        nanoup_policy::Policy::default()
-    };
+    let policy = crate::policy_file::load(&args.path)?;
     let default_min_age = match (&args.min_age, &policy.min_age) {
         (Some(text), _) => {
             nanoup_policy::parse_age(text).map_err(|e| anyhow::anyhow!("--min-age: {e}"))?
