@@ -23,63 +23,16 @@ pub fn render(report: &AuditReport) -> String {
     let mut out = String::from("# nanoup audit\n\n");
     write_summary(&mut out, report);
 
-    if !report.findings.is_empty() {
-        out.push_str("\n## Vulnerabilities\n");
-        for group in by_stack(&report.findings) {
-            let _ = writeln!(
-                out,
-                "\n### {} ({})\n",
-                code(group.stack),
-                escape(&group.ecosystem.to_string())
-            );
-            out.push_str(
-                "| Severity | Package | Version | Dependency | Advisory | Fixed in | Summary |\n",
-            );
-            out.push_str("|---|---|---|---|---|---|---|\n");
-            for finding in &group.findings {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
-                    severity_label(finding.severity),
-                    cell_code(&finding.name),
-                    escape(&finding.version),
-                    dependency(finding),
-                    advisory(finding),
-                    fixed(finding),
-                    escape(&finding.summary),
-                );
-            }
-        }
-    }
-
-    if !report.warnings.is_empty() {
-        out.push_str("\n## Warnings\n");
-        for group in by_stack(&report.warnings) {
-            let _ = writeln!(
-                out,
-                "\n### {} ({})\n",
-                code(group.stack),
-                escape(&group.ecosystem.to_string())
-            );
-            out.push_str(
-                "| Kind | Package | Version | Dependency | Advisory | Fixed in | Summary |\n",
-            );
-            out.push_str("|---|---|---|---|---|---|---|\n");
-            for finding in &group.findings {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
-                    finding.kind.as_str(),
-                    cell_code(&finding.name),
-                    escape(&finding.version),
-                    dependency(finding),
-                    advisory(finding),
-                    fixed(finding),
-                    escape(&finding.summary),
-                );
-            }
-        }
-    }
+    write_section(
+        &mut out,
+        "Vulnerabilities",
+        "Severity",
+        &report.findings,
+        |f| severity_label(f.severity),
+    );
+    write_section(&mut out, "Warnings", "Kind", &report.warnings, |f| {
+        f.kind.as_str()
+    });
 
     if !report.ignored.is_empty() {
         out.push_str("\n## Ignored\n\n");
@@ -318,4 +271,45 @@ fn code(text: &str) -> String {
         ""
     };
     format!("{fence}{padding}{text}{padding}{fence}")
+}
+
+/// One section (vulnerabilities or warnings): a table per stack, worst first. The first column
+/// is `first_column`, filled by `first`; the other columns are the same for both sections.
+fn write_section(
+    out: &mut String,
+    title: &str,
+    first_column: &str,
+    findings: &[Finding],
+    first: impl Fn(&Finding) -> &'static str,
+) {
+    if findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## {title}");
+    for group in by_stack(findings) {
+        let _ = writeln!(
+            out,
+            "\n### {} ({})\n",
+            code(group.stack),
+            escape(&group.ecosystem.to_string())
+        );
+        let _ = writeln!(
+            out,
+            "| {first_column} | Package | Version | Dependency | Advisory | Fixed in | Summary |"
+        );
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        for finding in &group.findings {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                first(finding),
+                cell_code(&finding.name),
+                escape(&finding.version),
+                dependency(finding),
+                advisory(finding),
+                fixed(finding),
+                escape(&finding.summary),
+            );
+        }
+    }
 }
