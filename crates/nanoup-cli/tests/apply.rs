@@ -340,6 +340,14 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Makes `dir` a git repository with everything (but Cargo's target/) in a first commit.
+fn init_repository(dir: &Path) {
+    std::fs::write(dir.join(".gitignore"), "/target\n").unwrap();
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-qm", "init"]);
+}
+
 #[test]
 fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
     let server = Replay::start(HashMap::new());
@@ -363,10 +371,7 @@ fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
     let lock = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap()
         + &format!("checksum = \"{cksum}\"\n");
     std::fs::write(dir.path().join("Cargo.lock"), &lock).unwrap();
-    std::fs::write(dir.path().join(".gitignore"), "/target\n").unwrap();
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-qm", "init"]);
+    init_repository(dir.path());
 
     nanoup(home.path())
         .args(["db", "import"])
@@ -517,10 +522,7 @@ fn a_manifest_change_widens_the_requirement_and_keeps_the_manifests_formatting()
     cargo_project(dir.path(), &server.base());
     let manifest = "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n# pinned while we audit it\nsmallvec = \"=1.4.0\" # exact\n";
     std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
-    std::fs::write(dir.path().join(".gitignore"), "/target\n").unwrap();
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-qm", "init"]);
+    init_repository(dir.path());
     nanoup(home.path())
         .args(["db", "import"])
         .arg(shared("osv/crates.io/all.zip"))
@@ -562,10 +564,7 @@ fn a_crash_between_write_and_commit_leaves_a_whole_file_and_a_consistent_ledger(
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     cargo_project(dir.path(), &server.base());
-    std::fs::write(dir.path().join(".gitignore"), "/target\n").unwrap();
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-qm", "init"]);
+    init_repository(dir.path());
     let before = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
     nanoup(home.path())
         .args(["db", "import"])
