@@ -452,7 +452,9 @@ fn a_ledger_from_a_newer_nanoup_is_refused() {
 
 // --- rebuild from commit trailers -------------------------------------------------------------
 
-fn git(repo: &Path, args: &[&str]) -> String {
+/// Runs git in `repo`, isolated from the machine's configuration, with `env` added; returns
+/// its trimmed output and fails the test with git's message on error.
+fn run_git(repo: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(repo)
@@ -472,6 +474,7 @@ fn git(repo: &Path, args: &[&str]) -> String {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("LC_ALL", "C")
+        .envs(env.iter().copied())
         .output()
         .expect("git runs");
     assert!(
@@ -482,33 +485,16 @@ fn git(repo: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
+fn git(repo: &Path, args: &[&str]) -> String {
+    run_git(repo, args, &[])
+}
+
+/// An empty commit with `message`, authored and committed at `date`; returns its id.
 fn commit(repo: &Path, message: &str, date: &str) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "gc.auto=0",
-            "-c",
-            "maintenance.auto=false",
-        ])
-        .args(["commit", "--allow-empty", "-q", "-m", message])
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_DATE", date)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_git(
+        repo,
+        &["commit", "--allow-empty", "-q", "-m", message],
+        &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
     );
     git(repo, &["rev-parse", "HEAD"])
 }
