@@ -162,14 +162,12 @@ impl Fetcher {
             .ok_or_else(|| format!("no registry for {}", update.ecosystem))?
             .1
             .map_err(|e| e.to_string())?;
-        let asked = source.request(&update.name).map_err(|e| e.to_string())?;
-        let mut request = nanoup_http::Request::new(asked.url);
-        for (header, value) in asked.headers {
-            request = request.with_header(header, value);
-        }
         self.runtime
-            .block_on(self.cached.fetch(&request))
+            .block_on(nanoup_drift::lookup::fetch(
+                &self.cached,
+                source.as_ref(),
+                &update.name,
+            ))
             .map(|r| r.body)
-            .map_err(|e| e.to_string())
     }
 }

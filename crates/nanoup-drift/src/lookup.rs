@@ -60,16 +60,22 @@ pub async fn lookup_all(
     answers
 }
 
-async fn lookup_one(client: &CachedClient, wanted: Wanted) -> Result<Lookup, String> {
-    let asked = wanted
-        .source
-        .request(&wanted.name)
-        .map_err(|e| e.to_string())?;
+/// Asks `source` about package `name` through the cached client: the registry's raw answer.
+pub async fn fetch(
+    client: &CachedClient,
+    source: &dyn Datasource,
+    name: &str,
+) -> Result<nanoup_http::CachedResponse, String> {
+    let asked = source.request(name).map_err(|e| e.to_string())?;
     let mut request = Request::new(asked.url);
     for (header, value) in asked.headers {
         request = request.with_header(header, value);
     }
-    let response = client.fetch(&request).await.map_err(|e| e.to_string())?;
+    client.fetch(&request).await.map_err(|e| e.to_string())
+}
+
+async fn lookup_one(client: &CachedClient, wanted: Wanted) -> Result<Lookup, String> {
+    let response = fetch(client, wanted.source.as_ref(), &wanted.name).await?;
     let stale = response.stale;
     let body = response.body;
     let Wanted { name, source } = wanted;
