@@ -27,4 +27,7 @@ pub use inventory::{Inventory, SCAN_SCHEMA, Stack};
 pub use purl::{parse_purl, purl_for};
 pub use release::Release;
 pub use text::{LineIndex, normalize_pypi_name};
-pub use update::{EntryChange, FileDigest, NanoUpdate, PLAN_SCHEMA, Plan, Unfixable, UpdateKind};
+pub use update::{
+    BLAST_RADIUS_TRAILER, EntryChange, FileDigest, NanoUpdate, PACKAGE_TRAILER, PLAN_SCHEMA, Plan,
+    REASON_TRAILER, ROLLBACK_TRAILER, UPDATE_TRAILER, Unfixable, UpdateKind,
+};

@@ -54,6 +54,11 @@ pub fn parse_purl(purl: &str) -> Option<(Ecosystem, String, Option<String>)> {
         (Ecosystem::Npm | Ecosystem::Go | Ecosystem::Docker, Some(ns)) => format!("{ns}/{name}"),
         _ => name.to_string(),
     };
+    // An image from another registry than Docker Hub keeps it in `repository_url`.
+    let name = match parsed.qualifiers().get("repository_url") {
+        Some(registry) if ecosystem == Ecosystem::Docker => format!("{registry}/{name}"),
+        _ => name,
+    };
     Some((ecosystem, name, parsed.version().map(str::to_string)))
 }
 
@@ -107,6 +112,8 @@ mod tests {
             ),
             (Ecosystem::Go, "github.com/cli/safeexec", "v1.0.0"),
             (Ecosystem::PyPI, "flask", "3.1.0"),
+            (Ecosystem::Docker, "gcr.io/distroless/static", "nonroot"),
+            (Ecosystem::Docker, "library/golang", "1.19"),
         ] {
             let purl = purl_for(e, name, Some(v));
             assert_eq!(

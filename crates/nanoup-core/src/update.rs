@@ -2,6 +2,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::Ecosystem;
 
+/// Commit trailer naming the update a commit applies (`Nanoup-Update: <id>`).
+pub const UPDATE_TRAILER: &str = "Nanoup-Update";
+/// Commit trailer naming the package step (`Nanoup-Package: pkg:cargo/smallvec@1.4.0 -> 1.6.1`).
+pub const PACKAGE_TRAILER: &str = "Nanoup-Package";
+/// Commit trailer naming the advisories or `drift` behind an update.
+pub const REASON_TRAILER: &str = "Nanoup-Reason";
+/// Commit trailer giving the number of lockfile entries an update changed.
+pub const BLAST_RADIUS_TRAILER: &str = "Nanoup-Blast-Radius";
+/// Commit trailer naming the update a commit rolls back.
+pub const ROLLBACK_TRAILER: &str = "Nanoup-Rollback";
+
 /// The schema tag of `nanoup plan --format json`.
 pub const PLAN_SCHEMA: &str = "nanoup.plan/v1";
 

@@ -6,10 +6,8 @@ use std::process::{Command, Output};
 
 use nanoup_core::NanoUpdate;
 
-/// Trailer naming the update a commit applies.
-pub const UPDATE_TRAILER: &str = "Nanoup-Update";
-/// Trailer naming the update a commit rolls back.
-pub const ROLLBACK_TRAILER: &str = "Nanoup-Rollback";
+use nanoup_core::{BLAST_RADIUS_TRAILER, PACKAGE_TRAILER, REASON_TRAILER};
+pub use nanoup_core::{ROLLBACK_TRAILER, UPDATE_TRAILER};
 
 fn git(root: &Path, args: &[&str]) -> Result<Output, String> {
     Command::new("git")
@@ -48,11 +46,11 @@ pub fn dirty_files(root: &Path) -> Result<Vec<String>, String> {
 pub fn message(update: &NanoUpdate) -> String {
     let purl = nanoup_core::purl_for(update.ecosystem, &update.name, Some(&update.from));
     format!(
-        "chore(deps): nano update {} {} -> {}\n\n{}: {}\nNanoup-Package: {} -> {}\nNanoup-Reason: {}\nNanoup-Blast-Radius: {}\n",
+        "chore(deps): nano update {} {} -> {}\n\n{UPDATE_TRAILER}: {}\n{PACKAGE_TRAILER}: {} -> {}\n\
+         {REASON_TRAILER}: {}\n{BLAST_RADIUS_TRAILER}: {}\n",
         update.name,
         update.from,
         update.to,
-        UPDATE_TRAILER,
         update.id,
         purl,
         update.to,

@@ -38,7 +38,7 @@ pub fn rollback(root: &Path, id: &str, fetch: RegistryFetch<'_>) -> Result<Rollb
             short(&undone)
         ));
     }
-    let package = git::trailer(&message, "Nanoup-Package")
+    let package = git::trailer(&message, nanoup_core::PACKAGE_TRAILER)
         .ok_or_else(|| format!("commit {} has no Nanoup-Package trailer", short(&commit)))?;
     let (purl, to) = package.split_once(" -> ").ok_or_else(|| {
         format!(
@@ -55,7 +55,7 @@ pub fn rollback(root: &Path, id: &str, fetch: RegistryFetch<'_>) -> Result<Rollb
             )
         })?;
     for (later, later_message) in git::update_commits_since(root, &commit)? {
-        let same = git::trailer(&later_message, "Nanoup-Package")
+        let same = git::trailer(&later_message, nanoup_core::PACKAGE_TRAILER)
             .and_then(|p| parse_purl(p.split(" -> ").next()?))
             .is_some_and(|(e, n, _)| e == ecosystem && n == name);
         let later_id = git::trailer(&later_message, git::UPDATE_TRAILER).unwrap_or("?");

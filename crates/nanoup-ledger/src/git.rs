@@ -1,12 +1,12 @@
 //! Rebuilding the ledger from nanoup's commit trailers (`Nanoup-Update`, `Nanoup-Package`,
 //! `Nanoup-Reason`, `Nanoup-Blast-Radius`, `Nanoup-Rollback`).
 
+use nanoup_core::{
+    BLAST_RADIUS_TRAILER, PACKAGE_TRAILER, REASON_TRAILER, ROLLBACK_TRAILER, UPDATE_TRAILER,
+    parse_purl,
+};
 use std::path::Path;
 use std::process::Command;
-use std::str::FromStr;
-
-use nanoup_core::Ecosystem;
-use packageurl::PackageUrl;
 
 use crate::{Event, EventKind, LedgerError};
 
@@ -16,18 +16,17 @@ const RECORD: char = '\x1e';
 
 /// Trailers read from each commit, in the order of the fields after the hash and date.
 const TRAILERS: [&str; 5] = [
-    "Nanoup-Update",
-    "Nanoup-Package",
-    "Nanoup-Rollback",
-    "Nanoup-Reason",
-    "Nanoup-Blast-Radius",
+    UPDATE_TRAILER,
+    PACKAGE_TRAILER,
+    ROLLBACK_TRAILER,
+    REASON_TRAILER,
+    BLAST_RADIUS_TRAILER,
 ];
 
 /// A `Nanoup-Package` trailer taken apart: `pkg:cargo/smallvec@1.4.0 -> 1.6.1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageTrailer {
-    /// The ecosystem's OSV name (`crates.io`) when the purl type is one nanoup knows, else the
-    /// purl type itself.
+    /// The ecosystem's OSV name (`crates.io`).
     pub ecosystem: String,
     /// The package name as nanoup spells it (`@scope/name` for npm, `group:artifact` for Maven).
     pub name: String,
@@ -37,31 +36,19 @@ pub struct PackageTrailer {
     pub to: Option<String>,
 }
 
-/// Parses a `Nanoup-Package` trailer value; `None` when it is not `PURL [-> VERSION]`.
+/// Parses a `Nanoup-Package` trailer value; `None` when it is not `PURL [-> VERSION]` with a
+/// purl of an ecosystem nanoup knows.
 pub fn parse_package_trailer(value: &str) -> Option<PackageTrailer> {
     let (purl, to) = match value.split_once("->") {
         Some((purl, to)) => (purl.trim(), Some(to.trim()).filter(|t| !t.is_empty())),
         None => (value.trim(), None),
     };
-    let purl = PackageUrl::from_str(purl).ok()?;
-    let ty = purl.ty();
-    let ecosystem = Ecosystem::ALL
-        .into_iter()
-        .find(|e| e.purl_type() == ty)
-        .map_or_else(|| ty.to_string(), |e| e.osv_name().to_string());
-    let name = match (ty, purl.namespace()) {
-        (_, None) => purl.name().to_string(),
-        ("maven", Some(group)) => format!("{group}:{}", purl.name()),
-        (_, Some(namespace)) => format!("{namespace}/{}", purl.name()),
-    };
-    let name = match purl.qualifiers().get("repository_url") {
-        Some(registry) if ty == "docker" => format!("{registry}/{name}"),
-        _ => name,
-    };
+    // nanoup writes purls of its own ecosystems only; anything else is not its trailer.
+    let (ecosystem, name, from) = parse_purl(purl)?;
     Some(PackageTrailer {
-        ecosystem,
+        ecosystem: ecosystem.osv_name().to_string(),
         name,
-        from: purl.version().map(str::to_string),
+        from,
         to: to.map(str::to_string),
     })
 }
