@@ -131,9 +131,12 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
         crash_point("after-write");
         let mut commit = None;
         if args.commit
-            && let Outcome::Applied { files, .. } = &outcome
+            && let Outcome::Applied { files, changed, .. } = &outcome
         {
-            let message = nanoup_engine::git::message(update);
+            // The trailer counts the verified blast radius (npm's fallback changes more).
+            let mut done = update.clone();
+            done.blast_radius = changed.clone();
+            let message = nanoup_engine::git::message(&done);
             let files: Vec<&str> = files.iter().map(String::as_str).collect();
             match nanoup_engine::git::commit(&args.path, &files, &message) {
                 Ok(sha) => commit = Some(sha),

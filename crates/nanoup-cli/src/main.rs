@@ -11,6 +11,7 @@ mod policy_file;
 mod releases;
 mod rollback;
 mod scan;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -75,8 +76,22 @@ enum Command {
     /// restored and the update refused. Exit status 0 all applied, 1 some refused, 2 error.
     Apply(apply::ApplyArgs),
     /// Roll back one update by its id, alone: the inverse step of exactly the entries it changed,
-    /// verified like any apply. Refuses when a later update changed the same package.
+    /// verified like any apply. Refuses when a later update changed the same package, unless
+    /// --cascade (the later updates are rolled back first, newest first, each on its own).
     Rollback(rollback::RollbackArgs),
+    /// Verify planned updates with the project's own tests, with few runs, and name the
+    /// update that breaks them.
+    ///
+    /// Works in git worktrees under the data directory (never in your work tree) on the
+    /// committed state. Strategy `split` (default): all updates together, then halve what is
+    /// red until one update is left — a culprit once it failed twice alone; updates that fail
+    /// only together are an interaction; a red that does not come back is flaky. Strategy
+    /// `each`: one run per update. Every run and verdict goes to the ledger; each run's output
+    /// to a log under the data directory. --land commits the green updates on a new branch
+    /// `nanoup/verified-<date>`, one commit per update, each revertible alone.
+    ///
+    /// Exit status: 0 every update green, 1 some not, 2 error.
+    Verify(verify::VerifyArgs),
     /// List what nanoup did in a repository: every plan, apply, refusal, rollback and commit.
     ///
     /// Reads the ledger in the data directory (ledger.sqlite), newest first: time, kind,
@@ -100,6 +115,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Log(args) => log::run(args),
         Command::Outdated(args) => outdated::run(args),
     };

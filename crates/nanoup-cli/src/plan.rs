@@ -76,6 +76,43 @@ fn kinds(names: &[String]) -> Result<Option<BTreeSet<UpdateKind>>> {
 /// Plans and renders. Exit status 0, or 2 on an error (no advisory index, a file that failed to
 /// parse).
 pub fn run(args: PlanArgs) -> Result<ExitCode> {
+    let (plan, errors) = make(&args)?;
+    let rendered = match args.format {
+        PlanFormat::Table => nanoup_report::plan::table(&plan),
+        PlanFormat::Json => nanoup_report::plan::json(&plan),
+    };
+    emit(&rendered, args.output.as_deref())?;
+    for error in &errors {
+        eprintln!("error: {error}");
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+impl PlanArgs {
+    /// The arguments `nanoup plan PATH [--drift]` gets by default: what `nanoup verify` plans
+    /// with when it is given no plan.
+    pub fn defaults(path: PathBuf, drift: bool) -> PlanArgs {
+        PlanArgs {
+            path,
+            format: PlanFormat::Json,
+            output: None,
+            drift,
+            direct: false,
+            allow: Vec::new(),
+            min_age: None,
+            offline: false,
+            deadline: "120s".into(),
+        }
+    }
+}
+
+/// Makes the plan (and records it in the ledger); also returns the files that could not be
+/// read, each with its place.
+pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
     let inventory = nanoup_ecosystems::scan(&args.path)?;
     let policy = crate::policy_file::load(&args.path)?;
     let default_min_age = match (&args.min_age, &policy.min_age) {
@@ -232,11 +269,6 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
             std::fs::read(args.path.join(&file)).with_context(|| format!("cannot read {file}"))?;
         plan.files.push(FileDigest::of(file, &bytes));
     }
-    let rendered = match args.format {
-        PlanFormat::Table => nanoup_report::plan::table(&plan),
-        PlanFormat::Json => nanoup_report::plan::json(&plan),
-    };
-    emit(&rendered, args.output.as_deref())?;
     // Every planned update goes to the ledger.
     let ledger = crate::log::open_ledger()?;
     let repository = nanoup_ledger::repository_key(&args.path);
@@ -247,14 +279,8 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
             update,
         ))?;
     }
-    for error in &inventory.errors {
-        eprintln!("error: {error}");
-    }
-    Ok(if inventory.errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    let errors = inventory.errors.iter().map(|e| e.to_string()).collect();
+    Ok((plan, errors))
 }
 
 fn unfixable(

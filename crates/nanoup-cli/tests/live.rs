@@ -247,3 +247,92 @@ fn audit_plan_apply_audit_on_a_copy_of_spotify_tui() {
     }
     assert!(after.len() < before.len());
 }
+
+/// Copies `from` (without `target/`) into `to`, recursively.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if src.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+#[test]
+#[ignore = "live: plans against crates.io and runs the example's tests with the real cargo"]
+fn verify_names_the_genuine_culprit_of_the_example_project_and_lands_the_rest() {
+    // examples/verify-cargo pins 16 crates; unicode-width 0.1.14 measures an emoji modifier
+    // sequence as one glyph, which the project's golden layout test catches (see its README).
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("coltab");
+    copy_tree(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/verify-cargo"),
+        &repo,
+    );
+    let git = |args: &[&str]| -> String {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "base"]);
+    let out = assert_cmd::Command::cargo_bin("nanoup")
+        .unwrap()
+        .env("NANOUP_HOME", home.path())
+        .env_remove("CARGO_TARGET_DIR")
+        .args([
+            "verify",
+            "--drift",
+            "--all",
+            "--land",
+            "--json",
+            "--timeout",
+            "10m",
+        ])
+        .arg(&repo)
+        .timeout(std::time::Duration::from_secs(1500))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let updates = report["updates"].as_array().unwrap();
+    assert_eq!(updates.len(), 16, "{report}");
+    for u in updates {
+        let expected = if u["name"] == "unicode-width" {
+            "culprit"
+        } else {
+            "green"
+        };
+        assert_eq!(u["verdict"], expected, "{u}\n{stderr}");
+    }
+    // Far fewer runs than one per update.
+    let runs = report["runs"].as_u64().unwrap();
+    assert!(runs <= 8, "{runs} runs\n{stderr}");
+    // The 15 green updates landed, one commit each; unicode-width stayed where it was.
+    let branch = report["landed"]["branch"].as_str().unwrap();
+    let subjects = git(&["log", "--format=%s", &format!("main..{branch}")]);
+    assert_eq!(subjects.lines().count(), 15, "{subjects}");
+    let lock = git(&["show", &format!("{branch}:Cargo.lock")]);
+    assert!(lock.contains("name = \"unicode-width\"\nversion = \"0.1.11\""));
+    assert!(!lock.contains("name = \"adler\"\nversion = \"1.0.0\""));
+    assert_eq!(git(&["status", "--porcelain"]), "");
+}

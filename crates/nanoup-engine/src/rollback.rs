@@ -1,9 +1,19 @@
 //! Rolling back one update by its id, found again through its commit's trailers: the inverse
-//! step (`to -> from`) of exactly the entries it changed, verified like any apply.
+//! step (`to -> from`) of exactly the entries it changed, verified like any apply. A uv.lock
+//! update is undone from git instead: the entries its commit changed are put back as the commit's
+//! parent had them (byte for byte, also after uv's fallback changed several entries).
+//!
+//! A later update of the same package stands in the way (its entry no longer holds the version
+//! the rollback starts from). [`cascade_order`] names those later updates, newest first, so that
+//! a caller can roll them back one by one before the update itself (`nanoup rollback --cascade`);
+//! [`rollback_after`] then treats the ones already undone in the work tree as gone, committed or
+//! not.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use nanoup_core::{EntryChange, FileDigest, NanoUpdate, UpdateKind, parse_purl};
+use nanoup_core::{Ecosystem, EntryChange, FileDigest, NanoUpdate, UpdateKind, parse_purl};
+use nanoup_ecosystems::pypi::edit::FileKind;
 
 use crate::apply::{Outcome, RegistryFetch, apply};
 use crate::git;
@@ -19,9 +29,18 @@ pub struct Rollback {
     pub outcome: Outcome,
 }
 
-/// Rolls back update `id` in the repository at `root`. Refuses when no commit applied it, when
-/// it was already rolled back, or when a later update changed the same package (naming it).
-pub fn rollback(root: &Path, id: &str, fetch: RegistryFetch<'_>) -> Result<Rollback, String> {
+/// One applied update, as its commit's trailers record it.
+struct Applied {
+    commit: String,
+    ecosystem: Ecosystem,
+    name: String,
+    from: String,
+    to: String,
+}
+
+/// Finds the commit that applied update `id` and reads its package trailer. Refuses when no
+/// commit applied it or when it was already rolled back.
+fn find_applied(root: &Path, id: &str) -> Result<Applied, String> {
     let applied = git::commits_with_trailer(root, git::UPDATE_TRAILER, id)?;
     let Some((commit, message)) = applied.into_iter().next() else {
         return Err(format!(
@@ -54,19 +73,87 @@ pub fn rollback(root: &Path, id: &str, fetch: RegistryFetch<'_>) -> Result<Rollb
                 short(&commit)
             )
         })?;
-    for (later, later_message) in git::update_commits_since(root, &commit)? {
+    Ok(Applied {
+        to: to.trim().to_string(),
+        commit,
+        ecosystem,
+        name,
+        from,
+    })
+}
+
+/// The updates committed after `applied` that changed the same package and still stand (not
+/// rolled back in git, not in `undone`), newest first, as (id, commit).
+fn later_standing(
+    root: &Path,
+    applied: &Applied,
+    undone: &[String],
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (later, later_message) in git::update_commits_since(root, &applied.commit)? {
         let same = git::trailer(&later_message, nanoup_core::PACKAGE_TRAILER)
             .and_then(|p| parse_purl(p.split(" -> ").next()?))
-            .is_some_and(|(e, n, _)| e == ecosystem && n == name);
-        let later_id = git::trailer(&later_message, git::UPDATE_TRAILER).unwrap_or("?");
-        // A later update that was itself rolled back no longer stands in the way.
-        if same && git::commits_with_trailer(root, git::ROLLBACK_TRAILER, later_id)?.is_empty() {
-            return Err(format!(
-                "a later update, {later_id} (commit {}), changed {name} again; roll that one back first",
-                short(&later)
-            ));
+            .is_some_and(|(e, n, _)| e == applied.ecosystem && n == applied.name);
+        if !same {
+            continue;
         }
+        let later_id = git::trailer(&later_message, git::UPDATE_TRAILER)
+            .unwrap_or("?")
+            .to_string();
+        // A later update that was itself rolled back no longer stands in the way.
+        if undone.contains(&later_id)
+            || !git::commits_with_trailer(root, git::ROLLBACK_TRAILER, &later_id)?.is_empty()
+        {
+            continue;
+        }
+        out.push((later_id, later));
     }
+    Ok(out)
+}
+
+/// The rollbacks `--cascade` makes for update `id`, in order: every later update of the same
+/// package that still stands, newest first, then `id` itself. Refuses (before anything is
+/// changed) when no commit applied `id` or when it was already rolled back.
+pub fn cascade_order(root: &Path, id: &str) -> Result<Vec<String>, String> {
+    let applied = find_applied(root, id)?;
+    let mut order: Vec<String> = later_standing(root, &applied, &[])?
+        .into_iter()
+        .map(|(later_id, _)| later_id)
+        .collect();
+    order.push(id.to_string());
+    Ok(order)
+}
+
+/// Rolls back update `id` in the repository at `root`. Refuses when no commit applied it, when
+/// it was already rolled back, or when a later update changed the same package (naming it).
+pub fn rollback(root: &Path, id: &str, fetch: RegistryFetch<'_>) -> Result<Rollback, String> {
+    rollback_after(root, id, &[], fetch)
+}
+
+/// [`rollback`], where the updates in `undone` count as rolled back although no commit says so
+/// yet (a cascade without `--commit` undoes them in the work tree only).
+pub fn rollback_after(
+    root: &Path,
+    id: &str,
+    undone: &[String],
+    fetch: RegistryFetch<'_>,
+) -> Result<Rollback, String> {
+    let applied = find_applied(root, id)?;
+    if let Some((later_id, later)) = later_standing(root, &applied, undone)?.into_iter().next() {
+        return Err(format!(
+            "a later update, {later_id} (commit {}), changed {} again; roll that one back \
+             first, or pass --cascade to roll back the later updates too (newest first)",
+            short(&later),
+            applied.name
+        ));
+    }
+    let Applied {
+        commit,
+        ecosystem,
+        name,
+        from,
+        to,
+    } = applied;
     let files = git::changed_files(root, &commit)?;
     let file = files
         .into_iter()
@@ -77,22 +164,31 @@ pub fn rollback(root: &Path, id: &str, fetch: RegistryFetch<'_>) -> Result<Rollb
         None => ".".to_string(),
     };
     let inverse = NanoUpdate {
-        id: NanoUpdate::id_for(&stack, ecosystem, &name, to.trim(), &from),
+        id: NanoUpdate::id_for(&stack, ecosystem, &name, &to, &from),
         stack,
         ecosystem,
-        kind: UpdateKind::between(to.trim(), &from),
+        kind: UpdateKind::between(&to, &from),
         reasons: vec![format!("rollback of {id}")],
         manifest_change: false,
         blast_radius: vec![EntryChange {
             name: name.clone(),
-            from: Some(to.trim().to_string()),
+            from: Some(to.clone()),
             to: Some(from.clone()),
         }],
         file: file.clone(),
         name,
-        from: to.trim().to_string(),
+        from: to,
         to: from,
     };
+    if FileKind::of_path(&file) == Some(FileKind::UvLock) {
+        let mut inverse = inverse;
+        let outcome = restore_uv_entries(root, &commit, &mut inverse);
+        return Ok(Rollback {
+            applied_in: commit,
+            inverse,
+            outcome,
+        });
+    }
     let bytes = std::fs::read(root.join(&file)).map_err(|e| format!("cannot read {file}: {e}"))?;
     let outcome = apply(
         root,
@@ -106,6 +202,121 @@ pub fn rollback(root: &Path, id: &str, fetch: RegistryFetch<'_>) -> Result<Rollb
         inverse,
         outcome,
     })
+}
+
+/// The text of `path` at `revision` (`git show REVISION:PATH`).
+fn file_at(root: &Path, revision: &str, path: &str) -> Result<String, String> {
+    let out = std::process::Command::new("git")
+        .args(["show", &format!("{revision}:{path}")])
+        .current_dir(root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("LC_ALL", "C")
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`git show {revision}:{path}` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|_| format!("{path} at {revision} is not UTF-8"))
+}
+
+/// A uv.lock update (in place, or uv's relock spliced in with a larger blast radius) is undone
+/// by putting back the entries its commit changed exactly as the commit's parent had them: no
+/// registry and no resolver, and the entries come back byte for byte. Refused when a later
+/// commit changed one of those entries again, or when the update changed more than entries.
+/// `inverse.blast_radius` becomes the entries restored.
+fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Outcome {
+    use nanoup_ecosystems::pypi::{edit, relock};
+    let file = inverse.file.clone();
+    let refuse = |reason: String| Outcome::Refused { reason };
+    let read = || -> Result<(String, String, String), String> {
+        let before = file_at(root, &format!("{commit}^"), &file)?;
+        let after = file_at(root, commit, &file)?;
+        let current = std::fs::read_to_string(root.join(&file))
+            .map_err(|e| format!("cannot read {file}: {e}"))?;
+        Ok((before, after, current))
+    };
+    let (before, after, current) = match read() {
+        Ok(texts) => texts,
+        Err(e) => return refuse(e),
+    };
+    let changed = |old: &str, new: &str| {
+        edit::changed_entries(FileKind::UvLock, &file, old, new).map_err(|e| e.to_string())
+    };
+    let applied = match changed(&before, &after) {
+        Ok(changes) => changes,
+        Err(e) => {
+            return refuse(format!(
+                "cannot compare {file} before and after commit {}: {e}",
+                short(commit)
+            ));
+        }
+    };
+    if let Some(other) = applied.iter().find(|c| c.name.starts_with('[')) {
+        return refuse(format!(
+            "commit {} changed {} of {file} as well as entries; revert it by hand",
+            short(commit),
+            other.name
+        ));
+    }
+    let names: BTreeSet<String> = applied.iter().map(|c| c.name.clone()).collect();
+    let since = match changed(&after, &current) {
+        Ok(changes) => changes,
+        Err(e) => return refuse(format!("cannot read {file}: {e}")),
+    };
+    let again: Vec<String> = since
+        .iter()
+        .filter(|c| names.contains(&c.name))
+        .map(|c| c.name.clone())
+        .collect();
+    if !again.is_empty() {
+        return refuse(format!(
+            "{} changed again in {file} after commit {} (by hand or by another update); roll \
+             back or revert that change first",
+            again.join(", "),
+            short(commit)
+        ));
+    }
+    let mut expected: Vec<EntryChange> = applied
+        .iter()
+        .map(|c| EntryChange {
+            name: c.name.clone(),
+            from: c.to.clone(),
+            to: c.from.clone(),
+        })
+        .collect();
+    expected.sort();
+    let restored = match relock::splice_entries(&file, &current, &before, &names) {
+        Ok(text) => text,
+        Err(e) => return refuse(format!("cannot put the old entries back into {file}: {e}")),
+    };
+    match changed(&current, &restored) {
+        Ok(mut done) => {
+            done.sort();
+            if done != expected {
+                return refuse(format!(
+                    "putting back the entries of commit {} would change {done:?}, not {expected:?}; {file} left as it is",
+                    short(commit)
+                ));
+            }
+        }
+        Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
+    }
+    if let Err(e) = crate::apply::write_atomically(&root.join(&file), restored.as_bytes()) {
+        return refuse(format!("cannot write {file}: {e}"));
+    }
+    inverse.blast_radius = expected.clone();
+    Outcome::Applied {
+        changed: expected,
+        files: vec![file.clone()],
+        method: format!(
+            "entries {} of {file} put back as they were before commit {}",
+            names.into_iter().collect::<Vec<_>>().join(", "),
+            short(commit)
+        ),
+    }
 }
 
 fn short(commit: &str) -> &str {

@@ -13,6 +13,7 @@
 
 mod event;
 mod git;
+mod verify;
 
 use std::fs::{File, OpenOptions};
 use std::future::Future;
@@ -31,6 +32,7 @@ pub use event::{
     AppliedUpdate, Event, EventKind, Filter, StoredEvent, normalize_time, now, repository_key,
 };
 pub use git::{PackageTrailer, parse_package_trailer};
+pub use verify::{VerifyRun, VerifyVerdict};
 
 /// The ledger's file name inside the data directory.
 pub const LEDGER_FILE: &str = "ledger.sqlite";

@@ -48,9 +48,9 @@ fn migrations_run_on_a_fresh_dir_and_on_reopen() {
     assert_eq!(
         sqlite(
             &file,
-            "SELECT version FROM _sqlx_migrations ORDER BY version"
+            "SELECT group_concat(version) FROM _sqlx_migrations ORDER BY version"
         ),
-        "1"
+        "1,2"
     );
     assert_eq!(sqlite(&file, "PRAGMA journal_mode"), "wal");
 
@@ -60,7 +60,7 @@ fn migrations_run_on_a_fresh_dir_and_on_reopen() {
     assert_eq!(all[0].seq, seq);
     assert_eq!(all[0].event.time, "2026-01-01T00:00:00.000Z");
     drop(ledger);
-    assert_eq!(sqlite(&file, "SELECT count(*) FROM _sqlx_migrations"), "1");
+    assert_eq!(sqlite(&file, "SELECT count(*) FROM _sqlx_migrations"), "2");
 }
 
 #[test]
@@ -348,7 +348,7 @@ fn two_handles_write_concurrently_without_loss() {
     drop((one, two));
     let file = data.join(LEDGER_FILE);
     assert_eq!(sqlite(&file, "PRAGMA integrity_check"), "ok");
-    assert_eq!(sqlite(&file, "SELECT count(*) FROM _sqlx_migrations"), "1");
+    assert_eq!(sqlite(&file, "SELECT count(*) FROM _sqlx_migrations"), "2");
 }
 
 #[test]
@@ -631,4 +631,56 @@ fn rebuild_outside_a_repository_is_an_error_naming_it() {
     let missing = dir.path().join("missing");
     let err = ledger.rebuild_from_git(&missing).unwrap_err();
     assert!(err.to_string().contains("missing"), "{err}");
+}
+
+#[test]
+fn verify_runs_and_verdicts_are_kept_per_session() {
+    use nanoup_ledger::{VerifyRun, VerifyVerdict};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path()).unwrap();
+    for number in 1..=2 {
+        ledger
+            .record_verify_run(&VerifyRun {
+                session: "s1".into(),
+                number,
+                time: "2026-11-24T10:00:00Z".into(),
+                repository: "/repo".into(),
+                purpose: "decision".into(),
+                updates: vec!["aaaaaaaaaaaa".into(), "bbbbbbbbbbbb".into()],
+                command: "cargo test".into(),
+                exit_code: if number == 1 { Some(101) } else { None },
+                reason: (number == 2).then(|| "timeout".to_string()),
+                duration_ms: 1200,
+                log_path: format!("/logs/run-{number:03}.log"),
+            })
+            .unwrap();
+    }
+    ledger
+        .record_verify_verdict(&VerifyVerdict {
+            session: "s1".into(),
+            time: "2026-11-24T10:00:05Z".into(),
+            repository: "/repo".into(),
+            update_id: "aaaaaaaaaaaa".into(),
+            name: "unicode-width".into(),
+            from: "0.1.5".into(),
+            to: "0.1.14".into(),
+            verdict: "culprit".into(),
+            detail: "{}".into(),
+        })
+        .unwrap();
+    let runs = ledger.verify_runs("s1").unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].exit_code, Some(101));
+    assert_eq!(runs[1].reason.as_deref(), Some("timeout"));
+    assert_eq!(runs[0].updates, ["aaaaaaaaaaaa", "bbbbbbbbbbbb"]);
+    assert_eq!(runs[0].time, "2026-11-24T10:00:00.000Z");
+    let verdicts = ledger.verify_verdicts("s1").unwrap();
+    assert_eq!(verdicts.len(), 1);
+    assert_eq!(verdicts[0].verdict, "culprit");
+    // A verdict the schema does not know is refused.
+    let mut bad = verdicts[0].clone();
+    bad.update_id = "cccccccccccc".into();
+    bad.verdict = "maybe".into();
+    assert!(ledger.record_verify_verdict(&bad).is_err());
+    assert!(ledger.verify_runs("other").unwrap().is_empty());
 }

@@ -7,6 +7,12 @@
 //! and reports the larger blast radius; after writing, the caller runs [`changed_entries`] on
 //! the old and new text and restores the file if anything outside the plan changed.
 //!
+//! For that fallback: [`EditRefusal::npm_can_resolve`] says which refusals npm can resolve,
+//! [`npm_format_options`] keeps the file's format whatever the user's npm config says,
+//! [`keep_license_style`] drops the `license` fields npm 10+ adds to a file that records none,
+//! [`splice_npm_changes`] keeps npm's normalisation of an old file out of the update (checked
+//! with [`npm_normalises_only`]), and [`installed`] tells where the package ended.
+//!
 //! # What is checked
 //! For every install location `L` of `name@from`:
 //! - every dependent whose resolution reaches `L` (Node's walk up through `node_modules`,
@@ -222,6 +228,20 @@ impl fmt::Display for EditRefusal {
 }
 
 impl std::error::Error for EditRefusal {}
+
+impl EditRefusal {
+    /// Whether npm itself can make the update that the in-place edit refused (`npm install
+    /// NAME@TO --package-lock-only`): true when the tree must change around the package (a
+    /// dependent's range, a dependency of the new version, the graph's flags, a file npm must
+    /// rewrite, an entry of a kind the editor does not handle); false when the lockfile is
+    /// unreadable or does not install the package at all (re-plan instead).
+    pub fn npm_can_resolve(&self) -> bool {
+        !matches!(
+            self,
+            EditRefusal::Unreadable(_) | EditRefusal::NotFound { .. }
+        )
+    }
+}
 
 impl From<ParseError> for EditRefusal {
     fn from(error: ParseError) -> Self {
@@ -444,6 +464,303 @@ pub fn changed_entries(old_text: &str, new_text: &str) -> Result<Vec<EntryChange
     }
     changes.sort();
     Ok(changes)
+}
+
+/// Every install location of `name` in a lockfile and the version installed there (`None` for
+/// a link or a folder without one), sorted by location; v2/v3 `packages` and the nested
+/// `dependencies` of v1 (and of v2's legacy section) both count.
+pub fn installed(lock_text: &str, name: &str) -> Result<Vec<(String, Option<String>)>, ParseError> {
+    let doc: Value = json::from_str(FILE, lock_text)?;
+    let (entries, _) = entries_of(&doc);
+    Ok(entries
+        .into_iter()
+        .filter(|(location, entry)| !location.is_empty() && entry.name == name)
+        .map(|(location, entry)| (location, entry.version))
+        .collect())
+}
+
+/// The npm options that make `npm install --package-lock-only` keep a lockfile in its own
+/// format rather than in the user's defaults: `--lockfile-version=N` with the file's version,
+/// and `--omit-lockfile-registry-resolved=true|false` after whether the file records the
+/// `resolved` URL of its registry entries (a user config that omits them would otherwise drop
+/// `resolved` from every entry, or one that keeps them add it everywhere).
+pub fn npm_format_options(lock_text: &str) -> Result<Vec<String>, ParseError> {
+    let doc: Value = json::from_str(FILE, lock_text)?;
+    let mut options = Vec::new();
+    match doc.get("lockfileVersion") {
+        None => options.push("--lockfile-version=1".to_string()),
+        Some(Value::Number(n)) if matches!(n.as_u64(), Some(1..=3)) => {
+            options.push(format!("--lockfile-version={n}"));
+        }
+        Some(_) => {}
+    }
+    let (entries, _) = entries_of(&doc);
+    let (mut with, mut without) = (0usize, 0usize);
+    for (location, entry) in &entries {
+        let Some(object) = entry.content.0.as_ref().or(entry.content.1.as_ref()) else {
+            continue;
+        };
+        // A registry entry records its integrity; links, folders and the root do not.
+        if location.is_empty() || object.get("integrity").is_none() {
+            continue;
+        }
+        match object.get("resolved") {
+            Some(_) => with += 1,
+            None => without += 1,
+        }
+    }
+    if with > 0 {
+        options.push("--omit-lockfile-registry-resolved=false".to_string());
+    } else if without > 0 {
+        options.push("--omit-lockfile-registry-resolved=true".to_string());
+    }
+    Ok(options)
+}
+
+/// npm 10 and later record each dependency's `license` in `packages`; npm 7-9 did not, and an
+/// npm 10+ run writes it on every entry it read from the registry, even one it did not change.
+/// When `old_text` records `license` on no dependency entry, this drops the ones npm added in
+/// `new_text` (the root's and workspaces' stay), so that npm's fallback writes entries the way
+/// the npm that wrote the file did, as [`plan_edit`] does, and an entry whose only difference is
+/// a `license` npm added is not reported as changed. Otherwise, or when `new_text` does not
+/// re-serialise byte for byte, `new_text` is returned as it is.
+pub fn keep_license_style(old_text: &str, new_text: &str) -> Result<String, ParseError> {
+    let old: Value = json::from_str(FILE, old_text)?;
+    let mut new: Value = json::from_str(FILE, new_text)?;
+    let is_dependency = |location: &str| installed_name(location).is_some();
+    let records_license = old
+        .get("packages")
+        .and_then(Value::as_object)
+        .is_some_and(|packages| {
+            packages
+                .iter()
+                .any(|(location, entry)| is_dependency(location) && entry.get("license").is_some())
+        });
+    let style = Style::detect(new_text);
+    if records_license || style.write(&new) != new_text {
+        return Ok(new_text.to_string());
+    }
+    let mut dropped = false;
+    if let Some(packages) = new.get_mut("packages").and_then(Value::as_object_mut) {
+        for (location, entry) in packages.iter_mut() {
+            if is_dependency(location)
+                && let Some(entry) = entry.as_object_mut()
+            {
+                dropped |= entry.shift_remove("license").is_some();
+            }
+        }
+    }
+    Ok(if dropped {
+        style.write(&new)
+    } else {
+        new_text.to_string()
+    })
+}
+
+/// Applies to `old_text` what an npm run changed because of an update, and nothing of npm's
+/// normalisation of the file: `baseline_text` is npm's rewrite of the old file with no update
+/// (`npm install --package-lock-only`: an npm newer than the one that wrote the file may add or
+/// rewrite entries), `updated_text` its rewrite with the update. Every install location whose
+/// entry differs between these two takes `updated_text`'s entry (added, replaced or removed, in
+/// `packages` and in v2's legacy section, kept in npm's key order); every other location keeps
+/// its old entry, byte for byte.
+///
+/// Only for lockfileVersion 2 and 3 whose top-level fields npm left alone; says why otherwise
+/// (the caller then keeps npm's whole rewrite). The result is a candidate: the caller runs npm
+/// on it again and keeps it only if [`npm_normalises_only`] holds.
+pub fn splice_npm_changes(
+    old_text: &str,
+    baseline_text: &str,
+    updated_text: &str,
+) -> Result<String, String> {
+    let mut doc: Value = json::from_str(FILE, old_text).map_err(|e| e.to_string())?;
+    let baseline: Value = json::from_str(FILE, baseline_text).map_err(|e| e.to_string())?;
+    let updated: Value = json::from_str(FILE, updated_text).map_err(|e| e.to_string())?;
+    let version = doc.get("lockfileVersion").and_then(Value::as_u64);
+    if !matches!(version, Some(2 | 3))
+        || updated.get("lockfileVersion") != doc.get("lockfileVersion")
+    {
+        return Err("only lockfileVersion 2 and 3 are spliced".to_string());
+    }
+    let (base_entries, base_fields) = entries_of(&baseline);
+    let (new_entries, new_fields) = entries_of(&updated);
+    if base_fields != new_fields {
+        return Err("npm changed a top-level field".to_string());
+    }
+    let mut locations: Vec<&String> = base_entries
+        .keys()
+        .chain(new_entries.keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter(|l| {
+            base_entries.get(*l).map(|e| &e.content) != new_entries.get(*l).map(|e| &e.content)
+        })
+        .collect();
+    if locations
+        .iter()
+        .any(|l| !l.is_empty() && !l.starts_with("node_modules/"))
+    {
+        return Err("npm changed an entry outside node_modules (a workspace)".to_string());
+    }
+    // Parents before children.
+    locations.sort_by_key(|l| (l.matches("node_modules/").count(), l.to_string()));
+
+    // `packages`.
+    let packages = doc
+        .get_mut("packages")
+        .and_then(Value::as_object_mut)
+        .ok_or("the lockfile has no `packages` object")?;
+    let mut inserted = false;
+    for location in &locations {
+        match new_entries.get(*location).and_then(|e| e.content.0.clone()) {
+            Some(entry) => match packages.get_mut(location.as_str()) {
+                Some(slot) => *slot = entry,
+                None => {
+                    packages.insert(location.to_string(), entry);
+                    inserted = true;
+                }
+            },
+            None => {
+                packages.shift_remove(location.as_str());
+            }
+        }
+    }
+    if inserted {
+        sort_keys_nicely(packages);
+    }
+
+    // v2's legacy `dependencies`: removals deepest first, then replacements and additions.
+    if version == Some(2) && doc.get("dependencies").is_some() {
+        for location in locations.iter().rev() {
+            let wanted = new_entries
+                .get(*location)
+                .and_then(|e| e.content.1.as_ref());
+            if location.is_empty() || wanted.is_some() {
+                continue;
+            }
+            let (parent, name) = legacy_parent(location);
+            if let Some(map) = legacy_children_mut(&mut doc, parent, false) {
+                map.shift_remove(name);
+                if map.is_empty()
+                    && !parent.is_empty()
+                    && let Some(entry) = legacy_entry_mut(&mut doc, parent)
+                {
+                    entry.shift_remove("dependencies");
+                }
+            }
+        }
+        for location in &locations {
+            let Some(Value::Object(wanted)) =
+                new_entries.get(*location).and_then(|e| e.content.1.clone())
+            else {
+                continue;
+            };
+            let (parent, name) = legacy_parent(location);
+            let map = legacy_children_mut(&mut doc, parent, true).ok_or_else(|| {
+                format!("the legacy section has no entry {parent:?} to hold {location:?}")
+            })?;
+            let mut entry = wanted;
+            let nested = map
+                .get(name)
+                .and_then(|old| old.get("dependencies"))
+                .cloned();
+            if let Some(nested) = nested {
+                entry.insert("dependencies".to_string(), nested);
+            }
+            sort_keys_nicely(&mut entry);
+            match map.get_mut(name) {
+                Some(slot) => *slot = Value::Object(entry),
+                None => {
+                    map.insert(name.to_string(), Value::Object(entry));
+                    sort_keys_nicely(map);
+                }
+            }
+        }
+    }
+    Ok(Style::detect(old_text).write(&doc))
+}
+
+/// Whether npm's rewrite of `result_text` (`npm_text`) changes only what npm also changes when
+/// it rewrites the old file (`baseline_text`), and in the same way: at every location where
+/// `result_text` and `npm_text` differ, `result_text` still holds the old entry and `npm_text`
+/// holds the baseline's. Then npm accepts the result as it accepts the old file. The `Err`
+/// names the first location where it does not hold.
+pub fn npm_normalises_only(
+    old_text: &str,
+    baseline_text: &str,
+    result_text: &str,
+    npm_text: &str,
+) -> Result<(), String> {
+    let parse = |text: &str| json::from_str::<Value>(FILE, text).map_err(|e| e.to_string());
+    let (old, old_fields) = entries_of(&parse(old_text)?);
+    let (baseline, baseline_fields) = entries_of(&parse(baseline_text)?);
+    let (result, result_fields) = entries_of(&parse(result_text)?);
+    let (npm, npm_fields) = entries_of(&parse(npm_text)?);
+    let content =
+        |map: &BTreeMap<String, EntryView>, l: &str| map.get(l).map(|e| e.content.clone());
+    let locations: BTreeSet<&String> = result.keys().chain(npm.keys()).collect();
+    for location in locations {
+        if content(&result, location) == content(&npm, location) {
+            continue;
+        }
+        if content(&result, location) != content(&old, location) {
+            return Err(format!(
+                "npm rewrites the entry at {location:?} that the update changed"
+            ));
+        }
+        if content(&npm, location) != content(&baseline, location) {
+            return Err(format!(
+                "npm rewrites the entry at {location:?} otherwise than in the old file"
+            ));
+        }
+    }
+    let keys: BTreeSet<&String> = result_fields.keys().chain(npm_fields.keys()).collect();
+    for key in keys {
+        if result_fields.get(key) != npm_fields.get(key)
+            && (result_fields.get(key) != old_fields.get(key)
+                || npm_fields.get(key) != baseline_fields.get(key))
+        {
+            return Err(format!("npm rewrites the top-level field `{key}`"));
+        }
+    }
+    Ok(())
+}
+
+/// Sorts one object's keys as `json-stringify-nice` does (its values are already sorted).
+fn sort_keys_nicely(map: &mut Map<String, Value>) {
+    let mut pairs: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+    pairs.sort_by(|(ak, av), (bk, bv)| nice_cmp(ak, av, bk, bv));
+    *map = pairs.into_iter().collect();
+}
+
+/// `node_modules/a/node_modules/@s/b` gives (`node_modules/a`, `@s/b`); a top-level location
+/// gives (`""`, name).
+fn legacy_parent(location: &str) -> (&str, &str) {
+    match location.rsplit_once("/node_modules/") {
+        Some((parent, name)) => (parent, name),
+        None => (
+            "",
+            location.strip_prefix("node_modules/").unwrap_or(location),
+        ),
+    }
+}
+
+/// The legacy `dependencies` map holding the children of `parent` (`""`: the top level),
+/// created on the parent's entry when `create` is set and it has none.
+fn legacy_children_mut<'a>(
+    doc: &'a mut Value,
+    parent: &str,
+    create: bool,
+) -> Option<&'a mut Map<String, Value>> {
+    if parent.is_empty() {
+        return doc.get_mut("dependencies")?.as_object_mut();
+    }
+    let entry = legacy_entry_mut(doc, parent)?;
+    if create && !entry.contains_key("dependencies") {
+        entry.insert("dependencies".to_string(), Value::Object(Map::new()));
+        sort_keys_nicely(entry);
+    }
+    entry.get_mut("dependencies")?.as_object_mut()
 }
 
 // --- reading entries -----------------------------------------------------------------------

@@ -638,3 +638,294 @@ fn v1_requires_is_inserted_in_npm6_order() {
     assert_eq!(requires, ["base64-js", "debug"]);
     assert_eq!(changed_entries(&old, &edit.new_text).unwrap(), edit.changed);
 }
+
+// --- what the npm fallback needs ------------------------------------------------------------
+
+#[test]
+fn refusals_that_npm_can_resolve() {
+    // A dependency of the new version that the tree does not satisfy: npm can change the tree.
+    let old = lock(JSON_SERVER);
+    let refusal = plan_edit(&old, "express", "4.18.2", &manifest("express", "4.18.3")).unwrap_err();
+    assert!(matches!(refusal, EditRefusal::Unsatisfied { .. }));
+    assert!(refusal.npm_can_resolve());
+    // A dependent that rejects the new version: npm may nest it, so it is npm's call too.
+    let pinned = serde_json::to_string_pretty(&serde_json::json!({
+        "name": "demo", "lockfileVersion": 3, "requires": true,
+        "packages": {
+            "": {"name": "demo", "dependencies": {"a": "^1.0.0"}},
+            "node_modules/a": {"version": "1.0.0",
+                "resolved": "https://registry.npmjs.org/a/-/a-1.0.0.tgz",
+                "integrity": "sha512-a", "dependencies": {"ms": "2.0.0"}},
+            "node_modules/ms": {"version": "2.0.0",
+                "resolved": "https://registry.npmjs.org/ms/-/ms-2.0.0.tgz",
+                "integrity": "sha512-ms"}
+        }
+    }))
+    .unwrap()
+        + "\n";
+    let refusal = plan_edit(&pinned, "ms", "2.0.0", &manifest("ms", "2.1.3")).unwrap_err();
+    assert!(
+        matches!(refusal, EditRefusal::RangeRejects { .. }),
+        "{refusal}"
+    );
+    assert!(refusal.npm_can_resolve());
+    // Not installed at all, or unreadable: re-plan, npm would only add it.
+    let missing = plan_edit(&old, "ms", "9.9.9", &manifest("ms", "2.1.3")).unwrap_err();
+    assert!(matches!(missing, EditRefusal::NotFound { .. }));
+    assert!(!missing.npm_can_resolve());
+    let unreadable = plan_edit("{", "ms", "2.0.0", &manifest("ms", "2.1.3")).unwrap_err();
+    assert!(!unreadable.npm_can_resolve());
+}
+
+#[test]
+fn installed_lists_every_location_of_a_package() {
+    let old = lock(JSON_SERVER);
+    assert_eq!(
+        installed(&old, "body-parser").unwrap(),
+        [
+            (
+                "node_modules/body-parser".to_string(),
+                Some("1.20.2".to_string())
+            ),
+            (
+                "node_modules/express/node_modules/body-parser".to_string(),
+                Some("1.20.1".to_string())
+            ),
+        ]
+    );
+    assert!(installed(&old, "no-such-package").unwrap().is_empty());
+    // v1: the nested `dependencies` are the locations.
+    let v1 = lock(COREUI);
+    let ms = installed(&v1, "ms").unwrap();
+    assert!(
+        ms.iter()
+            .any(|(l, v)| l == "node_modules/ms" && v.as_deref() == Some("2.1.2")),
+        "{ms:?}"
+    );
+    let error = installed("{\"packages\": [", "ms").unwrap_err();
+    assert_eq!(error.file, FILE);
+}
+
+#[test]
+fn npm_format_options_keep_the_files_version_and_resolved_urls() {
+    assert_eq!(
+        npm_format_options(&lock(JSON_SERVER)).unwrap(),
+        [
+            "--lockfile-version=2",
+            "--omit-lockfile-registry-resolved=false"
+        ]
+    );
+    assert_eq!(
+        npm_format_options(&lock(HUSKY)).unwrap(),
+        [
+            "--lockfile-version=3",
+            "--omit-lockfile-registry-resolved=false"
+        ]
+    );
+    assert_eq!(
+        npm_format_options(&lock(COREUI)).unwrap(),
+        [
+            "--lockfile-version=1",
+            "--omit-lockfile-registry-resolved=false"
+        ]
+    );
+    // A lockfile written with omit-lockfile-registry-resolved: keep omitting them.
+    let omitted = r#"{"name": "a", "lockfileVersion": 3, "requires": true, "packages": {
+        "": {"name": "a", "dependencies": {"ms": "^2.0.0"}},
+        "node_modules/ms": {"version": "2.0.0", "integrity": "sha512-x"}}}"#;
+    assert_eq!(
+        npm_format_options(omitted).unwrap(),
+        [
+            "--lockfile-version=3",
+            "--omit-lockfile-registry-resolved=true"
+        ]
+    );
+    // Nothing from a registry: nothing to say about it.
+    assert_eq!(
+        npm_format_options(r#"{"lockfileVersion": 3, "packages": {"": {}}}"#).unwrap(),
+        ["--lockfile-version=3"]
+    );
+}
+
+#[test]
+fn license_fields_npm_adds_are_dropped_from_a_file_that_records_none() {
+    // json-server's lockfile (npm 7-9) records no `license`; npm 11 adds one to every entry it
+    // read from the registry, changed or not.
+    let old = lock(JSON_SERVER);
+    let with_license = replace_after(
+        &old,
+        "\"node_modules/ws\": {",
+        "\"dev\": true,",
+        "\"dev\": true,\n      \"license\": \"MIT\",",
+    );
+    let bumped = with_license.replace(
+        "\"node_modules/braces\": {\n      \"version\": \"3.0.2\"",
+        "\"node_modules/braces\": {\n      \"version\": \"3.0.3\"",
+    );
+    let kept = keep_license_style(&old, &bumped).unwrap();
+    assert_eq!(
+        changed_entries(&old, &kept).unwrap(),
+        [change("braces", "3.0.2", "3.0.3")]
+    );
+    assert_eq!(
+        kept,
+        bumped.replace(
+            "\"dev\": true,\n      \"license\": \"MIT\",",
+            "\"dev\": true,"
+        )
+    );
+    // The root's license stays; a file that records licenses keeps npm's text as it is.
+    let root: Value = serde_json::from_str(&kept).unwrap();
+    assert_eq!(root["packages"][""]["license"], "MIT");
+    assert_eq!(keep_license_style(&with_license, &bumped).unwrap(), bumped);
+    assert_eq!(keep_license_style(&old, &old).unwrap(), old);
+}
+
+/// `value` written as npm writes it (2 spaces, final newline).
+fn npm_text(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap() + "\n"
+}
+
+#[test]
+fn splice_takes_what_the_update_changed_and_none_of_npms_normalisation_v3() {
+    let old = lock(HUSKY);
+    let old_value: Value = serde_json::from_str(&old).unwrap();
+    // npm's normalisation: an optional platform package the old npm left out, sorted in.
+    let mut baseline = old_value.clone();
+    let packages = baseline["packages"].as_object_mut().unwrap();
+    packages.insert(
+        "node_modules/@esbuild/android-arm".into(),
+        serde_json::json!({"version": "0.17.19", "resolved": "https://registry.npmjs.org/@esbuild/android-arm/-/android-arm-0.17.19.tgz", "integrity": "sha512-x", "cpu": ["arm"], "dev": true, "optional": true, "os": ["android"]}),
+    );
+    sort_keys_nicely(packages);
+    // The update: braces and fill-range move, a new nested entry appears.
+    let mut updated = baseline.clone();
+    let packages = updated["packages"].as_object_mut().unwrap();
+    packages["node_modules/braces"]["version"] = "3.0.3".into();
+    packages["node_modules/fill-range"]["version"] = "7.1.1".into();
+    packages.insert(
+        "node_modules/braces/node_modules/x".into(),
+        serde_json::json!({"version": "1.0.0", "integrity": "sha512-y", "dev": true}),
+    );
+    sort_keys_nicely(packages);
+    let (baseline, updated) = (npm_text(&baseline), npm_text(&updated));
+    let spliced = splice_npm_changes(&old, &baseline, &updated).unwrap();
+    let mut changed = changed_entries(&old, &spliced).unwrap();
+    changed.sort();
+    assert_eq!(
+        changed,
+        [
+            change("braces", "3.0.2", "3.0.3"),
+            change("fill-range", "7.0.1", "7.1.1"),
+            EntryChange {
+                name: "x".into(),
+                from: None,
+                to: Some("1.0.0".into())
+            },
+        ]
+    );
+    // In npm's key order, like the rest of the file.
+    let value: Value = serde_json::from_str(&spliced).unwrap();
+    assert_eq!(npm_text(&nice_sorted(value)), spliced);
+    // npm's rewrite of the result changes only what it changes in the old file.
+    assert_eq!(
+        npm_normalises_only(&old, &baseline, &spliced, &updated),
+        Ok(())
+    );
+    // Not when npm rewrites an entry the update changed, or one it did not.
+    let other = updated.replace(
+        "\"node_modules/braces/node_modules/x\": {\n      \"version\": \"1.0.0\"",
+        "\"node_modules/braces/node_modules/x\": {\n      \"version\": \"1.0.1\"",
+    );
+    assert_ne!(other, updated);
+    assert!(
+        npm_normalises_only(&old, &baseline, &spliced, &other)
+            .unwrap_err()
+            .contains("node_modules/braces/node_modules/x")
+    );
+    let rewritten = updated.replace("\"version\": \"5.0.1\"", "\"version\": \"5.0.2\"");
+    assert!(npm_normalises_only(&old, &baseline, &spliced, &rewritten).is_err());
+}
+
+#[test]
+fn splice_edits_the_legacy_section_of_v2_too() {
+    let old = lock(JSON_SERVER);
+    let old_value: Value = serde_json::from_str(&old).unwrap();
+    // Normalisation: a top-level entry npm adds in both sections.
+    let mut baseline = old_value.clone();
+    let extra = serde_json::json!({"version": "1.0.0", "resolved": "https://registry.npmjs.org/zzz-extra/-/zzz-extra-1.0.0.tgz", "integrity": "sha512-z", "dev": true});
+    baseline["packages"]
+        .as_object_mut()
+        .unwrap()
+        .insert("node_modules/zzz-extra".into(), extra.clone());
+    baseline["dependencies"]
+        .as_object_mut()
+        .unwrap()
+        .insert("zzz-extra".into(), extra);
+    // The update: body-parser moves and gets a nested qs; express's nested body-parser goes.
+    let mut updated = baseline.clone();
+    updated["packages"]["node_modules/body-parser"]["version"] = "1.20.3".into();
+    updated["dependencies"]["body-parser"]["version"] = "1.20.3".into();
+    let qs = serde_json::json!({"version": "6.13.0", "integrity": "sha512-q"});
+    let packages = updated["packages"].as_object_mut().unwrap();
+    packages.insert(
+        "node_modules/body-parser/node_modules/qs".into(),
+        qs.clone(),
+    );
+    packages.shift_remove("node_modules/express/node_modules/body-parser");
+    sort_keys_nicely(packages);
+    let nested = updated["dependencies"]["body-parser"]["dependencies"]
+        .as_object_mut()
+        .unwrap();
+    nested.insert("qs".into(), qs);
+    sort_keys_nicely(nested);
+    updated["dependencies"]["express"]["dependencies"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("body-parser");
+    let (baseline, updated) = (npm_text(&baseline), npm_text(&updated));
+    let spliced = splice_npm_changes(&old, &baseline, &updated).unwrap();
+    let changed = changed_entries(&old, &spliced).unwrap();
+    assert_eq!(
+        changed,
+        [
+            EntryChange {
+                name: "body-parser".into(),
+                from: Some("1.20.1".into()),
+                to: None
+            },
+            change("body-parser", "1.20.2", "1.20.3"),
+            EntryChange {
+                name: "qs".into(),
+                from: None,
+                to: Some("6.13.0".into())
+            },
+        ]
+    );
+    let value: Value = serde_json::from_str(&spliced).unwrap();
+    assert!(value["packages"].get("node_modules/zzz-extra").is_none());
+    assert!(value["dependencies"].get("zzz-extra").is_none());
+    assert_eq!(
+        value["dependencies"]["body-parser"]["dependencies"]["qs"]["version"],
+        "6.13.0"
+    );
+    assert_eq!(npm_text(&nice_sorted(value)), spliced);
+    assert_eq!(
+        npm_normalises_only(&old, &baseline, &spliced, &updated),
+        Ok(())
+    );
+}
+
+#[test]
+fn splice_refuses_what_it_does_not_handle() {
+    let old = lock(COREUI);
+    assert!(splice_npm_changes(&old, &old, &old).is_err(), "v1");
+    let husky = lock(HUSKY);
+    let renamed = husky.replacen("\"name\": \"husky\"", "\"name\": \"other\"", 1);
+    assert!(
+        splice_npm_changes(&husky, &husky, &renamed)
+            .unwrap_err()
+            .contains("top-level")
+    );
+    assert!(splice_npm_changes(&husky, "{", &husky).is_err());
+}

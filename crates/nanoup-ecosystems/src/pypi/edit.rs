@@ -1397,7 +1397,7 @@ fn canonical_item(item: &Item) -> String {
     }
 }
 
-fn canonical_table(table: &Table) -> String {
+pub(super) fn canonical_table(table: &Table) -> String {
     let entries: BTreeMap<&str, String> =
         table.iter().map(|(k, v)| (k, canonical_item(v))).collect();
     format!("{entries:?}")

@@ -28,6 +28,7 @@ pub mod pipfile;
 pub mod poetry;
 pub mod pyproject;
 pub mod registry;
+pub mod relock;
 pub mod requirements;
 pub mod uv;
 
