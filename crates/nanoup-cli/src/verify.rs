@@ -282,6 +282,25 @@ fn land(
     Ok(Landed { branch, commits })
 }
 
+/// How likely an update is to break the tests, smallest first: majors, then minors, then
+/// patches; within a kind, moves of a 0.x version (no compatibility promise in practice) before
+/// the others. Ties keep plan order (the sort is stable).
+fn risk(update: &NanoUpdate) -> (u8, u8) {
+    use nanoup_core::UpdateKind;
+    let kind = match update.kind {
+        UpdateKind::Major => 0,
+        UpdateKind::Minor => 1,
+        UpdateKind::Patch => 2,
+    };
+    let stable = update
+        .from
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .is_some_and(|major| major.parse::<u64>().is_ok_and(|m| m > 0));
+    (kind, u8::from(stable))
+}
+
 /// A directory name for the repository at `top`: its last component and a hash of its path.
 fn workspace_key(top: &Path) -> String {
     use sha2::{Digest, Sha256};
@@ -399,6 +418,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         }
     }
     // One verification per stack: each has its own test command and directory.
+    // Per stack, riskiest first: halving tests first halves, so a culprit near the front is
+    // found on red runs alone, and one at the back costs a confirmation run more.
     let mut stacks: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, update) in chosen.iter().enumerate() {
         if !not_applied.contains_key(&i) {
@@ -407,7 +428,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     }
     let mut verdicts: BTreeMap<usize, Verdict> = BTreeMap::new();
     let mut greens: Vec<usize> = Vec::new();
-    for (stack, members) in &stacks {
+    for (stack, members) in &mut stacks {
+        members.sort_by_key(|&i| risk(chosen[i]));
         let mut batch = Batch {
             base: base.clone(),
             edits: members

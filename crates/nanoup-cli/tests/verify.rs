@@ -294,3 +294,63 @@ fn a_plan_of_uncommitted_changes_is_refused_with_what_to_do() {
     );
     assert!(stderr.contains("commit your changes"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_stops_the_tests_and_removes_the_worktrees_before_exiting() {
+    let server = Replay::start(HashMap::new());
+    let index = format!("{}/pypi/simple/", server.base());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let (plan_path, _) = plan(home.path(), dir.path(), &index);
+    let marker = home.path().join("test-finished");
+    let child = Command::new(assert_cmd::cargo::cargo_bin("nanoup"))
+        .env("NANOUP_HOME", home.path().join("nanoup"))
+        .env("HOME", home.path())
+        .env("PIP_INDEX_URL", &index)
+        .args(["verify", "--all", "--test"])
+        .arg(format!("sleep 20; touch {}", marker.display()))
+        .arg("--plan")
+        .arg(&plan_path)
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while worktrees(dir.path()) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no worktree appeared"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let interrupted = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(10),
+        "the test run was stopped"
+    );
+    assert!(
+        !marker.exists(),
+        "the test command's process group was killed"
+    );
+    assert_eq!(
+        worktrees(dir.path()),
+        1,
+        "verify removed its worktrees itself"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        REQUIREMENTS
+    );
+}

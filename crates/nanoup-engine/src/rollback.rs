@@ -157,7 +157,7 @@ pub fn rollback_after(
     let files = git::changed_files(root, &commit)?;
     let file = files
         .into_iter()
-        .find(|f| nanoup_ecosystems::is_lockfile(f) || f.ends_with(".txt"))
+        .find(|f| holds_versions(f))
         .ok_or_else(|| format!("commit {} changed no lockfile", short(&commit)))?;
     let stack = match file.rsplit_once('/') {
         Some((dir, _)) => dir.to_string(),
@@ -321,4 +321,16 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
 
 fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
+}
+
+/// Whether `path` is a file an update writes its version into: a lockfile, a requirements
+/// file, a pom.xml, a Dockerfile or a go.mod (not a manifest whose range an update widened
+/// beside its lockfile).
+fn holds_versions(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    nanoup_ecosystems::is_lockfile(path)
+        || name.ends_with(".txt")
+        || name == "pom.xml"
+        || name == "go.mod"
+        || name.starts_with("Dockerfile")
 }

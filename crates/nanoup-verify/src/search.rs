@@ -19,9 +19,10 @@
 //! Runs are counted in two kinds: *decision* runs (the ones the halving plan asks for) and
 //! *confirmation* runs (the second run of an update alone before it is called a culprit, and
 //! the re-runs that tell a flaky red from a real one). Without interactions or flakiness, split
-//! makes at most `min(k·(⌈log2 n⌉+1)+1, …)` decision runs for `k` culprits among `n`.
+//! makes at most `k·(⌈log2 n⌉+1)+1` decision runs for `k` culprits among `n` (docs/verify.md
+//! says why `n+1` cannot also be promised).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// Why a run was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -281,7 +282,7 @@ impl Search<'_> {
                 Found::Classified(classified)
             } else {
                 let red_set = sorted(&[green.clone(), unknown.clone()].concat());
-                self.isolate(unknown.clone(), green.is_empty(), red_set, &mut green)
+                self.isolate(unknown.clone(), red_set, &mut green)
             };
             match classified {
                 Found::Classified(done) => {
@@ -305,12 +306,11 @@ impl Search<'_> {
         }
     }
 
-    /// Halves `candidates` (red as a whole — measured when `measured`, else inferred from a red
-    /// superset `red_set` whose other members are green) down to one update.
+    /// Halves `candidates` (red as a whole: run red, or inferred from the red set `red_set`
+    /// whose other members are known green) down to one update.
     fn isolate(
         &mut self,
         mut candidates: Vec<usize>,
-        mut measured: bool,
         mut red_set: Vec<usize>,
         green: &mut Vec<usize>,
     ) -> Found {
@@ -327,25 +327,20 @@ impl Search<'_> {
             };
             if first_red {
                 candidates = first;
-                measured = true;
                 red_set = sorted(&candidates);
             } else {
                 green.extend(first.iter().copied());
                 candidates = second;
                 match second_red {
-                    Some(true) => {
-                        measured = true;
-                        red_set = sorted(&candidates);
-                    }
+                    Some(true) => red_set = sorted(&candidates),
                     Some(false) => return self.unexplained(&red_set),
-                    None => measured = false,
+                    None => {}
                 }
             }
         }
         // The halving says this update is red; it is called a culprit only after two red runs
         // of it alone (when it was last in a green half's shadow, both are confirmation runs).
         let update = candidates[0];
-        let _ = measured;
         match self.alone(update, Purpose::Confirmation) {
             Some(verdict) => {
                 self.set_verdict(update, verdict);
@@ -480,14 +475,4 @@ impl Search<'_> {
 /// `k·(⌈log2 n⌉+1)+1` (and 1 when nothing is red).
 pub fn decision_bound(n: usize, k: usize) -> usize {
     k * (ceil_log2(n) + 1) + 1
-}
-
-/// Every update that is not green, as a set (for reporting).
-pub fn not_green(verdicts: &[Verdict]) -> BTreeSet<usize> {
-    verdicts
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| **v != Verdict::Green)
-        .map(|(i, _)| i)
-        .collect()
 }

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use nanoup_core::{Component, Ecosystem, LineIndex, ParseError, Scope, Stack};
 
 use crate::{NamedParser, Scanned, Tree, dir_of, file_name, relative_to};
+pub mod edit;
 pub mod registry;
 
 /// The pure parsers of this ecosystem's file formats, for fuzzing and benchmarks.

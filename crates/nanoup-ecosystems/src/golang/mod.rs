@@ -13,6 +13,7 @@
 use nanoup_core::{Component, Ecosystem, ParseError, Source, Stack};
 
 use crate::{NamedParser, Scanned, Tree, dir_of, join};
+pub mod edit;
 pub mod registry;
 
 /// The pure parsers of this ecosystem's file formats, for fuzzing and benchmarks.

@@ -28,6 +28,7 @@ use nanoup_core::{Component, Ecosystem, LineIndex, ParseError, Scope, Source, St
 use roxmltree::Node;
 
 use crate::{NamedParser, Scanned, Tree, dir_of};
+pub mod edit;
 pub mod registry;
 
 /// The pure parsers of this ecosystem's file formats, for fuzzing and benchmarks.

@@ -19,6 +19,7 @@ mod package_lock;
 mod pnpm_lock;
 pub mod registry;
 mod yaml_lite;
+pub mod yarn_edit;
 mod yarn_lock;
 
 #[cfg(test)]

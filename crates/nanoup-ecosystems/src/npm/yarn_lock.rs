@@ -184,7 +184,7 @@ fn finish_block(lock: &mut YarnLock, text: &str, block: Block) -> Result<(), Par
 
 /// The comma-separated, optionally double-quoted specifiers of a header (without its `:`).
 /// Errors carry the byte position within `header`.
-fn parse_specifiers(header: &str) -> Result<Vec<String>, (usize, String)> {
+pub(super) fn parse_specifiers(header: &str) -> Result<Vec<String>, (usize, String)> {
     let mut specs = Vec::new();
     let mut rest = header;
     loop {
@@ -221,7 +221,7 @@ fn parse_specifiers(header: &str) -> Result<Vec<String>, (usize, String)> {
 
 /// Splits a field line into its key and, unless it opens a nested list (`key:`), its value.
 /// Keys and values may be double-quoted.
-fn split_field(content: &str) -> Result<(String, Option<String>), (usize, String)> {
+pub(super) fn split_field(content: &str) -> Result<(String, Option<String>), (usize, String)> {
     let (key, key_len) = if content.starts_with('"') {
         unquote(content).map_err(|m| (0, m))?
     } else {

@@ -1,0 +1,234 @@
+//! Applying one planned update to the files on disk, and proving it changed only what it named.
+//!
+//! The promise, checked after every edit: the lockfile is parsed before and after, and the
+//! entries that differ must be exactly the update's blast radius. Anything else and the file is
+//! put back as it was and the update is refused. Files are replaced atomically (temporary file +
+//! rename), and an update whose lockfile changed since the plan is refused (re-plan first).
+//!
+//! This module holds the flow every ecosystem shares ([`apply`], the in-place edit from the
+//! registry's answer, the check against the blast radius, [`write_atomically`]); each
+//! ecosystem's own way of making the change lives in a submodule (`cargo`, `npm`, `pypi`), and
+//! `tool` runs the external tools some of them call.
+
+mod cargo;
+mod docker;
+mod golang;
+mod maven;
+mod npm;
+mod pypi;
+mod tool;
+mod yarn;
+
+use std::path::Path;
+
+use nanoup_core::{Ecosystem, EntryChange, FileDigest, NanoUpdate};
+use serde::{Deserialize, Serialize};
+
+use self::cargo::apply_cargo;
+use self::npm::{apply_npm, is_npm_lock};
+use self::pypi::apply_pypi;
+
+/// What happened to one update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    /// The files now hold the update; `changed` is the verified blast radius.
+    Applied {
+        /// The entries that changed (equal to the plan's blast radius).
+        changed: Vec<EntryChange>,
+        /// The files written, relative to the root (the lockfile, and a manifest when its
+        /// requirement had to change).
+        files: Vec<String>,
+        /// How it was done (`cargo update --precise`, ...).
+        method: String,
+    },
+    /// Nothing was changed (or the change was undone), for `reason`.
+    Refused {
+        /// Why, and what to do.
+        reason: String,
+    },
+    /// `--dry-run`: what would be done.
+    Planned {
+        /// How it would be done.
+        method: String,
+    },
+}
+
+/// Fetches the registry's answer about a package (its body), as configured for a stack: apply
+/// needs registry data (file hashes, integrity) for the version it moves to. Given by the caller,
+/// which owns the network.
+pub type RegistryFetch<'a> = &'a dyn Fn(&NanoUpdate) -> Result<Vec<u8>, String>;
+
+/// Applies `update` under `root`, checking the lockfile against the plan's `digests` first.
+pub fn apply(
+    root: &Path,
+    digests: &[FileDigest],
+    update: &NanoUpdate,
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    let refuse = |reason: String| Outcome::Refused { reason };
+    let lock_path = root.join(&update.file);
+    let old = match std::fs::read(&lock_path) {
+        Ok(bytes) => bytes,
+        Err(e) => return refuse(format!("cannot read {}: {e}", update.file)),
+    };
+    match digests.iter().find(|d| d.path == update.file) {
+        Some(d) if *d == FileDigest::of(update.file.clone(), &old) => {}
+        Some(_) => {
+            return refuse(format!(
+                "{} changed since the plan; run `nanoup plan` again",
+                update.file
+            ));
+        }
+        None => {
+            return refuse(format!(
+                "the plan has no digest of {}; run `nanoup plan` again",
+                update.file
+            ));
+        }
+    }
+    // npm: a manifest change goes through `npm install NAME@TO` (see `apply_npm`).
+    let npm_lock = update.ecosystem == Ecosystem::Npm && is_npm_lock(&update.file);
+    if update.manifest_change && update.ecosystem != Ecosystem::Cargo && !npm_lock {
+        return refuse(format!(
+            "{} {} needs a change of the manifest's requirement, which apply makes only for Cargo \
+             and npm so far; widen the requirement to allow {}, then plan again",
+            update.name, update.from, update.to
+        ));
+    }
+    match update.ecosystem {
+        Ecosystem::Cargo => apply_cargo(root, update, &old, dry_run),
+        Ecosystem::PyPI => apply_pypi(root, update, &old, dry_run, fetch),
+        Ecosystem::Npm if npm_lock => apply_npm(root, update, &old, dry_run, fetch),
+        Ecosystem::Npm if yarn::is_yarn_lock(&update.file) => {
+            yarn::apply_yarn(root, update, &old, dry_run, fetch)
+        }
+        Ecosystem::Npm if yarn::is_pnpm_lock(&update.file) => yarn::apply_pnpm(update, &old),
+        Ecosystem::Go => golang::apply_go(root, update, &old, dry_run),
+        Ecosystem::Maven => maven::apply_maven(root, update, &old, dry_run),
+        Ecosystem::Docker => docker::apply_docker(root, update, &old, dry_run),
+        other => refuse(format!("applying {other} updates is not available yet")),
+    }
+}
+
+/// The shape of every in-place edit: fetch the registry's answer about the package, compute the
+/// new text from the old, write it atomically, then keep it only if `diff` finds exactly the
+/// blast radius. `edit` gets the old text and the registry's body and says why it cannot edit.
+#[allow(clippy::too_many_arguments)]
+fn edit_from_registry(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+    method: String,
+    edit: impl FnOnce(&str, &[u8]) -> Result<String, String>,
+    diff: impl Fn(&str, &str) -> Result<Vec<EntryChange>, String>,
+) -> Outcome {
+    let refuse = |reason: String| Outcome::Refused { reason };
+    if dry_run {
+        return Outcome::Planned { method };
+    }
+    let Ok(old_text) = std::str::from_utf8(old) else {
+        return refuse(format!("{} is not UTF-8", update.file));
+    };
+    let body = match fetch(update) {
+        Ok(body) => body,
+        Err(e) => return refuse(format!("cannot get {} from the registry: {e}", update.name)),
+    };
+    let new_text = match edit(old_text, &body) {
+        Ok(text) => text,
+        Err(reason) => return refuse(reason),
+    };
+    let path = root.join(&update.file);
+    if let Err(e) = write_atomically(&path, new_text.as_bytes()) {
+        return refuse(format!("cannot write {}: {e}", update.file));
+    }
+    verify_or_restore(&path, &update.file, old, update, None, method, diff)
+}
+
+/// The check behind the promise: compare the entries before and after; keep the new file only
+/// when the difference is exactly the blast radius, else put the old bytes back.
+fn verify_or_restore(
+    path: &Path,
+    name: &str,
+    old: &[u8],
+    update: &NanoUpdate,
+    failure: Option<String>,
+    method: String,
+    diff: impl Fn(&str, &str) -> Result<Vec<EntryChange>, String>,
+) -> Outcome {
+    let restore = |reason: String| {
+        let reason = match write_atomically(path, old) {
+            Ok(()) => reason,
+            Err(e) => format!("{reason}; and restoring {name} failed: {e}"),
+        };
+        Outcome::Refused { reason }
+    };
+    if let Some(reason) = failure {
+        return restore(reason);
+    }
+    let new = match std::fs::read(path) {
+        Ok(new) => new,
+        Err(e) => return restore(format!("cannot read {name} after the edit: {e}")),
+    };
+    let (Ok(old_text), Ok(new_text)) = (std::str::from_utf8(old), std::str::from_utf8(&new)) else {
+        return restore(format!("{name} is not UTF-8 after the edit"));
+    };
+    let mut changed = match diff(old_text, new_text) {
+        Ok(changed) => changed,
+        Err(e) => return restore(format!("cannot parse {name} after the edit: {e}")),
+    };
+    let mut expected = update.blast_radius.clone();
+    changed.sort();
+    expected.sort();
+    if changed != expected {
+        let outside: Vec<String> = changed
+            .iter()
+            .filter(|c| !expected.contains(c))
+            .map(|c| {
+                format!(
+                    "{} {} -> {}",
+                    c.name,
+                    c.from.as_deref().unwrap_or("(none)"),
+                    c.to.as_deref().unwrap_or("(removed)")
+                )
+            })
+            .collect();
+        return restore(format!(
+            "the edit changed entries outside the blast radius ({}); {name} restored",
+            if outside.is_empty() {
+                "fewer entries than planned".to_string()
+            } else {
+                outside.join(", ")
+            }
+        ));
+    }
+    // Rewrite what the tool wrote in place through a rename, so the final file is whole.
+    if let Err(e) = write_atomically(path, &new) {
+        return restore(format!("cannot write {name}: {e}"));
+    }
+    Outcome::Applied {
+        changed,
+        files: vec![name.to_string()],
+        method,
+    }
+}
+
+/// Replaces `path` with `bytes` through a temporary file in the same directory and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,354 @@
+//! npm: package-lock.json (and npm-shrinkwrap.json) edited in place from the registry's manifest
+//! of the new version, or, when that is not possible, npm's own `npm install` as a fallback that
+//! reports the real blast radius.
+
+use std::path::Path;
+
+use nanoup_core::NanoUpdate;
+
+use super::tool::{ToolFailure, run_tool};
+use super::{Outcome, RegistryFetch, edit_from_registry, write_atomically};
+
+/// Whether `file` is a lockfile npm itself writes (`package-lock.json`, `npm-shrinkwrap.json`).
+pub(super) fn is_npm_lock(file: &str) -> bool {
+    file.ends_with("package-lock.json") || file.ends_with("npm-shrinkwrap.json")
+}
+
+/// npm: the package-lock entries of the package, edited in place from the registry's manifest of
+/// the new version, when every dependent's range accepts it and its own dependencies are
+/// satisfied by the tree. Otherwise (and for a manifest change) npm itself makes the update
+/// (`npm_fallback`), and the real, larger blast radius is reported.
+pub(super) fn apply_npm(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    use nanoup_ecosystems::npm::{edit, registry};
+    if update.manifest_change {
+        let why = format!("the range in package.json does not accept {}", update.to);
+        if dry_run {
+            return Outcome::Planned {
+                method: npm_fallback_method(update, &why),
+            };
+        }
+        return npm_fallback(root, update, old, &why);
+    }
+    let method = format!(
+        "in-place edit of {} from the registry's manifest of {}@{}",
+        update.file, update.name, update.to
+    );
+    // Set when the in-place edit is refused for a reason npm can resolve by changing the tree.
+    let needs_npm = std::cell::RefCell::new(None::<String>);
+    let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
+        let manifest = registry::version_manifest(&update.name, body, &update.to).map_err(|e| {
+            format!(
+                "cannot read {}@{} from the registry's answer: {e}",
+                update.name, update.to
+            )
+        })?;
+        edit::plan_edit(old_text, &update.name, &update.from, &manifest)
+            .map(|planned| planned.new_text)
+            .map_err(|refusal| {
+                let reason = refusal.to_string();
+                if refusal.npm_can_resolve() {
+                    *needs_npm.borrow_mut() = Some(reason.clone());
+                }
+                reason
+            })
+    };
+    // One package can be installed at several places of the tree: each place is an entry, all
+    // moving from `from` to `to`; the blast radius names the step once.
+    let diff = |old: &str, new: &str| {
+        let mut changed = edit::changed_entries(old, new).map_err(|e| e.to_string())?;
+        changed.sort();
+        changed.dedup();
+        Ok(changed)
+    };
+    let outcome = edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff);
+    match (outcome, needs_npm.into_inner()) {
+        // The edit was refused before anything was written: let npm change the tree.
+        (Outcome::Refused { .. }, Some(why)) => npm_fallback(root, update, old, &why),
+        (outcome, _) => outcome,
+    }
+}
+
+/// The method string of the npm fallback, with why the in-place edit was not possible.
+fn npm_fallback_method(update: &NanoUpdate, why: &str) -> String {
+    format!(
+        "npm install {}@{} --package-lock-only --ignore-scripts (fallback: {why})",
+        update.name, update.to
+    )
+}
+
+/// The npm fallback: `npm install NAME@TO --package-lock-only --ignore-scripts --no-audit
+/// --no-fund` in the lockfile's directory (the user's npm config, node_modules untouched, the
+/// lockfile's own format kept: see `edit::npm_format_options`), each npm run bounded by
+/// `NANOUP_NPM_TIMEOUT`.
+///
+/// - npm saves the range `^TO` for NAME in package.json (adding NAME when it was only a
+///   transitive dependency). Unless the update is a manifest change, package.json is put back
+///   and a plain `npm install --package-lock-only` brings the lockfile's root entry back in
+///   line with it; NAME stays at TO when its dependents accept it.
+/// - A newer npm may rewrite entries of an old lockfile that no update touches (platform
+///   packages an older npm left out, say). npm is first run on the untouched file; when it
+///   changes it, only the entries that differ between that run and the update's are spliced
+///   into the old text, and the result is kept when npm, run on it, changes nothing but what it
+///   changes in the untouched file. Otherwise npm's whole rewrite is kept, and said so.
+/// - The update is kept only when no copy of NAME@FROM is left and NAME@TO is installed; the
+///   changed entries (the real blast radius, often more than one) are reported. On any failure
+///   both files are restored byte for byte.
+fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outcome {
+    use nanoup_ecosystems::npm::edit;
+    let file = update.file.as_str();
+    let lock_path = root.join(file);
+    let dir = lock_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(root)
+        .to_path_buf();
+    let manifest_rel = match file.rsplit_once('/') {
+        Some((parent, _)) => format!("{parent}/package.json"),
+        None => "package.json".to_string(),
+    };
+    let manifest_path = root.join(&manifest_rel);
+    let old_manifest = match std::fs::read(&manifest_path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return Outcome::Refused {
+                reason: format!(
+                    "{why}; npm's fallback needs {manifest_rel}, which cannot be read: {e}"
+                ),
+            };
+        }
+    };
+    let parse_error = |e: nanoup_core::ParseError| {
+        let mut e = e;
+        e.file = file.to_string();
+        e.to_string()
+    };
+    let Ok(old_text) = std::str::from_utf8(old) else {
+        return Outcome::Refused {
+            reason: format!("{file} is not UTF-8"),
+        };
+    };
+    let mut options: Vec<String> = [
+        "--package-lock-only",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+    ]
+    .map(String::from)
+    .to_vec();
+    match edit::npm_format_options(old_text) {
+        Ok(format) => options.extend(format),
+        Err(e) => {
+            return Outcome::Refused {
+                reason: parse_error(e),
+            };
+        }
+    }
+    let mut sync = vec!["install".to_string()];
+    sync.extend(options.iter().cloned());
+    let spec = format!("{}@{}", update.name, update.to);
+    let mut install = vec!["install".to_string(), spec.clone()];
+    install.extend(options.iter().cloned());
+    // Puts back every file npm may have written; the reason says what happened.
+    let restore = |reason: String| {
+        let mut reason = format!("{reason}; {file} and {manifest_rel} restored");
+        for (path, rel, bytes) in [
+            (&lock_path, file, old),
+            (
+                &manifest_path,
+                manifest_rel.as_str(),
+                old_manifest.as_slice(),
+            ),
+        ] {
+            if std::fs::read(path).ok().as_deref() != Some(bytes)
+                && let Err(e) = write_atomically(path, bytes)
+            {
+                reason.push_str(&format!(", but restoring {rel} failed: {e}"));
+            }
+        }
+        Outcome::Refused { reason }
+    };
+    // What npm wrote, in the old file's `license` style.
+    let read_lock = || -> Result<String, String> {
+        let bytes =
+            std::fs::read(&lock_path).map_err(|e| format!("cannot read {file} after npm: {e}"))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| format!("{file} is not UTF-8 after npm"))?;
+        edit::keep_license_style(old_text, &text)
+            .map_err(|e| format!("cannot parse {file} after npm: {}", parse_error(e)))
+    };
+    let manifest_kept = || std::fs::read(&manifest_path).ok().as_ref() == Some(&old_manifest);
+
+    // npm's own rewrite of the untouched file.
+    if let Err(e) = run_npm(&dir, &sync) {
+        return restore(format!("{why}; the npm fallback failed: {e}"));
+    }
+    if !manifest_kept() {
+        return restore(format!(
+            "`npm install` without an update changed {manifest_rel}"
+        ));
+    }
+    let baseline = match read_lock() {
+        Ok(text) => text,
+        Err(e) => return restore(e),
+    };
+
+    // The update.
+    if let Err(e) = run_npm(&dir, &install) {
+        return restore(format!("{why}; the npm fallback failed: {e}"));
+    }
+    let mut files = vec![file.to_string()];
+    if !manifest_kept() {
+        if update.manifest_change {
+            files.push(manifest_rel.clone());
+        } else {
+            // Keep package.json as it was; npm re-syncs the lockfile's root entry with it.
+            if let Err(e) = write_atomically(&manifest_path, &old_manifest) {
+                return restore(format!("cannot restore {manifest_rel} after npm: {e}"));
+            }
+            if let Err(e) = run_npm(&dir, &sync) {
+                return restore(format!(
+                    "{why}; npm changed {manifest_rel}, and re-syncing {file} with the original failed: {e}"
+                ));
+            }
+            if !manifest_kept() {
+                return restore(format!(
+                    "npm changed {manifest_rel} again while re-syncing {file}"
+                ));
+            }
+        }
+    }
+    let updated = match read_lock() {
+        Ok(text) => text,
+        Err(e) => return restore(e),
+    };
+
+    // Only the update's entries, when npm agrees.
+    let mut method = npm_fallback_method(update, why);
+    let new_text = if baseline == old_text {
+        updated
+    } else {
+        let checked = edit::splice_npm_changes(old_text, &baseline, &updated).and_then(|spliced| {
+            write_atomically(&lock_path, spliced.as_bytes())
+                .map_err(|e| format!("cannot write {file}: {e}"))?;
+            run_npm(&dir, &sync)?;
+            let again = read_lock()?;
+            edit::npm_normalises_only(old_text, &baseline, &spliced, &again)?;
+            Ok(spliced)
+        });
+        match checked {
+            Ok(spliced) => spliced,
+            Err(e) => {
+                method.push_str(&format!(
+                    "; npm's rewrite of the whole file kept, with the entries it also rewrites \
+                     without the update ({e})"
+                ));
+                updated
+            }
+        }
+    };
+    if !manifest_kept() && !update.manifest_change {
+        return restore(format!("npm changed {manifest_rel}"));
+    }
+    let new_text = new_text.as_str();
+    let places = match edit::installed(new_text, &update.name) {
+        Ok(places) => places,
+        Err(e) => return restore(format!("cannot parse {file} after npm: {}", parse_error(e))),
+    };
+    let at = |version: &str| -> Vec<&str> {
+        places
+            .iter()
+            .filter(|(_, v)| v.as_deref() == Some(version))
+            .map(|(location, _)| location.as_str())
+            .collect()
+    };
+    let left = at(&update.from);
+    if !left.is_empty() {
+        return restore(format!(
+            "{why}; and `npm install {spec}` left {}@{} at {} without a change to {manifest_rel} \
+             (a dependent still asks for it: update that dependent first)",
+            update.name,
+            update.from,
+            left.join(", ")
+        ));
+    }
+    if at(&update.to).is_empty() {
+        let found: Vec<String> = places
+            .iter()
+            .map(|(location, v)| {
+                format!("{} at {location}", v.as_deref().unwrap_or("(no version)"))
+            })
+            .collect();
+        return restore(format!(
+            "`npm install {spec}` did not install {}: {}",
+            update.to,
+            if found.is_empty() {
+                format!("{} is no longer in {file}", update.name)
+            } else {
+                format!("{} is {}", update.name, found.join(", "))
+            }
+        ));
+    }
+    let mut changed = match edit::changed_entries(old_text, new_text) {
+        Ok(changed) => changed,
+        Err(e) => return restore(format!("cannot parse {file} after npm: {}", parse_error(e))),
+    };
+    changed.sort();
+    changed.dedup();
+    // Rewrite what npm wrote in place through a rename, so the final file is whole.
+    if let Err(e) = write_atomically(&lock_path, new_text.as_bytes()) {
+        return restore(format!("cannot write {file}: {e}"));
+    }
+    Outcome::Applied {
+        changed,
+        files,
+        method,
+    }
+}
+
+/// Runs npm (`NANOUP_NPM`, else `npm` on the PATH) with `args` in `dir`, without a terminal,
+/// killed after `NANOUP_NPM_TIMEOUT` seconds (default 300); on failure, npm's error lines.
+fn run_npm(dir: &Path, args: &[String]) -> Result<(), String> {
+    let program = std::env::var_os("NANOUP_NPM").unwrap_or_else(|| "npm".into());
+    let shown = format!("npm {}", args.join(" "));
+    let limit = std::env::var("NANOUP_NPM_TIMEOUT")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(300);
+    let env = [
+        ("npm_config_update_notifier", "false"),
+        ("npm_config_progress", "false"),
+    ];
+    let timeout = std::time::Duration::from_secs(limit);
+    let (status, text) = match run_tool(&program, args, dir, &env, timeout) {
+        Ok(()) => return Ok(()),
+        Err(ToolFailure::Log(e)) => return Err(format!("cannot create a log file for npm: {e}")),
+        Err(ToolFailure::Spawn(e)) => {
+            return Err(format!("cannot run {}: {e}", program.to_string_lossy()));
+        }
+        Err(ToolFailure::Wait(e)) => return Err(format!("cannot wait for `{shown}`: {e}")),
+        Err(ToolFailure::TimedOut) => {
+            return Err(format!(
+                "`{shown}` did not finish within {limit} s (NANOUP_NPM_TIMEOUT)"
+            ));
+        }
+        Err(ToolFailure::Failed { status, stderr }) => (status, stderr),
+    };
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("npm error") || l.starts_with("npm ERR!"))
+        .filter(|l| !l.contains("A complete log of this run"))
+        .collect();
+    let lines: Vec<&str> = if errors.is_empty() {
+        text.lines().filter(|l| !l.trim().is_empty()).collect()
+    } else {
+        errors
+    };
+    let tail: Vec<&str> = lines.iter().rev().take(6).rev().copied().collect();
+    Err(format!("`{shown}` failed ({status}): {}", tail.join(" | ")))
+}

@@ -1,0 +1,297 @@
+//! PyPI: requirements pins, poetry.lock and uv.lock edited in place from PyPI's file list for
+//! the new version, with `uv lock` as the fallback for a uv.lock entry whose dependencies the
+//! file list cannot vouch for.
+
+use std::path::Path;
+use std::process::Command;
+
+use nanoup_core::{EntryChange, NanoUpdate};
+
+use super::tool::{ToolFailure, run_tool};
+use super::{Outcome, RegistryFetch, edit_from_registry, verify_or_restore, write_atomically};
+
+/// PyPI: requirements pins (and their `--hash` values), poetry.lock and uv.lock entries, edited
+/// in place from the registry's file list for the new version. A lock entry whose dependencies
+/// the file list cannot vouch for goes to uv for a uv.lock ([`uv_relock`]); a poetry.lock one is
+/// refused (no `poetry lock` fallback yet).
+pub(super) fn apply_pypi(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    use nanoup_ecosystems::pypi::edit::{self, FileKind};
+    let Some(kind) = FileKind::of_path(&update.file) else {
+        return Outcome::Refused {
+            reason: format!(
+                "{} is not a file nanoup edits (requirements, poetry.lock, uv.lock)",
+                update.file
+            ),
+        };
+    };
+    let method = format!("in-place edit of {} from PyPI's file list", update.file);
+    // A uv.lock edit whose dependencies need the resolver's word: (in-place text, caveats).
+    let needs_uv: std::cell::RefCell<Option<(String, String)>> = std::cell::RefCell::new(None);
+    let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
+        let files = pypi_files_of(body, &update.to)
+            .map_err(|e| format!("cannot read the registry's answer for {}: {e}", update.name))?;
+        let (file, name, from, to) = (
+            update.file.as_str(),
+            update.name.as_str(),
+            update.from.as_str(),
+            update.to.as_str(),
+        );
+        let edited = match kind {
+            FileKind::Requirements => {
+                edit::edit_requirements(file, old_text, name, from, to, &files)
+            }
+            FileKind::PoetryLock => edit::edit_poetry_lock(file, old_text, name, from, to, &files),
+            FileKind::UvLock => edit::edit_uv_lock(file, old_text, name, from, to, &files),
+        }
+        .map_err(|refusal| refusal.to_string())?;
+        if edited.needs_fallback() {
+            let caveats: Vec<String> = edited.caveats.iter().map(|c| c.to_string()).collect();
+            let caveats = caveats.join("; ");
+            if kind == FileKind::UvLock {
+                *needs_uv.borrow_mut() = Some((edited.text, caveats.clone()));
+                return Err(caveats);
+            }
+            return Err(format!(
+                "{caveats}; nanoup has no `poetry lock` fallback yet: run `poetry update {name}` \
+                 (Poetry re-resolves the lock), or check the dependencies of {name} {to} by hand"
+            ));
+        }
+        Ok(edited.text)
+    };
+    let diff = |old: &str, new: &str| {
+        edit::changed_entries(kind, &update.file, old, new).map_err(|e| e.to_string())
+    };
+    let outcome = edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff);
+    match (outcome, needs_uv.into_inner()) {
+        (Outcome::Refused { .. }, Some((in_place, caveats))) => {
+            uv_relock(root, update, old, &in_place, &caveats)
+        }
+        (outcome, _) => outcome,
+    }
+}
+
+/// The files of `version` in a PyPI answer, found by PEP 440 equality when the index spells the
+/// version otherwise than the lock (`2020.11.08` for `2020.11.8`); empty when it has none.
+fn pypi_files_of(
+    body: &[u8],
+    version: &str,
+) -> Result<Vec<nanoup_ecosystems::pypi::registry::DistFile>, String> {
+    use nanoup_versions::{Scheme, Version};
+    let mut releases =
+        nanoup_ecosystems::pypi::registry::parse_files(body).map_err(|e| e.to_string())?;
+    if let Some(files) = releases.remove(version) {
+        return Ok(files);
+    }
+    let Ok(wanted) = Version::parse(Scheme::Pep440, version) else {
+        return Ok(Vec::new());
+    };
+    let key = releases
+        .keys()
+        .find(|k| Version::parse(Scheme::Pep440, k).is_ok_and(|v| v == wanted))
+        .cloned();
+    Ok(key.and_then(|k| releases.remove(&k)).unwrap_or_default())
+}
+
+/// How long one `uv` run may take before it is stopped.
+const UV_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs `uv ARGS` in `dir` with a timeout; the failure (first and last lines of its stderr,
+/// which can be long for a resolver conflict), if any.
+fn run_uv(dir: &Path, args: &[&str]) -> Result<(), String> {
+    let shown = format!("uv {}", args.join(" "));
+    let env = [("UV_NO_PROGRESS", "1")];
+    let (status, text) = match run_tool("uv".as_ref(), args, dir, &env, UV_TIMEOUT) {
+        Ok(()) => return Ok(()),
+        Err(ToolFailure::Log(e) | ToolFailure::Spawn(e)) => {
+            return Err(format!("cannot run `{shown}`: {e}"));
+        }
+        Err(ToolFailure::Wait(e)) => return Err(format!("cannot wait for `{shown}`: {e}")),
+        Err(ToolFailure::TimedOut) => {
+            return Err(format!(
+                "`{shown}` did not finish in {UV_TIMEOUT:?}; stopped"
+            ));
+        }
+        Err(ToolFailure::Failed { status, stderr }) => (status, stderr),
+    };
+    // The first error line and the conclusion (a resolver conflict explains itself at length
+    // in between), each cut to a readable length.
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("error"))
+        .unwrap_or(0);
+    let mut picked: Vec<&str> = lines.get(first).copied().into_iter().collect();
+    let tail = (first + 1).max(lines.len().saturating_sub(2));
+    if tail > first + 1 {
+        picked.push("...");
+    }
+    picked.extend(lines.iter().skip(tail));
+    let cut = |l: &str| match l.char_indices().nth(400) {
+        Some((at, _)) => format!("{}...", l.get(..at).unwrap_or(l)),
+        None => l.to_string(),
+    };
+    let said = picked.into_iter().map(cut).collect::<Vec<_>>().join(" | ");
+    Err(format!("`{shown}` failed ({status}): {said}"))
+}
+
+/// uv.lock, when the in-place edit cannot vouch for the new release's dependencies: uv decides.
+/// `uv lock --upgrade-package NAME==FROM` (nothing moved, as this uv writes the lock) and
+/// `uv lock --upgrade-package NAME==TO` are compared; the lockfile is put back byte for byte
+/// after each run. When uv changes the planned entry alone, with the same dependencies, the
+/// in-place edit stands (blast radius 1); otherwise uv's entries of every changed name are
+/// spliced into the original text and the update reports that real, larger blast radius, with a
+/// method saying it was the fallback. Either way `uv lock --locked` must accept the result, and
+/// the change is verified like any other. Refused (file untouched) when uv is missing or fails.
+fn uv_relock(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    in_place: &str,
+    caveats: &str,
+) -> Outcome {
+    use nanoup_ecosystems::pypi::{edit, relock};
+    let path = root.join(&update.file);
+    let dir = path.parent().unwrap_or(root);
+    let file = update.file.as_str();
+    let spec = |version: &str| format!("{}=={version}", update.name);
+    let upgrade = format!("uv lock --upgrade-package {}", spec(&update.to));
+    let restore = |reason: String| {
+        let reason = match write_atomically(&path, old) {
+            Ok(()) => reason,
+            Err(e) => format!("{reason}; and restoring {file} failed: {e}"),
+        };
+        Outcome::Refused { reason }
+    };
+    let uv_runs = Command::new("uv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !uv_runs {
+        return Outcome::Refused {
+            reason: format!(
+                "{caveats}; the fallback `{upgrade}` needs uv, which is not on PATH: install it \
+                 (`pip install uv`) and apply again"
+            ),
+        };
+    }
+    let Ok(old_text) = std::str::from_utf8(old) else {
+        return Outcome::Refused {
+            reason: format!("{file} is not UTF-8"),
+        };
+    };
+    // One relock pinned at `version`; the original bytes go back right after it.
+    let relock_at = |version: &str| -> Result<String, String> {
+        let spec = spec(version);
+        let ran = run_uv(dir, &["lock", "--upgrade-package", &spec]);
+        let text = std::fs::read_to_string(&path);
+        write_atomically(&path, old).map_err(|e| format!("cannot restore {file}: {e}"))?;
+        ran?;
+        text.map_err(|e| format!("cannot read {file} after `uv lock`: {e}"))
+    };
+    let base = match relock_at(&update.from) {
+        Ok(text) => text,
+        Err(e) => {
+            return restore(format!(
+                "{caveats}; the fallback failed: {e}; {file} restored"
+            ));
+        }
+    };
+    let upgraded = match relock_at(&update.to) {
+        Ok(text) => text,
+        Err(e) => {
+            return restore(format!(
+                "{caveats}; the fallback failed: {e}; {file} restored"
+            ));
+        }
+    };
+    let changes = match relock::relock_changes(file, &base, &upgraded) {
+        Ok(changes) => changes,
+        Err(e) => return restore(format!("cannot read uv's relock of {file}: {e}")),
+    };
+    let shown = |changes: &[EntryChange]| {
+        changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} -> {}",
+                    c.name,
+                    c.from.as_deref().unwrap_or("(new)"),
+                    c.to.as_deref().unwrap_or("(removed)")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !update.blast_radius.iter().all(|c| changes.contains(c)) {
+        return restore(format!(
+            "`{upgrade}` did not make the planned change (it changed: {}); {file} restored",
+            shown(&changes)
+        ));
+    }
+    if let Some(outside) = changes.iter().find(|c| c.name.starts_with('[')) {
+        return restore(format!(
+            "`{upgrade}` also changes {} of {file}; relock by hand",
+            outside.name
+        ));
+    }
+    let one_entry = changes.len() == update.blast_radius.len();
+    let same_dependencies = one_entry
+        && relock::same_dependencies(
+            file,
+            &base,
+            &upgraded,
+            &update.name,
+            &update.from,
+            &update.to,
+        )
+        .unwrap_or(false);
+    let (text, method) = if same_dependencies {
+        (
+            in_place.to_string(),
+            format!(
+                "in-place edit of {file} from PyPI's file list; the dependencies of {} {} \
+                 checked with `{upgrade}`",
+                update.name, update.to
+            ),
+        )
+    } else {
+        let names = changes.iter().map(|c| c.name.clone()).collect();
+        match relock::splice_entries(file, old_text, &upgraded, &names) {
+            Ok(text) => (
+                text,
+                format!(
+                    "fallback: `{upgrade}` re-resolved {} entr{} ({}), spliced into {file}",
+                    changes.len(),
+                    if changes.len() == 1 { "y" } else { "ies" },
+                    shown(&changes)
+                ),
+            ),
+            Err(e) => return restore(format!("cannot splice uv's relock into {file}: {e}")),
+        }
+    };
+    if let Err(e) = write_atomically(&path, text.as_bytes()) {
+        return restore(format!("cannot write {file}: {e}"));
+    }
+    if let Err(e) = run_uv(dir, &["lock", "--locked"]) {
+        return restore(format!(
+            "uv does not accept the edited {file} (`uv lock --locked`): {e}; {file} restored"
+        ));
+    }
+    let widened = NanoUpdate {
+        blast_radius: changes,
+        ..update.clone()
+    };
+    verify_or_restore(&path, file, old, &widened, None, method, |old, new| {
+        edit::changed_entries(edit::FileKind::UvLock, file, old, new).map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,132 @@
+//! Running an external tool (npm, uv) without a terminal and with a time limit, its stderr
+//! captured for the caller to summarise. The callers word every message themselves.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Why a run of a tool did not succeed.
+#[derive(Debug)]
+pub(super) enum ToolFailure {
+    /// The temporary file for its stderr could not be made.
+    Log(std::io::Error),
+    /// The program could not be started.
+    Spawn(std::io::Error),
+    /// Waiting for it failed.
+    Wait(std::io::Error),
+    /// It was still running when the timeout passed, and was killed.
+    TimedOut,
+    /// It exited unsuccessfully.
+    Failed {
+        /// How it exited.
+        status: ExitStatus,
+        /// What it wrote to stderr (empty when that was not UTF-8 or could not be read back).
+        stderr: String,
+    },
+}
+
+/// Runs `program ARGS` in `dir` with `env` added to the environment, stdin and stdout null and
+/// stderr going to a temporary file (so that a full pipe can never block it); killed once
+/// `timeout` has passed since it started (checked every 50 ms).
+pub(super) fn run_tool(
+    program: &OsStr,
+    args: &[impl AsRef<OsStr>],
+    dir: &Path,
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<(), ToolFailure> {
+    let log = tempfile::tempfile().map_err(ToolFailure::Log)?;
+    let stderr = log.try_clone().map_err(ToolFailure::Log)?;
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .envs(env.iter().copied())
+        .spawn()
+        .map_err(ToolFailure::Spawn)?;
+    // A timeout too long to add to the clock is no timeout.
+    let deadline = Instant::now().checked_add(timeout);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ToolFailure::TimedOut);
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => return Err(ToolFailure::Wait(e)),
+        }
+    };
+    if status.success() {
+        return Ok(());
+    }
+    let mut text = String::new();
+    {
+        use std::io::{Read, Seek};
+        let mut log = log;
+        let _ = log.rewind();
+        let _ = log.read_to_string(&mut text);
+    }
+    Err(ToolFailure::Failed {
+        status,
+        stderr: text,
+    })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str, timeout: Duration) -> Result<(), ToolFailure> {
+        let dir = tempfile::tempdir().unwrap();
+        run_tool(
+            OsStr::new("sh"),
+            &["-c", script],
+            dir.path(),
+            &[("NANOUP_TOOL_TEST", "set")],
+            timeout,
+        )
+    }
+
+    #[test]
+    fn success_and_environment() {
+        let ran = sh(r#"test "$NANOUP_TOOL_TEST" = set"#, Duration::from_secs(30));
+        assert!(ran.is_ok(), "{ran:?}");
+    }
+
+    #[test]
+    fn failure_carries_status_and_stderr() {
+        match sh("echo out; echo oops >&2; exit 3", Duration::from_secs(30)) {
+            Err(ToolFailure::Failed { status, stderr }) => {
+                assert_eq!(status.code(), Some(3));
+                assert_eq!(stderr, "oops\n");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn timeout_kills() {
+        let started = Instant::now();
+        let ran = sh("sleep 30", Duration::from_millis(200));
+        assert!(matches!(ran, Err(ToolFailure::TimedOut)), "{ran:?}");
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn missing_program() {
+        let dir = tempfile::tempdir().unwrap();
+        let ran = run_tool(
+            OsStr::new("/nonexistent/tool"),
+            &[] as &[&str],
+            dir.path(),
+            &[],
+            Duration::from_secs(1),
+        );
+        assert!(matches!(ran, Err(ToolFailure::Spawn(_))), "{ran:?}");
+    }
+}
