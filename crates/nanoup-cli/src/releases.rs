@@ -128,8 +128,9 @@ fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// Fetches one package's registry answer (the raw body) as its stack is configured, through the
-/// cache: what `apply` needs to edit a lockfile entry (file hashes, integrity).
+/// Fetches the registry's answer about one release (the raw body) as its stack is configured,
+/// through the cache: what `apply` needs to edit a lockfile entry (file hashes, integrity, a
+/// release's dependencies, an image's digest).
 pub struct Fetcher {
     runtime: tokio::runtime::Runtime,
     cached: CachedClient,
@@ -153,7 +154,9 @@ impl Fetcher {
         })
     }
 
-    /// The registry's answer about `update`'s package.
+    /// The registry's answer about the release `update` moves to: the per-release answer where
+    /// the registry has one (PyPI's per-version JSON, a Docker manifest), else the package's
+    /// (see `nanoup_drift::lookup::fetch_release`).
     pub fn fetch(&self, update: &nanoup_core::NanoUpdate) -> Result<Vec<u8>, String> {
         let env = |key: &str| std::env::var(key).ok();
         let source = nanoup_ecosystems::registries(&self.root.join(&update.stack), &env)
@@ -163,10 +166,11 @@ impl Fetcher {
             .1
             .map_err(|e| e.to_string())?;
         self.runtime
-            .block_on(nanoup_drift::lookup::fetch(
+            .block_on(nanoup_drift::lookup::fetch_release(
                 &self.cached,
                 source.as_ref(),
                 &update.name,
+                &update.to,
             ))
             .map(|r| r.body)
     }

@@ -5,10 +5,13 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::replay::Replay;
-use common::repo::{cargo_project, git, init_repository, nanoup, plan_file, shared};
+use common::repo::{
+    assert_ok, cargo_project, cargo_project_with_checksum, git, import_osv, init_repository,
+    nanoup, output_text, plan_file, rollback_commit,
+};
 use serde_json::Value;
 
 fn lock_versions(dir: &Path) -> Vec<String> {
@@ -25,19 +28,8 @@ fn plan_apply_audit_on_a_cargo_project() {
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     cargo_project(dir.path(), &server.base());
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(shared("osv/crates.io/all.zip"))
-        .assert()
-        .success();
-    let plan_file = home.path().join("plan.json");
-    nanoup(home.path())
-        .args(["plan", "--min-age", "0s", "--format", "json", "-o"])
-        .arg(&plan_file)
-        .arg(dir.path())
-        .assert()
-        .success();
-    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    import_osv(nanoup(home.path()), "crates.io");
+    let (plan_path, plan) = plan_file(home.path(), dir.path(), &[]);
     let id = plan["updates"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(plan["updates"][0]["to"], "1.6.1");
 
@@ -68,7 +60,7 @@ fn plan_apply_audit_on_a_cargo_project() {
     // Dry run changes nothing.
     nanoup(home.path())
         .args(["apply", "--dry-run", "--id", &id, "--plan"])
-        .arg(&plan_file)
+        .arg(&plan_path)
         .arg(dir.path())
         .assert()
         .success();
@@ -80,17 +72,11 @@ fn plan_apply_audit_on_a_cargo_project() {
     // The real apply: cargo update --precise through the replayed index; one entry changes.
     let out = nanoup(home.path())
         .args(["apply", "--json", "--id", &id, "--plan"])
-        .arg(&plan_file)
+        .arg(&plan_path)
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["results"][0]["status"], "applied");
     assert_eq!(
@@ -125,7 +111,7 @@ fn plan_apply_audit_on_a_cargo_project() {
     // Applying the same plan again: the lockfile changed since, so it is refused.
     let again = nanoup(home.path())
         .args(["apply", "--all", "--plan"])
-        .arg(&plan_file)
+        .arg(&plan_path)
         .arg(dir.path())
         .output()
         .unwrap();
@@ -140,11 +126,7 @@ fn requirements_pin_fix_from_pypi_files() {
     let home = tempfile::tempdir().unwrap();
     let requirements = "# web app\nflask==3.1.0  # the framework\nsix==1.16.0\n";
     std::fs::write(dir.path().join("requirements.txt"), requirements).unwrap();
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(shared("osv/PyPI/all.zip"))
-        .assert()
-        .success();
+    import_osv(nanoup(home.path()), "PyPI");
     let env_base = format!("{}/pypi/simple/", server.base());
     let run = |args: &[&str], plan: Option<&Path>| {
         let mut cmd = nanoup(home.path());
@@ -155,12 +137,7 @@ fn requirements_pin_fix_from_pypi_files() {
         cmd.arg(dir.path()).output().unwrap()
     };
     let out = run(&["plan", "--min-age", "0s", "--format", "json"], None);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     let flask = plan["updates"]
         .as_array()
@@ -173,13 +150,7 @@ fn requirements_pin_fix_from_pypi_files() {
     let plan_path = home.path().join("plan.json");
     std::fs::write(&plan_path, serde_json::to_string(&plan).unwrap()).unwrap();
     let out = run(&["apply", "--all"], Some(&plan_path));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let after = std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap();
     assert_eq!(
         after,
@@ -245,13 +216,7 @@ fn npm_lock_entry_is_edited_in_place_from_the_packument() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let after: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap(),
     )
@@ -279,31 +244,11 @@ fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
     let server = Replay::start(HashMap::new());
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
-    cargo_project(dir.path(), &server.base());
     // A real lockfile records each registry package's checksum: take 1.4.0's from the index.
-    let index = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../nanoup-ecosystems/tests/fixtures/registry/crates.io/sm/al/smallvec"),
-    )
-    .unwrap();
-    let cksum = index
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["vers"] == "1.4.0")
-        .unwrap()["cksum"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let lock = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap()
-        + &format!("checksum = \"{cksum}\"\n");
-    std::fs::write(dir.path().join("Cargo.lock"), &lock).unwrap();
+    let lock = cargo_project_with_checksum(dir.path(), &server.base());
     init_repository(dir.path());
 
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(shared("osv/crates.io/all.zip"))
-        .assert()
-        .success();
+    import_osv(nanoup(home.path()), "crates.io");
     let (plan_path, plan) = plan_file(home.path(), dir.path(), &[]);
     let id = plan["updates"][0]["id"].as_str().unwrap().to_string();
     // A dirty work tree is refused with --commit.
@@ -379,18 +324,11 @@ fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
         .assert()
         .success();
 
-    nanoup(home.path())
-        .args(["rollback", "--commit", "--id", &id])
-        .arg(dir.path())
-        .assert()
-        .success();
+    rollback_commit(nanoup(home.path()), dir.path(), &id);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap(),
         lock,
         "byte for byte"
-    );
-    assert!(
-        git(dir.path(), &["log", "-1", "--format=%B"]).contains(&format!("Nanoup-Rollback: {id}"))
     );
     // Twice is refused, naming the rollback commit.
     let again = nanoup(home.path())
@@ -407,12 +345,7 @@ fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        log.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&log.stderr)
-    );
+    assert_ok(&log);
     let log: Value = serde_json::from_slice(&log.stdout).unwrap();
     let kinds: Vec<&str> = log["events"]
         .as_array()
@@ -429,12 +362,7 @@ fn apply_commit_then_rollback_by_id_gives_back_the_lockfile_byte_for_byte() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        rebuilt.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&rebuilt.stderr)
-    );
+    assert_ok(&rebuilt);
     let rebuilt: Value = serde_json::from_slice(&rebuilt.stdout).unwrap();
     // Two updates committed and two rollbacks committed.
     assert_eq!(rebuilt["events"].as_array().unwrap().len(), 4, "{rebuilt}");
@@ -449,11 +377,7 @@ fn a_manifest_change_widens_the_requirement_and_keeps_the_manifests_formatting()
     let manifest = "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n# pinned while we audit it\nsmallvec = \"=1.4.0\" # exact\n";
     std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
     init_repository(dir.path());
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(shared("osv/crates.io/all.zip"))
-        .assert()
-        .success();
+    import_osv(nanoup(home.path()), "crates.io");
     let (plan_path, plan) = plan_file(home.path(), dir.path(), &[]);
     assert_eq!(plan["updates"][0]["manifest_change"], true);
     let out = nanoup(home.path())
@@ -462,13 +386,7 @@ fn a_manifest_change_widens_the_requirement_and_keeps_the_manifests_formatting()
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap(),
         manifest.replace("\"=1.4.0\"", "\"1.6.1\""),
@@ -492,11 +410,7 @@ fn a_crash_between_write_and_commit_leaves_a_whole_file_and_a_consistent_ledger(
     cargo_project(dir.path(), &server.base());
     init_repository(dir.path());
     let before = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(shared("osv/crates.io/all.zip"))
-        .assert()
-        .success();
+    import_osv(nanoup(home.path()), "crates.io");
     let (plan_path, _) = plan_file(home.path(), dir.path(), &[]);
     let out = nanoup(home.path())
         .env("NANOUP_CRASH_POINT", "after-write")

@@ -13,61 +13,18 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::replay::Replay;
-use common::repo::{git, init_repository, nanoup, shared};
-use nanoup_core::{Ecosystem, EntryChange, FileDigest, NanoUpdate, PLAN_SCHEMA, Plan, UpdateKind};
+use common::repo::{
+    apply_plan_with, byte_diff, git, init_repository, nanoup, shared, update, write_plan,
+};
+use nanoup_core::Ecosystem;
 use serde_json::Value;
 
 const BULLETPROOF: &str = "corpus/npm/alan2207__bulletproof-react__32ed545844";
 const VUE: &str = "corpus/npm/vuejs__core__6f663d47e5";
 const CLI: &str = "corpus/go/cli__cli__e2973453b5";
-
-/// An update of `name` in `file` (stack: its directory), with the blast radius of one entry.
-fn update(ecosystem: Ecosystem, file: &str, name: &str, from: &str, to: &str) -> NanoUpdate {
-    let stack = match file.rsplit_once('/') {
-        Some((dir, _)) => dir.to_string(),
-        None => ".".to_string(),
-    };
-    NanoUpdate {
-        id: NanoUpdate::id_for(&stack, ecosystem, name, from, to),
-        stack,
-        ecosystem,
-        name: name.into(),
-        from: from.into(),
-        to: to.into(),
-        kind: UpdateKind::between(from, to),
-        reasons: vec!["drift".into()],
-        manifest_change: false,
-        blast_radius: vec![EntryChange {
-            name: name.into(),
-            from: Some(from.into()),
-            to: Some(to.into()),
-        }],
-        file: file.into(),
-    }
-}
-
-/// Writes the plan of `updates` over `dir` (with the digest of every file they name) to a file
-/// under `home`.
-fn write_plan(home: &Path, dir: &Path, label: &str, updates: &[NanoUpdate]) -> PathBuf {
-    let mut files: Vec<FileDigest> = updates
-        .iter()
-        .map(|u| FileDigest::of(u.file.clone(), &std::fs::read(dir.join(&u.file)).unwrap()))
-        .collect();
-    files.sort();
-    files.dedup();
-    let plan = Plan {
-        schema: PLAN_SCHEMA.into(),
-        updates: updates.to_vec(),
-        unfixable: Vec::new(),
-        files,
-    };
-    let path = home.join(format!("plan-{label}.json"));
-    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
-    path
-}
 
 /// Runs `nanoup apply --all --json [--commit] --plan PLAN DIR` with an empty PATH but for git
 /// (no go, yarn, pnpm or npm): (exit code, the JSON results).
@@ -86,42 +43,15 @@ fn apply(home: &Path, dir: &Path, plan: &Path, commit: bool) -> (Option<i32>, Ve
         }
     }
     let mut cmd = nanoup(home);
-    cmd.env("PATH", &bin)
-        .env_remove("NANOUP_GO")
-        .args(["apply", "--all", "--json"]);
-    if commit {
-        cmd.arg("--commit");
-    }
-    let out = cmd.arg("--plan").arg(plan).arg(dir).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.code() != Some(2),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cmd.env("PATH", &bin).env_remove("NANOUP_GO");
+    let args: &[&str] = if commit {
+        &["--all", "--json", "--commit"]
+    } else {
+        &["--all", "--json"]
+    };
+    let (code, stdout) = apply_plan_with(cmd, dir, plan, args);
     let doc: Value = serde_json::from_str(&stdout).unwrap();
-    (
-        out.status.code(),
-        doc["results"].as_array().unwrap().clone(),
-    )
-}
-
-/// The one place where `old` and `new` differ: (offset, old bytes, new bytes).
-fn byte_diff<'a>(old: &'a [u8], new: &'a [u8]) -> (usize, &'a [u8], &'a [u8]) {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let suffix = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count()
-        .min(old.len() - prefix)
-        .min(new.len() - prefix);
-    (
-        prefix,
-        &old[prefix..old.len() - suffix],
-        &new[prefix..new.len() - suffix],
-    )
+    (code, doc["results"].as_array().unwrap().clone())
 }
 
 /// bulletproof-react's yarn.lock and package.json in `dir`, with `follow-redirects@^1.14.0`

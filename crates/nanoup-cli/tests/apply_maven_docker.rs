@@ -8,9 +8,11 @@ mod common;
 
 use std::path::Path;
 
-use common::repo::{git, init_repository, nanoup, shared};
+use common::repo::{
+    apply_plan, byte_diff, git, init_repository, nanoup, rollback_commit, shared, update,
+    write_plan,
+};
 use nanoup_core::Ecosystem;
-use nanoup_core::{EntryChange, FileDigest, NanoUpdate, PLAN_SCHEMA, Plan, UpdateKind};
 use serde_json::Value;
 
 const STRUTS: &str = "corpus/maven/apache__struts__4cf9093cc5";
@@ -25,86 +27,12 @@ fn copy_set(set: &str, files: &[&str], dir: &Path) {
     }
 }
 
-/// An update of `name` in `file` (stack: its directory), with the blast radius of one entry.
-fn update(ecosystem: Ecosystem, file: &str, name: &str, from: &str, to: &str) -> NanoUpdate {
-    let stack = match file.rsplit_once('/') {
-        Some((dir, _)) => dir.to_string(),
-        None => ".".to_string(),
-    };
-    NanoUpdate {
-        id: NanoUpdate::id_for(&stack, ecosystem, name, from, to),
-        stack,
-        ecosystem,
-        name: name.into(),
-        from: from.into(),
-        to: to.into(),
-        kind: UpdateKind::between(from, to),
-        reasons: vec!["drift".into()],
-        manifest_change: false,
-        blast_radius: vec![EntryChange {
-            name: name.into(),
-            from: Some(from.into()),
-            to: Some(to.into()),
-        }],
-        file: file.into(),
-    }
-}
-
-/// Writes the plan of `updates` over `dir` (with the digest of every file they name) to a file
-/// under `home`.
-fn write_plan(home: &Path, dir: &Path, label: &str, updates: &[NanoUpdate]) -> std::path::PathBuf {
-    let mut files: Vec<FileDigest> = updates
-        .iter()
-        .map(|u| FileDigest::of(u.file.clone(), &std::fs::read(dir.join(&u.file)).unwrap()))
-        .collect();
-    files.sort();
-    files.dedup();
-    let plan = Plan {
-        schema: PLAN_SCHEMA.into(),
-        updates: updates.to_vec(),
-        unfixable: Vec::new(),
-        files,
-    };
-    let path = home.join(format!("plan-{label}.json"));
-    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
-    path
-}
-
-/// Runs `nanoup apply ARGS --plan PLAN DIR`: (exit code, stdout).
-fn apply(home: &Path, dir: &Path, plan: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let out = nanoup(home)
-        .arg("apply")
-        .args(args)
-        .arg("--plan")
-        .arg(plan)
-        .arg(dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.code() != Some(2),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), stdout)
-}
-
-/// The one place where `old` and `new` differ: (offset, old bytes, new bytes).
-fn byte_diff<'a>(old: &'a [u8], new: &'a [u8]) -> (usize, &'a [u8], &'a [u8]) {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let suffix = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count()
-        .min(old.len() - prefix)
-        .min(new.len() - prefix);
-    (
-        prefix,
-        &old[prefix..old.len() - suffix],
-        &new[prefix..new.len() - suffix],
-    )
+/// Runs `nanoup apply --all --commit --json --plan PLAN DIR`, where one update of the plan is
+/// refused (exit code 1): the JSON report.
+fn apply_all_committed(home: &Path, dir: &Path, plan: &Path) -> Value {
+    let (code, out) = apply_plan(home, dir, plan, &["--all", "--commit", "--json"]);
+    assert_eq!(code, Some(1), "{out}");
+    serde_json::from_str(&out).unwrap()
 }
 
 /// The trailers of the commit `revision`.
@@ -156,7 +84,7 @@ fn pom_versions_and_properties_move_alone_and_shared_properties_are_refused() {
         "jackson",
         std::slice::from_ref(&jackson),
     );
-    let (code, out) = apply(home.path(), dir.path(), &plan, &["--all"]);
+    let (code, out) = apply_plan(home.path(), dir.path(), &plan, &["--all"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("refused"), "{out}");
     assert!(
@@ -175,7 +103,7 @@ fn pom_versions_and_properties_move_alone_and_shared_properties_are_refused() {
         log4j.clone(),
     ];
     let plan = write_plan(home.path(), dir.path(), "all", &all);
-    let (code, out) = apply(home.path(), dir.path(), &plan, &["--dry-run", "--all"]);
+    let (code, out) = apply_plan(home.path(), dir.path(), &plan, &["--dry-run", "--all"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
         out.contains("property `ognl.version` (line 102), used only by ognl:ognl"),
@@ -184,14 +112,7 @@ fn pom_versions_and_properties_move_alone_and_shared_properties_are_refused() {
     assert_eq!(std::fs::read(&pom).unwrap(), original);
 
     // The real thing, one commit per applied update.
-    let (code, out) = apply(
-        home.path(),
-        dir.path(),
-        &plan,
-        &["--all", "--commit", "--json"],
-    );
-    assert_eq!(code, Some(1), "{out}");
-    let result: Value = serde_json::from_str(&out).unwrap();
+    let result = apply_all_committed(home.path(), dir.path(), &plan);
     let statuses: Vec<&str> = result["results"]
         .as_array()
         .unwrap()
@@ -201,7 +122,7 @@ fn pom_versions_and_properties_move_alone_and_shared_properties_are_refused() {
     assert_eq!(
         statuses,
         ["applied", "refused", "applied", "refused"],
-        "{out}"
+        "{result}"
     );
     assert_eq!(
         result["results"][0]["changed"],
@@ -261,11 +182,7 @@ fn pom_versions_and_properties_move_alone_and_shared_properties_are_refused() {
 
     // Each rolls back alone; both rolled back give the original pom byte for byte.
     for id in [&ognl.id, &freemarker.id] {
-        nanoup(home.path())
-            .args(["rollback", "--commit", "--id", id])
-            .arg(dir.path())
-            .assert()
-            .success();
+        rollback_commit(nanoup(home.path()), dir.path(), id);
     }
     assert_eq!(std::fs::read(&pom).unwrap(), original);
 }
@@ -315,20 +232,13 @@ fn dockerfile_tags_move_alone_and_digest_pins_are_refused() {
         "docker",
         &[sdk.clone(), golang.clone()],
     );
-    let (code, out) = apply(
-        home.path(),
-        dir.path(),
-        &plan,
-        &["--all", "--commit", "--json"],
-    );
-    assert_eq!(code, Some(1), "{out}");
-    let result: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(result["results"][0]["status"], "applied", "{out}");
+    let result = apply_all_committed(home.path(), dir.path(), &plan);
+    assert_eq!(result["results"][0]["status"], "applied", "{result}");
     assert_eq!(
         result["results"][0]["changed"],
         serde_json::json!([{"name": "mcr.microsoft.com/dotnet/sdk", "from": "7.0", "to": "7.0.100"}])
     );
-    assert_eq!(result["results"][1]["status"], "refused", "{out}");
+    assert_eq!(result["results"][1]["status"], "refused", "{result}");
     let reason = result["results"][1]["reason"].as_str().unwrap();
     assert!(
         reason.starts_with("src/frontend/Dockerfile:15: `golang:1.19.4-alpine@sha256:f33331e")
@@ -360,11 +270,7 @@ fn dockerfile_tags_move_alone_and_digest_pins_are_refused() {
     assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
 
     // Rolled back by id, the tag is back byte for byte.
-    nanoup(home.path())
-        .args(["rollback", "--commit", "--id", &sdk.id])
-        .arg(dir.path())
-        .assert()
-        .success();
+    rollback_commit(nanoup(home.path()), dir.path(), &sdk.id);
     assert_eq!(
         std::fs::read_to_string(dir.path().join(debug)).unwrap(),
         unpinned

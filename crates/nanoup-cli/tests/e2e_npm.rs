@@ -17,6 +17,8 @@
 //! original, in the same way, at entries no update touched. When npm leaves the original as it
 //! is (json-server), that is the byte-for-byte check: npm leaves the result as it is too.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -27,16 +29,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::repo::{assert_ok, git, import_osv, init_repository_as_is, rollback_commit, shared};
 use nanoup_ecosystems::npm::edit;
 use serde_json::{Value, json};
 
 // --- shared helpers --------------------------------------------------------------------------
-
-fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel)
-}
 
 /// Runs `cmd` with a deadline; panics (naming the command) when it is not done in time.
 fn run_bounded(mut cmd: Command, limit: Duration) -> std::process::Output {
@@ -77,28 +74,6 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> std::process::Output {
         stdout: out.join().unwrap(),
         stderr: err.join().unwrap(),
     }
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Makes `dir` a git repository with everything in a first commit.
-fn init_repository(dir: &Path) {
-    git(dir, &["init", "-q"]);
-    git(dir, &["add", "."]);
-    git(dir, &["commit", "-qm", "init"]);
 }
 
 /// `npm install --package-lock-only --ignore-scripts --no-audit --no-fund` in `dir`, with the
@@ -422,12 +397,7 @@ impl Fixture {
             .arg(self.dir.path())
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         let plan: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let updates = plan["updates"]
             .as_array()
@@ -680,7 +650,7 @@ fn audit_plan_apply_audit(set: &str) -> Figures {
         permissions.set_readonly(false);
         std::fs::set_permissions(&path, permissions).unwrap();
     }
-    init_repository(dir.path());
+    init_repository_as_is(dir.path());
     let original = std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap();
     let nanoup = || {
         let mut cmd = assert_cmd::Command::cargo_bin("nanoup").unwrap();
@@ -689,11 +659,7 @@ fn audit_plan_apply_audit(set: &str) -> Figures {
             .timeout(Duration::from_secs(1800));
         cmd
     };
-    nanoup()
-        .args(["db", "import"])
-        .arg(shared("osv/npm/all.zip"))
-        .assert()
-        .success();
+    import_osv(nanoup(), "npm");
     let audit = || -> BTreeSet<(String, String)> {
         let out = nanoup()
             .args(["audit", "--format", "json"])
@@ -916,18 +882,11 @@ fn audit_plan_apply_audit(set: &str) -> Figures {
         dir.path(),
         &["show", &format!("{commit}~1:package-lock.json")],
     );
-    nanoup()
-        .args(["rollback", "--commit", "--id", &id])
-        .arg(dir.path())
-        .assert()
-        .success();
+    rollback_commit(nanoup(), dir.path(), &id);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap(),
         before_it,
         "byte for byte"
-    );
-    assert!(
-        git(dir.path(), &["log", "-1", "--format=%B"]).contains(&format!("Nanoup-Rollback: {id}"))
     );
     eprintln!("{set}: {figures:#?}");
     figures

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use common::repo::{git, init_repository, nanoup, shared};
+use common::repo::{git, import_osv, init_repository, nanoup, output_text, plan_file_with, shared};
 use nanoup_core::EntryChange;
 use nanoup_ecosystems::pypi::edit::{FileKind, changed_entries};
 use serde_json::Value;
@@ -157,14 +157,6 @@ fn run(cmd: &mut assert_cmd::Command, what: &str) -> Output {
     out
 }
 
-fn said(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -187,7 +179,7 @@ fn audit(home: &Path, dir: &Path) -> BTreeSet<(String, String, String)> {
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "audit: {}",
-        said(&out)
+        output_text(&out)
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
@@ -212,7 +204,7 @@ fn scan(home: &Path, dir: &Path) -> BTreeMap<(String, String, String), usize> {
         live(home).args(["scan", "--format", "json"]).arg(dir),
         "scan",
     );
-    assert_eq!(out.status.code(), Some(0), "scan: {}", said(&out));
+    assert_eq!(out.status.code(), Some(0), "scan: {}", output_text(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut out = BTreeMap::new();
     for stack in report["stacks"].as_array().unwrap() {
@@ -318,7 +310,7 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
             .arg(shared("osv/PyPI/all.zip")),
         "db import",
     );
-    assert_eq!(db.status.code(), Some(0), "{}", said(&db));
+    assert_eq!(db.status.code(), Some(0), "{}", output_text(&db));
     prepare(dir, home);
     init_repository(dir);
     let original = std::fs::read(dir.join(lockfile)).unwrap();
@@ -336,7 +328,7 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
             .arg(dir),
         "plan",
     );
-    assert_eq!(out.status.code(), Some(0), "plan: {}", said(&out));
+    assert_eq!(out.status.code(), Some(0), "plan: {}", output_text(&out));
     let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
     let unfixable = plan["unfixable"].as_array().cloned().unwrap_or_default();
     for u in &unfixable {
@@ -362,10 +354,10 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "apply: {}",
-        said(&out)
+        output_text(&out)
     );
     let results: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("apply --json: {e}: {}", said(&out)));
+        .unwrap_or_else(|e| panic!("apply --json: {e}: {}", output_text(&out)));
     let results = results["results"].as_array().unwrap();
     assert_eq!(results.len(), updates.len());
     let (mut applied, mut refused) = (Vec::new(), Vec::new());
@@ -562,7 +554,12 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
                 .arg(dir),
             "rollback",
         );
-        assert_eq!(out.status.code(), Some(0), "rollback: {}", said(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "rollback: {}",
+            output_text(&out)
+        );
         let now = std::fs::read_to_string(dir.join(lockfile)).unwrap();
         assert!(
             now == before_newest,
@@ -587,7 +584,7 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
                 a.name,
                 a.from,
                 a.to,
-                said(&out)
+                output_text(&out)
             );
         }
         let back = std::fs::read(dir.join(lockfile)).unwrap();
@@ -644,7 +641,7 @@ fn uv_locked(project: &Path) {
         out.status.code(),
         Some(0),
         "uv lock --locked rejects the edited lock: {}",
-        said(&out)
+        output_text(&out)
     );
 }
 
@@ -751,35 +748,21 @@ fn without_uv_a_uv_lock_update_is_refused_and_the_lock_left_alone() {
     );
     std::fs::write(dir.path().join("uv.lock"), &lock).unwrap();
     let index = format!("{}/pypi/simple/", server.base());
-    let run = |args: &[&str]| {
-        nanoup(home.path())
-            .env("PIP_INDEX_URL", &index)
-            .env("PATH", "/nonexistent")
-            .args(args)
-            .arg(dir.path())
-            .output()
-            .unwrap()
+    let without_uv = || {
+        let mut cmd = nanoup(home.path());
+        cmd.env("PIP_INDEX_URL", &index).env("PATH", "/nonexistent");
+        cmd
     };
-    let db = nanoup(home.path())
-        .args(["db", "import"])
-        .arg(shared("osv/PyPI/all.zip"))
+    import_osv(nanoup(home.path()), "PyPI");
+    let (plan_path, _) = plan_file_with(without_uv(), home.path(), dir.path(), &[]);
+    let out = without_uv()
+        .args(["apply", "--all", "--plan"])
+        .arg(&plan_path)
+        .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(db.status.code(), Some(0), "{}", said(&db));
-    let plan_path = home.path().join("plan.json");
-    let out = run(&[
-        "plan",
-        "--min-age",
-        "0s",
-        "--format",
-        "json",
-        "-o",
-        plan_path.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
-    let out = run(&["apply", "--all", "--plan", plan_path.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
-    let text = said(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let text = output_text(&out);
     assert!(
         text.contains("refused") && text.contains("flask 3.1.0 -> 3.1.3"),
         "{text}"

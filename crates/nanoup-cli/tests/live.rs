@@ -3,6 +3,8 @@
 //! Network errors are retried by nanoup's client; a registry that is down fails these tests
 //! with the look-up's reason, never a hang (nanoup's --deadline bounds every run).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -277,20 +279,7 @@ fn verify_names_the_genuine_culprit_of_the_example_project_and_lands_the_rest() 
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/verify-cargo"),
         &repo,
     );
-    let git = |args: &[&str]| -> String {
-        let out = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .current_dir(&repo)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let git = |args: &[&str]| common::repo::git(&repo, args);
     git(&["init", "-q", "-b", "main"]);
     git(&["add", "."]);
     git(&["commit", "-q", "-m", "base"]);

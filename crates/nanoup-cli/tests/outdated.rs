@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use common::project;
 use common::replay::{Fault, Replay};
+use common::repo::assert_ok;
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -33,12 +34,7 @@ fn outdated(dir: &Path, home: &Path, base: &str, extra: &[&str]) -> Value {
         .arg(dir)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

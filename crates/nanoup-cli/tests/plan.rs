@@ -4,25 +4,17 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::project;
 use common::replay::Replay;
+use common::repo::{assert_ok, import_osv};
 use serde_json::Value;
 
-fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel)
-}
-
+/// The nanoup command of the plan tests: PyPI's index is the replay server's.
 fn nanoup(home: &Path, base: &str) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("nanoup").unwrap();
-    cmd.env("NANOUP_HOME", home.join("nanoup"))
-        .env("HOME", home)
-        .env("CARGO_HOME", home.join("cargo"))
-        .env("PIP_INDEX_URL", format!("{base}/pypi/simple/"))
-        .env("NANOUP_HTTP_RETRIES", "1")
+    let mut cmd = common::repo::nanoup(home);
+    cmd.env("PIP_INDEX_URL", format!("{base}/pypi/simple/"))
         .env("NANOUP_HTTP_TIMEOUT", "3");
     cmd
 }
@@ -34,12 +26,7 @@ fn plan(home: &Path, base: &str, dir: &Path, extra: &[&str]) -> Value {
         .arg(dir)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -49,11 +36,7 @@ fn plan_fixes_smallvec_with_the_lowest_clean_release_and_respects_allowed_kinds(
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     project(dir.path(), &server.base());
-    nanoup(home.path(), &server.base())
-        .args(["db", "import"])
-        .arg(shared("osv/crates.io/all.zip"))
-        .assert()
-        .success();
+    import_osv(nanoup(home.path(), &server.base()), "crates.io");
 
     let report = plan(home.path(), &server.base(), dir.path(), &[]);
     assert_eq!(report["schema"], "nanoup.plan/v1");

@@ -6,26 +6,14 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use common::replay::Replay;
-use common::repo::{cargo_project, git, init_repository, nanoup, plan_file, shared};
+use common::repo::{
+    cargo_project_with_checksum, git, import_osv, init_repository, nanoup, output_text, plan_file,
+    plan_file_with, registry_fixture,
+};
 use serde_json::Value;
-
-fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../nanoup-ecosystems/tests/fixtures/registry")
-        .join(rel)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// The update of `name` in `plan`, as (id, from, to).
 fn update_of(plan: &Value, name: &str) -> (String, String, String) {
@@ -39,33 +27,10 @@ fn update_of(plan: &Value, name: &str) -> (String, String, String) {
     (s("id"), s("from"), s("to"))
 }
 
-/// The cargo project of the apply tests, with smallvec 1.4.0's real checksum (from the recorded
-/// index) so that a byte-for-byte comparison covers it; the lockfile's text.
-fn cargo_project_with_checksum(dir: &Path, base: &str) -> String {
-    cargo_project(dir, base);
-    let index = std::fs::read_to_string(fixture("crates.io/sm/al/smallvec")).unwrap();
-    let cksum = index
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["vers"] == "1.4.0")
-        .unwrap()["cksum"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let lock = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap()
-        + &format!("checksum = \"{cksum}\"\n");
-    std::fs::write(dir.join("Cargo.lock"), &lock).unwrap();
-    lock
-}
-
 /// Applies A (the RUSTSEC-2021-0003 fix, smallvec 1.4.0 -> 1.6.1) then B (drift from 1.6.1),
 /// each with --commit; their ids.
 fn apply_a_then_b(home: &Path, dir: &Path) -> (String, String) {
-    nanoup(home)
-        .args(["db", "import"])
-        .arg(shared("osv/crates.io/all.zip"))
-        .assert()
-        .success();
+    import_osv(nanoup(home), "crates.io");
     let (plan_a, plan) = plan_file(home, dir, &[]);
     let (a, from, to) = update_of(&plan, "smallvec");
     assert_eq!((from.as_str(), to.as_str()), ("1.4.0", "1.6.1"));
@@ -104,8 +69,8 @@ fn cascade_rolls_back_the_later_update_first_and_gives_back_the_lockfile_byte_fo
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let said = output_text(&out);
     assert!(said.contains(&format!("a later update, {b}")), "{said}");
     assert!(said.contains("--cascade"), "{said}");
     assert_eq!(
@@ -119,7 +84,7 @@ fn cascade_rolls_back_the_later_update_first_and_gives_back_the_lockfile_byte_fo
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     let (at_b, at_a) = (
         said.find(&format!("rolled back {b}")),
@@ -157,7 +122,7 @@ fn cascade_rolls_back_the_later_update_first_and_gives_back_the_lockfile_byte_fo
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(log.status.code(), Some(0), "{}", text(&log));
+    assert_eq!(log.status.code(), Some(0), "{}", output_text(&log));
     let log: Value = serde_json::from_slice(&log.stdout).unwrap();
     let rollbacks: Vec<&Value> = log["events"]
         .as_array()
@@ -182,9 +147,9 @@ fn cascade_rolls_back_the_later_update_first_and_gives_back_the_lockfile_byte_fo
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
     assert!(
-        text(&again).contains("already rolled back"),
+        output_text(&again).contains("already rolled back"),
         "{}",
-        text(&again)
+        output_text(&again)
     );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap(),
@@ -215,7 +180,7 @@ fn a_refusal_stops_the_cascade_and_says_what_was_done() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(said.contains(&format!("rolled back {b}")), "{said}");
     assert!(
@@ -243,9 +208,10 @@ fn a_refusal_stops_the_cascade_and_says_what_was_done() {
 
 /// flask's sha256s of `version` in the recorded simple index, as pip-compile writes them.
 fn flask_hashes(version: &str) -> Vec<String> {
-    let index: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("pypi/simple/flask.json")).unwrap())
-            .unwrap();
+    let index: Value = serde_json::from_str(
+        &std::fs::read_to_string(registry_fixture("pypi/simple/flask.json")).unwrap(),
+    )
+    .unwrap();
     let mut hashes: Vec<String> = index["files"]
         .as_array()
         .unwrap()
@@ -275,32 +241,17 @@ fn cascade_without_commit_on_a_hashed_requirements_file() {
     std::fs::write(dir.path().join("requirements.txt"), &original).unwrap();
     init_repository(dir.path());
     let index = format!("{}/pypi/simple/", server.base());
-    let run = |args: &[&str]| {
-        nanoup(home.path())
-            .env("PIP_INDEX_URL", &index)
-            .args(args)
-            .arg(dir.path())
-            .output()
-            .unwrap()
+    let with_index = || {
+        let mut cmd = nanoup(home.path());
+        cmd.env("PIP_INDEX_URL", &index);
+        cmd
     };
+    let run = |args: &[&str]| with_index().args(args).arg(dir.path()).output().unwrap();
     // No advisory index: the plans are drift steps, 3.0.0 -> 3.0.3 (the newest patch), then
     // 3.0.3 -> 3.1.3 (the next line).
     let mut ids = Vec::new();
     for (from, to) in [("3.0.0", "3.0.3"), ("3.0.3", "3.1.3")] {
-        let plan_path = home.path().join(format!("plan-{to}.json"));
-        let out = run(&[
-            "plan",
-            "--drift",
-            "--min-age",
-            "0s",
-            "--format",
-            "json",
-            "-o",
-            plan_path.to_str().unwrap(),
-        ]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-        let plan: Value =
-            serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+        let (plan_path, plan) = plan_file_with(with_index(), home.path(), dir.path(), &["--drift"]);
         let (id, f, t) = update_of(&plan, "flask");
         assert_eq!((f.as_str(), t.as_str()), (from, to));
         let out = run(&[
@@ -310,7 +261,7 @@ fn cascade_without_commit_on_a_hashed_requirements_file() {
             "--plan",
             plan_path.to_str().unwrap(),
         ]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
         ids.push(id);
     }
     let now = std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap();
@@ -318,7 +269,7 @@ fn cascade_without_commit_on_a_hashed_requirements_file() {
         assert!(now.contains(&hash), "{now}");
     }
     let out = run(&["rollback", "--cascade", "--id", &ids[0]]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
         original,

@@ -6,108 +6,143 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::replay::Replay;
-use common::repo::nanoup;
+use common::repo::{git, nanoup};
 use serde_json::Value;
 
 const REQUIREMENTS: &str =
     "# web app\nflask==3.1.0  # the framework\nrequests==2.31.0\nsix==1.16.0\n";
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .output()
+/// A committed requirements.txt project whose test script fails when `requests` is at a
+/// version other than 2.31.0 (the recorded PyPI answers offer drift steps for flask and
+/// requests), its drift plan, and the replay server the plan's registry answers come from.
+struct Fixture {
+    _server: Replay,
+    index: String,
+    dir: tempfile::TempDir,
+    home: tempfile::TempDir,
+    plan_path: PathBuf,
+    plan: Value,
+}
+
+impl Fixture {
+    /// The project, committed; `edit` may change the work tree before the plan is made.
+    fn new(edit: impl FnOnce(&Path)) -> Fixture {
+        let server = Replay::start(HashMap::new());
+        let index = format!("{}/pypi/simple/", server.base());
+        let dir = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("requirements.txt"), REQUIREMENTS).unwrap();
+        std::fs::write(
+            root.join("check.sh"),
+            "grep -q '^requests==2.31.0$' requirements.txt || { echo 'test_session fails'; exit 1; }\n",
+        )
         .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["add", "."]);
+        git(root, &["commit", "-q", "-m", "base"]);
+        edit(root);
+        let plan_path = home.path().join("plan.json");
+        let out = nanoup(home.path())
+            .env("PIP_INDEX_URL", &index)
+            .args([
+                "plan",
+                "--drift",
+                "--min-age",
+                "0s",
+                "--format",
+                "json",
+                "-o",
+            ])
+            .arg(&plan_path)
+            .arg(root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let plan = serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+        Fixture {
+            _server: server,
+            index,
+            dir,
+            home,
+            plan_path,
+            plan,
+        }
+    }
 
-/// A committed project whose test script fails when `requests` is at a version other than
-/// 2.31.0 (the recorded PyPI answers offer drift steps for flask and requests).
-fn project(dir: &Path) {
-    std::fs::write(dir.join("requirements.txt"), REQUIREMENTS).unwrap();
-    std::fs::write(
-        dir.join("check.sh"),
-        "grep -q '^requests==2.31.0$' requirements.txt || { echo 'test_session fails'; exit 1; }\n",
-    )
-    .unwrap();
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["config", "user.email", "t@example.invalid"]);
-    git(dir, &["config", "user.name", "t"]);
-    git(dir, &["add", "."]);
-    git(dir, &["commit", "-q", "-m", "base"]);
-}
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
 
-fn plan(home: &Path, dir: &Path, index: &str) -> (std::path::PathBuf, Value) {
-    let file = home.join("plan.json");
-    let out = nanoup(home)
-        .env("PIP_INDEX_URL", index)
-        .args([
-            "plan",
-            "--drift",
-            "--min-age",
-            "0s",
-            "--format",
-            "json",
-            "-o",
-        ])
-        .arg(&file)
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    (file, plan)
-}
+    /// `nanoup verify --plan PLAN ARGS... ROOT`, to the end.
+    fn verify(&self, args: &[&str]) -> Output {
+        nanoup(self.home.path())
+            .env("PIP_INDEX_URL", &self.index)
+            .arg("verify")
+            .args(args)
+            .arg("--plan")
+            .arg(&self.plan_path)
+            .arg(self.root())
+            .output()
+            .unwrap()
+    }
 
-fn worktrees(dir: &Path) -> usize {
-    git(dir, &["worktree", "list"]).lines().count()
+    /// `nanoup verify --all --test TEST`, started, once a test run is under way in a worktree.
+    fn verify_under_way(&self, test: &str) -> Child {
+        let child = Command::new(assert_cmd::cargo::cargo_bin("nanoup"))
+            .env("NANOUP_HOME", self.home.path().join("nanoup"))
+            .env("HOME", self.home.path())
+            .env("PIP_INDEX_URL", &self.index)
+            .args(["verify", "--all", "--test", test, "--plan"])
+            .arg(&self.plan_path)
+            .arg(self.root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while self.worktrees() < 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no worktree appeared"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        child
+    }
+
+    fn worktrees(&self) -> usize {
+        git(self.root(), &["worktree", "list"]).lines().count()
+    }
+
+    /// The user's work tree is as committed.
+    fn assert_untouched(&self) {
+        assert_eq!(
+            std::fs::read_to_string(self.root().join("requirements.txt")).unwrap(),
+            REQUIREMENTS
+        );
+        assert_eq!(git(self.root(), &["status", "--porcelain"]), "");
+    }
 }
 
 #[test]
 fn verify_names_the_culprit_lands_the_rest_and_records_every_run() {
-    let server = Replay::start(HashMap::new());
-    let index = format!("{}/pypi/simple/", server.base());
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    project(dir.path());
-    let (plan_path, plan) = plan(home.path(), dir.path(), &index);
-    let updates = plan["updates"].as_array().unwrap();
-    assert!(updates.len() >= 2, "{plan}");
+    let fx = Fixture::new(|_| {});
+    let updates = fx.plan["updates"].as_array().unwrap();
+    assert!(updates.len() >= 2, "{}", fx.plan);
     let culprit = updates.iter().find(|u| u["name"] == "requests").unwrap();
 
-    let out = nanoup(home.path())
-        .env("PIP_INDEX_URL", &index)
-        .args([
-            "verify",
-            "--all",
-            "--json",
-            "--land",
-            "--test",
-            "sh check.sh",
-            "--plan",
-        ])
-        .arg(&plan_path)
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = fx.verify(&["--all", "--json", "--land", "--test", "sh check.sh"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let first = format!("verify: run 1: {} update(s)", updates.len());
@@ -124,23 +159,18 @@ fn verify_names_the_culprit_lands_the_rest_and_records_every_run() {
     }
     let runs = report["runs"].as_u64().unwrap() as usize;
     assert_eq!(report["run_log"].as_array().unwrap().len(), runs);
-    // n = 2, k = 1: all, the first half (green), the culprit twice alone; the rest is the
-    // green half already seen.
+    // n = 2, k = 1, the culprit (a minor step) searched first: all, the culprit alone twice,
+    // the rest.
     assert_eq!(runs, 4, "{report}");
 
-    // The user's work tree is untouched, no worktree is left.
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
-        REQUIREMENTS
-    );
-    assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
-    assert_eq!(worktrees(dir.path()), 1);
+    fx.assert_untouched();
+    assert_eq!(fx.worktrees(), 1);
 
     // The green updates landed on a new branch, one commit per update, in plan order.
     let branch = report["landed"]["branch"].as_str().unwrap();
     assert!(branch.starts_with("nanoup/verified-"), "{branch}");
     let log = git(
-        dir.path(),
+        fx.root(),
         &["log", "--format=%s", &format!("main..{branch}")],
     );
     let subjects: Vec<&str> = log.lines().collect();
@@ -151,7 +181,7 @@ fn verify_names_the_culprit_lands_the_rest_and_records_every_run() {
             .all(|s| s.starts_with("chore(deps): nano update "))
     );
     assert!(!log.contains("requests"));
-    let landed = git(dir.path(), &["show", &format!("{branch}:requirements.txt")]);
+    let landed = git(fx.root(), &["show", &format!("{branch}:requirements.txt")]);
     assert!(
         landed.contains("requests==2.31.0") && !landed.contains("flask==3.1.0"),
         "{landed}"
@@ -161,23 +191,22 @@ fn verify_names_the_culprit_lands_the_rest_and_records_every_run() {
         "comments kept: {landed}"
     );
     // Each landed commit changes one line: revertible alone.
-    for sha in git(dir.path(), &["rev-list", &format!("main..{branch}")]).lines() {
-        let stat = git(dir.path(), &["show", "--numstat", "--format=", sha]);
+    for sha in git(fx.root(), &["rev-list", &format!("main..{branch}")]).lines() {
+        let stat = git(fx.root(), &["show", "--numstat", "--format=", sha]);
         assert_eq!(stat.trim(), "1\t1\trequirements.txt", "{sha}");
     }
 
-    // Every run and verdict is in the ledger.
-    let ledger = nanoup_ledger::Ledger::open(&home.path().join("nanoup")).unwrap();
-    let first_log = report["run_log"][0]["log"].as_str().unwrap();
-    assert!(Path::new(first_log).is_file());
-    // Logs go to runs/<session>-<stack number>/; the ledger keys runs and verdicts by session.
-    let logs = Path::new(first_log)
+    // Every run and verdict is in the ledger. Logs go to runs/<session>-<stack number>/; the
+    // ledger keys runs and verdicts by session.
+    let ledger = nanoup_ledger::Ledger::open(&fx.home.path().join("nanoup")).unwrap();
+    let first_log = Path::new(report["run_log"][0]["log"].as_str().unwrap());
+    assert!(first_log.is_file());
+    let logs = first_log
         .parent()
         .unwrap()
         .file_name()
         .unwrap()
-        .to_string_lossy()
-        .into_owned();
+        .to_string_lossy();
     let session = logs.rsplit_once('-').unwrap().0;
     let recorded = ledger.verify_runs(session).unwrap();
     assert_eq!(recorded.len(), runs);
@@ -192,100 +221,44 @@ fn verify_names_the_culprit_lands_the_rest_and_records_every_run() {
     );
 
     // `each`: one run per update, plus the culprit's second run.
-    let out = nanoup(home.path())
-        .env("PIP_INDEX_URL", &index)
-        .args([
-            "verify",
-            "--all",
-            "--json",
-            "--strategy",
-            "each",
-            "--test",
-            "sh check.sh",
-            "--plan",
-        ])
-        .arg(&plan_path)
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = fx.verify(&[
+        "--all",
+        "--json",
+        "--strategy",
+        "each",
+        "--test",
+        "sh check.sh",
+    ]);
     let each: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(each["runs"], updates.len() + 1, "{each}");
 }
 
 #[test]
 fn a_killed_verify_leaves_the_work_tree_alone_and_the_next_run_cleans_up() {
-    let server = Replay::start(HashMap::new());
-    let index = format!("{}/pypi/simple/", server.base());
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    project(dir.path());
-    let (plan_path, _) = plan(home.path(), dir.path(), &index);
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("nanoup"))
-        .env("NANOUP_HOME", home.path().join("nanoup"))
-        .env("HOME", home.path())
-        .env("PIP_INDEX_URL", &index)
-        .args(["verify", "--all", "--test", "sleep 3", "--plan"])
-        .arg(&plan_path)
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until a test run is under way in a worktree, then kill -9.
-    let started = Instant::now();
-    while worktrees(dir.path()) < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no worktree appeared"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    let fx = Fixture::new(|_| {});
+    let mut child = fx.verify_under_way("sleep 3");
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
-        REQUIREMENTS
-    );
-    assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
-    assert!(worktrees(dir.path()) >= 2, "the kill left its worktree");
+    fx.assert_untouched();
+    assert!(fx.worktrees() >= 2, "the kill left its worktree");
 
-    let out = nanoup(home.path())
-        .env("PIP_INDEX_URL", &index)
-        .args(["verify", "--all", "--test", "true", "--plan"])
-        .arg(&plan_path)
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = fx.verify(&["--all", "--test", "true"]);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(worktrees(dir.path()), 1);
+    assert_eq!(fx.worktrees(), 1);
 }
 
 #[test]
 fn a_plan_of_uncommitted_changes_is_refused_with_what_to_do() {
-    let server = Replay::start(HashMap::new());
-    let index = format!("{}/pypi/simple/", server.base());
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    project(dir.path());
-    std::fs::write(
-        dir.path().join("requirements.txt"),
-        REQUIREMENTS.replace("six==1.16.0\n", ""),
-    )
-    .unwrap();
-    let (plan_path, _) = plan(home.path(), dir.path(), &index);
-    let out = nanoup(home.path())
-        .env("PIP_INDEX_URL", &index)
-        .args(["verify", "--all", "--test", "true", "--plan"])
-        .arg(&plan_path)
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let fx = Fixture::new(|root| {
+        let file = root.join("requirements.txt");
+        std::fs::write(file, REQUIREMENTS.replace("six==1.16.0\n", "")).unwrap();
+    });
+    let out = fx.verify(&["--all", "--test", "true"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -297,35 +270,9 @@ fn a_plan_of_uncommitted_changes_is_refused_with_what_to_do() {
 
 #[test]
 fn ctrl_c_stops_the_tests_and_removes_the_worktrees_before_exiting() {
-    let server = Replay::start(HashMap::new());
-    let index = format!("{}/pypi/simple/", server.base());
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    project(dir.path());
-    let (plan_path, _) = plan(home.path(), dir.path(), &index);
-    let marker = home.path().join("test-finished");
-    let child = Command::new(assert_cmd::cargo::cargo_bin("nanoup"))
-        .env("NANOUP_HOME", home.path().join("nanoup"))
-        .env("HOME", home.path())
-        .env("PIP_INDEX_URL", &index)
-        .args(["verify", "--all", "--test"])
-        .arg(format!("sleep 20; touch {}", marker.display()))
-        .arg("--plan")
-        .arg(&plan_path)
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while worktrees(dir.path()) < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no worktree appeared"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(500));
+    let fx = Fixture::new(|_| {});
+    let marker = fx.home.path().join("test-finished");
+    let child = fx.verify_under_way(&format!("sleep 20; touch {}", marker.display()));
     let interrupted = Instant::now();
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -344,13 +291,6 @@ fn ctrl_c_stops_the_tests_and_removes_the_worktrees_before_exiting() {
         !marker.exists(),
         "the test command's process group was killed"
     );
-    assert_eq!(
-        worktrees(dir.path()),
-        1,
-        "verify removed its worktrees itself"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
-        REQUIREMENTS
-    );
+    assert_eq!(fx.worktrees(), 1, "verify removed its worktrees itself");
+    fx.assert_untouched();
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 use nanoup_core::Release;
-use nanoup_ecosystems::datasource::Datasource;
+use nanoup_ecosystems::datasource::{Datasource, RegistryRequest};
 use nanoup_http::{CachedClient, Request};
 
 /// One package to look up, with the registry (as configured for its stack) to ask.
@@ -67,11 +67,43 @@ pub async fn fetch(
     name: &str,
 ) -> Result<nanoup_http::CachedResponse, String> {
     let asked = source.request(name).map_err(|e| e.to_string())?;
+    get(client, asked).await.map_err(|e| e.to_string())
+}
+
+/// Asks `source` about release `version` of package `name`, through the cached client: the
+/// answer of its per-release request when it has one ([`Datasource::release_request`]: PyPI's
+/// per-version JSON, a Docker manifest), else (or when the registry answers that request with
+/// 404 and the package-level answer may stand in) the package-level answer of [`fetch`].
+pub async fn fetch_release(
+    client: &CachedClient,
+    source: &dyn Datasource,
+    name: &str,
+    version: &str,
+) -> Result<nanoup_http::CachedResponse, String> {
+    let Some(asked) = source
+        .release_request(name, version)
+        .map_err(|e| e.to_string())?
+    else {
+        return fetch(client, source, name).await;
+    };
+    match get(client, asked.request).await {
+        Err(e) if e.is_not_found() && asked.package_answer_serves => {
+            fetch(client, source, name).await
+        }
+        answer => answer.map_err(|e| e.to_string()),
+    }
+}
+
+/// GETs what a datasource asked for through the cached client.
+async fn get(
+    client: &CachedClient,
+    asked: RegistryRequest,
+) -> Result<nanoup_http::CachedResponse, nanoup_http::HttpError> {
     let mut request = Request::new(asked.url);
     for (header, value) in asked.headers {
         request = request.with_header(header, value);
     }
-    client.fetch(&request).await.map_err(|e| e.to_string())
+    client.fetch(&request).await
 }
 
 async fn lookup_one(client: &CachedClient, wanted: Wanted) -> Result<Lookup, String> {

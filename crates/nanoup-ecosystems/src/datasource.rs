@@ -37,4 +37,30 @@ pub trait Datasource: Send + Sync {
     /// Reads the releases of `name` from the body the request returned. Must not panic on any
     /// input; a truncated or malformed body is an error naming what was expected.
     fn parse(&self, name: &str, body: &[u8]) -> Result<Vec<Release>, RegistryError>;
+
+    /// The request about one release of `name` (`version` as the plan names it), for registries
+    /// that answer per release with data the package-level answer lacks: PyPI's per-version
+    /// JSON (`requires_dist`), a Docker image's manifest (the tag's digest). `None` (the
+    /// default): the package-level answer of [`Datasource::request`] is all there is.
+    fn release_request(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<ReleaseRequest>, RegistryError> {
+        let _ = (name, version);
+        Ok(None)
+    }
+}
+
+/// One GET about a single release, with what to do when the registry does not serve it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseRequest {
+    /// The GET to make.
+    pub request: RegistryRequest,
+    /// Whether the package-level answer ([`Datasource::request`]) may stand in when the
+    /// registry answers this request with 404: true when that answer carries the same kind of
+    /// data for some releases (PyPI's project JSON has every release's files and the newest
+    /// release's `requires_dist`), false when a 404 means the release does not exist (a Docker
+    /// tag without a manifest).
+    pub package_answer_serves: bool,
 }

@@ -8,6 +8,7 @@
 pub mod cargo;
 pub mod datasource;
 pub mod docker;
+mod edit_support;
 pub mod golang;
 pub mod maven;
 pub mod npm;
@@ -173,9 +174,35 @@ pub fn scan_tree(tree: &Tree) -> Inventory {
     Inventory::new(found.stacks, found.errors)
 }
 
+/// Standard base64 (RFC 4648) with padding, as registries and lockfiles write digests and
+/// credentials.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].iter().enumerate() {
+            if i <= chunk.len() {
+                let index = usize::try_from((n >> shift) & 63).unwrap_or(0);
+                out.push(char::from(ALPHABET.get(index).copied().unwrap_or(b'A')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 pub(crate) mod testutil {
     use std::path::PathBuf;
+
+    use nanoup_core::{Component, EntryChange};
 
     /// `../shared/corpus`, the real lockfiles the tests read.
     pub fn corpus() -> PathBuf {
@@ -185,5 +212,63 @@ pub(crate) mod testutil {
     /// A tree over one corpus set, e.g. `npm/typicode__husky__9baeb13260`.
     pub fn corpus_tree(set: &str) -> crate::Tree {
         crate::Tree::walk(&corpus().join(set)).expect("corpus set exists")
+    }
+
+    /// Every component with a resolved version that `detect` (one ecosystem's scan) finds in a
+    /// corpus set.
+    pub fn versioned_components(detect: crate::Detector, set: &str) -> Vec<Component> {
+        detect(&corpus_tree(set))
+            .stacks
+            .into_iter()
+            .flat_map(|stack| stack.components)
+            .filter(|component| component.version.is_some())
+            .collect()
+    }
+
+    /// The entry `name` moving from `from` to `to`.
+    pub fn change(name: &str, from: &str, to: &str) -> EntryChange {
+        EntryChange {
+            name: name.into(),
+            from: Some(from.into()),
+            to: Some(to.into()),
+        }
+    }
+
+    /// The entry `name` moving from `from` to `to`, either unset for an entry added or removed.
+    pub fn change_of(name: &str, from: Option<&str>, to: Option<&str>) -> EntryChange {
+        EntryChange {
+            name: name.to_string(),
+            from: from.map(str::to_string),
+            to: to.map(str::to_string),
+        }
+    }
+
+    /// Asserts that the entries an edit changed (`changed`, sorted, once per place the package
+    /// is written at) are the one step of `name` from `from` to `to`.
+    pub fn assert_one_step(mut changed: Vec<EntryChange>, name: &str, from: &str, to: &str) {
+        changed.dedup();
+        assert_eq!(changed, [change(name, from, to)], "{name} {from} -> {to}");
+    }
+
+    /// The one place where `old` and `new` differ: (offset, old bytes, new bytes).
+    pub fn byte_diff<'a>(old: &'a str, new: &'a str) -> (usize, &'a str, &'a str) {
+        let prefix = old
+            .bytes()
+            .zip(new.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let suffix = old
+            .bytes()
+            .rev()
+            .zip(new.bytes().rev())
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(old.len() - prefix)
+            .min(new.len() - prefix);
+        (
+            prefix,
+            &old[prefix..old.len() - suffix],
+            &new[prefix..new.len() - suffix],
+        )
     }
 }

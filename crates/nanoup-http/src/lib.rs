@@ -15,6 +15,8 @@
 //! - an optional overall deadline ([`Config::deadline`]) after which nothing new starts and
 //!   pending requests fail with [`HttpError::Deadline`], so a run can never hang;
 //! - a cap on the body size, so a hostile or broken server cannot exhaust memory;
+//! - a body sent with a `Docker-Content-Digest` header (container registries' manifests) must
+//!   hash to it ([`check_content_digest`]), else the attempt fails and is retried;
 //! - errors ([`HttpError`]) that name the URL and say what to do, with user names, passwords and
 //!   credential-like query values redacted (see [`redact_url`]). Nothing here logs headers.
 //!
@@ -669,6 +671,7 @@ impl Client {
         }
         let etag = header_text(response.headers(), &ETAG);
         let last_modified = header_text(response.headers(), &LAST_MODIFIED);
+        let content_digest = header_text(response.headers(), &DOCKER_CONTENT_DIGEST);
         let capacity = response.content_length().unwrap_or(0).min(limit);
         let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
         loop {
@@ -682,6 +685,17 @@ impl Client {
                 Ok(None) => break,
                 Err(e) => return transport(e),
             }
+        }
+        if let Some(Err(detail)) = content_digest.map(|d| check_content_digest(&d, &bytes)) {
+            // A body altered on the way (or cut short without the length telling): retried.
+            return Attempt::Retry(
+                HttpError::Transport {
+                    url: shown.to_string(),
+                    detail,
+                    attempts,
+                },
+                None,
+            );
         }
         Attempt::Done(Fetched::Body {
             bytes,
@@ -767,6 +781,40 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     text
+}
+
+/// The header a container registry (OCI distribution) sends with a manifest or blob: the
+/// digest of the body, `algorithm:hex`.
+const DOCKER_CONTENT_DIGEST: HeaderName = HeaderName::from_static("docker-content-digest");
+
+/// Checks `body` against a `Docker-Content-Digest` value: `Err` with what differs when a
+/// `sha256` or `sha512` digest does not match (other algorithms are not checked).
+pub fn check_content_digest(digest: &str, body: &[u8]) -> Result<(), String> {
+    use sha2::Digest;
+    let Some((algorithm, expected)) = digest.trim().split_once(':') else {
+        return Ok(());
+    };
+    let actual: String = match algorithm.to_ascii_lowercase().as_str() {
+        "sha256" => sha2::Sha256::digest(body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        "sha512" => sha2::Sha512::digest(body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        _ => return Ok(()),
+    };
+    if actual.eq_ignore_ascii_case(expected.trim()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the body does not match its Docker-Content-Digest header ({algorithm}:{} announced, \
+             {algorithm}:{actual} received); retry, and check any proxy between nanoup and the \
+             registry",
+            expected.trim()
+        ))
+    }
 }
 
 fn header_text(headers: &HeaderMap, name: &reqwest::header::HeaderName) -> Option<String> {

@@ -228,19 +228,6 @@ impl Search<'_> {
         }
     }
 
-    /// A red result trusted only when a re-run of the same set is red too; a set already seen
-    /// green is not run again.
-    fn trusted_red(&mut self, set: &[usize], purpose: Purpose) -> bool {
-        if self
-            .seen
-            .get(&sorted(set))
-            .is_some_and(|&(_, green)| green > 0)
-        {
-            return false;
-        }
-        self.observe_one(set, purpose) && self.observe_one(set, Purpose::Confirmation)
-    }
-
     fn split(&mut self, n: usize) {
         if n == 0 {
             return;
@@ -395,8 +382,20 @@ impl Search<'_> {
     }
 
     /// The smallest red subset of `set` reachable by removing chunks (halves, quarters, ...,
-    /// single updates) while the rest stays red — red meaning red twice in a row.
-    fn minimize(&mut self, mut set: Vec<usize>) -> Vec<usize> {
+    /// single updates) while the rest stays red. Each red is taken at its word first and the
+    /// result re-run; only when that re-run is green (a flaky red misled the narrowing) is it
+    /// done again with every red re-run before it is trusted.
+    fn minimize(&mut self, set: Vec<usize>) -> Vec<usize> {
+        let quick = self.shrink(set.clone(), false);
+        if quick.len() == set.len() || self.observe_one(&quick, Purpose::Confirmation) {
+            return quick;
+        }
+        self.shrink(set, true)
+    }
+
+    /// One pass of [`Search::minimize`]; with `trusted`, a red counts only when red twice in
+    /// a row. A set already seen green is not run again.
+    fn shrink(&mut self, mut set: Vec<usize>, trusted: bool) -> Vec<usize> {
         let mut chunk = set.len().div_ceil(2);
         while chunk >= 1 && set.len() > 1 {
             let mut start = 0;
@@ -404,7 +403,7 @@ impl Search<'_> {
             while start < set.len() && set.len() > 1 {
                 let end = (start + chunk).min(set.len());
                 let rest: Vec<usize> = set[..start].iter().chain(&set[end..]).copied().collect();
-                if !rest.is_empty() && self.trusted_red(&rest, Purpose::Confirmation) {
+                if !rest.is_empty() && self.red_again(&rest, trusted) {
                     set = rest;
                     removed = true;
                 } else {
@@ -417,6 +416,20 @@ impl Search<'_> {
             chunk = if chunk == 1 { 1 } else { chunk.div_ceil(2) };
         }
         set
+    }
+
+    /// Whether `set` is red for the narrowing of an interaction: never run again once seen
+    /// green; with `trusted`, red only when a re-run is red too.
+    fn red_again(&mut self, set: &[usize], trusted: bool) -> bool {
+        if self
+            .seen
+            .get(&sorted(set))
+            .is_some_and(|&(_, green)| green > 0)
+        {
+            return false;
+        }
+        self.observe_one(set, Purpose::Confirmation)
+            && (!trusted || self.observe_one(set, Purpose::Confirmation))
     }
 
     /// One run per update, each on top of the updates found green so far: a green run both

@@ -1,14 +1,24 @@
 //! A git repository to apply updates in, and the nanoup command pointed at a temporary data
-//! directory: the helpers of the apply and rollback tests.
+//! directory: the helpers of the apply and rollback tests (hand-made plans, `nanoup plan`,
+//! `apply` and `rollback` runs, and what to check their results with).
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
+use nanoup_core::{Ecosystem, EntryChange, FileDigest, NanoUpdate, PLAN_SCHEMA, Plan, UpdateKind};
 use serde_json::Value;
 
 /// A path under the shared read-only data (/work/shared).
 pub fn shared(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared")
+        .join(rel)
+}
+
+/// A recorded registry response (what the replay server serves), e.g. `pypi/simple/flask.json`.
+pub fn registry_fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../nanoup-ecosystems/tests/fixtures/registry")
         .join(rel)
 }
 
@@ -20,6 +30,34 @@ pub fn nanoup(home: &Path) -> assert_cmd::Command {
         .env("CARGO_HOME", home.join("cargo"))
         .env("NANOUP_HTTP_RETRIES", "1");
     cmd
+}
+
+/// What a run wrote, stdout then stderr, for assertion messages.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Asserts that a run exited with code 0, showing its stderr otherwise.
+pub fn assert_ok(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Imports the advisories of `ecosystem` (the OSV export under shared `osv/ECOSYSTEM/all.zip`)
+/// with `cmd`, the nanoup command.
+pub fn import_osv(mut cmd: assert_cmd::Command, ecosystem: &str) {
+    cmd.args(["db", "import"])
+        .arg(shared(&format!("osv/{ecosystem}/all.zip")))
+        .assert()
+        .success();
 }
 
 /// A crate depending on smallvec 1.4.0 (RUSTSEC-2021-0003), its registry replaced by `base`.
@@ -46,11 +84,40 @@ pub fn cargo_project(dir: &Path, base: &str) {
     .unwrap();
 }
 
+/// [`cargo_project`] with smallvec 1.4.0's real checksum (from the recorded index) in the
+/// lockfile, as a real lockfile records it, so that a byte-for-byte comparison covers it; the
+/// lockfile's text.
+pub fn cargo_project_with_checksum(dir: &Path, base: &str) -> String {
+    cargo_project(dir, base);
+    let index = std::fs::read_to_string(registry_fixture("crates.io/sm/al/smallvec")).unwrap();
+    let cksum = index
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["vers"] == "1.4.0")
+        .unwrap()["cksum"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lock = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap()
+        + &format!("checksum = \"{cksum}\"\n");
+    std::fs::write(dir.join("Cargo.lock"), &lock).unwrap();
+    lock
+}
+
 /// Runs `nanoup plan --min-age 0s --format json -o FILE EXTRA... DIR`; the file and the plan.
 pub fn plan_file(home: &Path, dir: &Path, extra: &[&str]) -> (PathBuf, Value) {
+    plan_file_with(nanoup(home), home, dir, extra)
+}
+
+/// [`plan_file`] run by `cmd` (the nanoup command, with more environment).
+pub fn plan_file_with(
+    mut cmd: assert_cmd::Command,
+    home: &Path,
+    dir: &Path,
+    extra: &[&str],
+) -> (PathBuf, Value) {
     let file = home.join(format!("plan-{}.json", extra.len()));
-    nanoup(home)
-        .args(["plan", "--min-age", "0s", "--format", "json", "-o"])
+    cmd.args(["plan", "--min-age", "0s", "--format", "json", "-o"])
         .arg(&file)
         .args(extra)
         .arg(dir)
@@ -79,7 +146,115 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 /// Makes `dir` a git repository with everything (but Cargo's target/) in a first commit.
 pub fn init_repository(dir: &Path) {
     std::fs::write(dir.join(".gitignore"), "/target\n").unwrap();
+    init_repository_as_is(dir);
+}
+
+/// Makes `dir` a git repository with everything in it, as it is, in a first commit.
+pub fn init_repository_as_is(dir: &Path) {
     git(dir, &["init", "-q"]);
     git(dir, &["add", "."]);
     git(dir, &["commit", "-qm", "init"]);
+}
+
+/// An update of `name` in `file` (stack: its directory), with the blast radius of one entry.
+pub fn update(ecosystem: Ecosystem, file: &str, name: &str, from: &str, to: &str) -> NanoUpdate {
+    let stack = match file.rsplit_once('/') {
+        Some((dir, _)) => dir.to_string(),
+        None => ".".to_string(),
+    };
+    NanoUpdate {
+        id: NanoUpdate::id_for(&stack, ecosystem, name, from, to),
+        stack,
+        ecosystem,
+        name: name.into(),
+        from: from.into(),
+        to: to.into(),
+        kind: UpdateKind::between(from, to),
+        reasons: vec!["drift".into()],
+        manifest_change: false,
+        blast_radius: vec![EntryChange {
+            name: name.into(),
+            from: Some(from.into()),
+            to: Some(to.into()),
+        }],
+        file: file.into(),
+    }
+}
+
+/// Writes the plan of `updates` over `dir` (with the digest of every file they name, as
+/// `nanoup plan` records them) to a file under `home`.
+pub fn write_plan(home: &Path, dir: &Path, label: &str, updates: &[NanoUpdate]) -> PathBuf {
+    let mut files: Vec<FileDigest> = updates
+        .iter()
+        .map(|u| FileDigest::of(u.file.clone(), &std::fs::read(dir.join(&u.file)).unwrap()))
+        .collect();
+    files.sort();
+    files.dedup();
+    let plan = Plan {
+        schema: PLAN_SCHEMA.into(),
+        updates: updates.to_vec(),
+        unfixable: Vec::new(),
+        files,
+    };
+    let path = home.join(format!("plan-{label}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    path
+}
+
+/// Runs `nanoup apply ARGS --plan PLAN DIR`: (exit code, stdout).
+pub fn apply_plan(home: &Path, dir: &Path, plan: &Path, args: &[&str]) -> (Option<i32>, String) {
+    apply_plan_with(nanoup(home), dir, plan, args)
+}
+
+/// [`apply_plan`] run by `cmd` (the nanoup command, with more environment); a usage error (exit
+/// code 2) fails the test.
+pub fn apply_plan_with(
+    mut cmd: assert_cmd::Command,
+    dir: &Path,
+    plan: &Path,
+    args: &[&str],
+) -> (Option<i32>, String) {
+    let out = cmd
+        .arg("apply")
+        .args(args)
+        .arg("--plan")
+        .arg(plan)
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.code() != Some(2),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), stdout)
+}
+
+/// Runs `nanoup rollback --commit --id ID DIR` with `cmd` (the nanoup command) and checks that
+/// it succeeds with a commit naming the update in its `Nanoup-Rollback` trailer.
+pub fn rollback_commit(mut cmd: assert_cmd::Command, dir: &Path, id: &str) {
+    cmd.args(["rollback", "--commit", "--id", id])
+        .arg(dir)
+        .assert()
+        .success();
+    assert!(git(dir, &["log", "-1", "--format=%B"]).contains(&format!("Nanoup-Rollback: {id}")));
+}
+
+/// The one place where `old` and `new` differ: (offset, old bytes, new bytes).
+pub fn byte_diff<'a>(old: &'a [u8], new: &'a [u8]) -> (usize, &'a [u8], &'a [u8]) {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count()
+        .min(old.len() - prefix)
+        .min(new.len() - prefix);
+    (
+        prefix,
+        &old[prefix..old.len() - suffix],
+        &new[prefix..new.len() - suffix],
+    )
 }

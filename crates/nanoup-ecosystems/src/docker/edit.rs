@@ -20,8 +20,10 @@ use std::ops::Range;
 use nanoup_core::{EntryChange, LineIndex, ParseError};
 
 use super::{Base, parse_dockerfile, split_instructions};
-use crate::file_name;
-use crate::maven::edit::{Fingerprint, diff_fingerprints};
+/// The name under which [`changed_entries`] reports a change outside the image references of
+/// `file`: `[rest of Dockerfile]`.
+pub use crate::edit_support::rest_of;
+use crate::edit_support::{Fingerprint, changed_fingerprints, mask, splice};
 
 /// The result of [`edit_dockerfile`]: the new text and what was changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -428,32 +430,23 @@ pub fn edit_dockerfile(
             found,
         });
     }
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut at = 0;
-    let mut lines = Vec::new();
-    let mut what = Vec::new();
-    for (range, replacement, line) in edits {
-        let old_tail = text.get(range.clone()).unwrap_or("");
-        what.push(format!(
-            "FROM {name}{old_tail} -> {name}{replacement} (line {line})"
-        ));
-        out.push_str(text.get(at..range.start).unwrap_or(""));
-        out.push_str(&replacement);
-        at = range.end;
-        lines.push(line);
-    }
-    out.push_str(text.get(at..).unwrap_or(""));
+    let what: Vec<String> = edits
+        .iter()
+        .map(|(range, replacement, line)| {
+            let old_tail = text.get(range.clone()).unwrap_or("");
+            format!("FROM {name}{old_tail} -> {name}{replacement} (line {line})")
+        })
+        .collect();
     Ok(DockerfileEdit {
-        text: out,
-        lines,
+        text: splice(
+            text,
+            edits
+                .iter()
+                .map(|(range, replacement, _)| (range.clone(), replacement.as_str())),
+        ),
+        lines: edits.iter().map(|(_, _, line)| *line).collect(),
         what: what.join(", "),
     })
-}
-
-/// The name under which [`changed_entries`] reports a change outside the image references of
-/// `file`: `[rest of Dockerfile]`.
-pub fn rest_of(file: &str) -> String {
-    format!("[rest of {}]", file_name(file))
 }
 
 /// Fingerprints of a Dockerfile: one per image it builds on, plus the text outside the image
@@ -476,23 +469,16 @@ fn fingerprints(file: &str, text: &str) -> Result<Vec<Fingerprint>, ParseError> 
         .iter()
         .map(|s| s.written.as_str())
         .collect();
-    let mut masked = String::with_capacity(text.len());
-    let mut at = 0;
-    for (stage, (_, range)) in dockerfile
+    let references = dockerfile
         .stages
         .iter()
         .zip(from_references(text, &written))
-    {
-        // Only references that are components: a changed stage name or `scratch` must show.
-        let image = matches!(stage.base, Base::Image { .. } | Base::Unresolved { .. });
-        if let Some(range) = range.filter(|r| image && r.start >= at) {
-            masked.push_str(text.get(at..range.start).unwrap_or(""));
-            masked.push('\u{1}');
-            at = range.end;
-        }
-    }
-    masked.push_str(text.get(at..).unwrap_or(""));
-    prints.push((rest_of(file), None, masked));
+        .filter_map(|(stage, (_, range))| {
+            // Only references that are components: a changed stage name or `scratch` must show.
+            let image = matches!(stage.base, Base::Image { .. } | Base::Unresolved { .. });
+            range.filter(|_| image)
+        });
+    prints.push((rest_of(file), None, mask(text, references)));
     Ok(prints)
 }
 
@@ -504,9 +490,7 @@ fn fingerprints(file: &str, text: &str) -> Result<Vec<Fingerprint>, ParseError> 
 /// [`rest_of`]`(file)` with no versions. An image several stages build on is reported once per
 /// stage. Sorted; empty when nothing changed.
 pub fn changed_entries(file: &str, old: &str, new: &str) -> Result<Vec<EntryChange>, ParseError> {
-    let before = fingerprints(file, old)?;
-    let after = fingerprints(file, new)?;
-    Ok(diff_fingerprints(&before, &after))
+    changed_fingerprints(old, new, |text| fingerprints(file, text))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use nanoup_core::EntryChange;
 
 use super::*;
-use crate::testutil::corpus;
+use crate::testutil::{assert_one_step, byte_diff, change, corpus, versioned_components};
 
 const MICROSERVICES: &str = "docker/GoogleCloudPlatform__microservices-demo__3c0d659780";
 const FRONTEND: &str = "src/frontend/Dockerfile";
@@ -13,36 +13,6 @@ const NEW_DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcde
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(corpus().join(path)).expect("corpus Dockerfile")
-}
-
-fn change(name: &str, from: &str, to: &str) -> EntryChange {
-    EntryChange {
-        name: name.into(),
-        from: Some(from.into()),
-        to: Some(to.into()),
-    }
-}
-
-/// The one place where `old` and `new` differ: (offset, old bytes, new bytes).
-fn byte_diff<'a>(old: &'a str, new: &'a str) -> (usize, &'a str, &'a str) {
-    let prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take_while(|(a, b)| a == b)
-        .count()
-        .min(old.len() - prefix)
-        .min(new.len() - prefix);
-    (
-        prefix,
-        &old[prefix..old.len() - suffix],
-        &new[prefix..new.len() - suffix],
-    )
 }
 
 /// `Dockerfile.debug` without its digests: tags only.
@@ -87,15 +57,18 @@ fn tag_moves_and_nothing_else() {
 fn digest_pinned_reference_needs_the_new_digest() {
     let old = read(&format!("{MICROSERVICES}/{FRONTEND}"));
     let golang = "golang";
-    let refusal = edit_dockerfile(
-        "Dockerfile",
-        &old,
-        golang,
-        "1.19.4-alpine",
-        "1.19.5-alpine",
-        None,
-    )
-    .unwrap_err();
+    // golang 1.19.4-alpine -> 1.19.5-alpine, with the new tag's digest when it is known.
+    let edit_with = |digest: Option<&str>| {
+        edit_dockerfile(
+            "Dockerfile",
+            &old,
+            golang,
+            "1.19.4-alpine",
+            "1.19.5-alpine",
+            digest,
+        )
+    };
+    let refusal = edit_with(None).unwrap_err();
     assert_eq!(
         refusal,
         DockerfileRefusal::DigestUnknown {
@@ -111,15 +84,7 @@ fn digest_pinned_reference_needs_the_new_digest() {
         "{message}"
     );
     // With the digest of the new tag, both move together.
-    let edit = edit_dockerfile(
-        "Dockerfile",
-        &old,
-        golang,
-        "1.19.4-alpine",
-        "1.19.5-alpine",
-        Some(NEW_DIGEST),
-    )
-    .expect("edit");
+    let edit = edit_with(Some(NEW_DIGEST)).expect("edit");
     assert_eq!(
         edit.text,
         old.replacen(
@@ -132,15 +97,7 @@ fn digest_pinned_reference_needs_the_new_digest() {
         changed_entries("Dockerfile", &old, &edit.text).unwrap(),
         [change(golang, "1.19.4-alpine", "1.19.5-alpine")]
     );
-    let refusal = edit_dockerfile(
-        "Dockerfile",
-        &old,
-        golang,
-        "1.19.4-alpine",
-        "1.19.5-alpine",
-        Some("sha256:abc"),
-    )
-    .unwrap_err();
+    let refusal = edit_with(Some("sha256:abc")).unwrap_err();
     assert!(matches!(refusal, DockerfileRefusal::BadDigest { .. }));
 }
 
@@ -266,29 +223,22 @@ fn every_image_of_the_corpus_moves_alone_or_is_refused() {
         MICROSERVICES,
         "docker/prometheus__node_exporter__b597c1244d",
     ] {
-        let scanned = super::super::scan(&crate::testutil::corpus_tree(set));
-        for stack in &scanned.stacks {
-            for component in &stack.components {
-                let Some(version) = &component.version else {
-                    continue;
-                };
-                let text = read(&format!("{set}/{}", component.file));
-                let name = &component.name;
-                for digest in [None, Some(NEW_DIGEST)] {
-                    match edit_dockerfile(&component.file, &text, name, version, "99.0", digest) {
-                        Ok(edit) => {
-                            let mut changed =
-                                changed_entries(&component.file, &text, &edit.text).unwrap();
-                            changed.dedup();
-                            assert_eq!(changed, [change(name, version, "99.0")], "{name}");
-                            moved += 1;
-                        }
-                        Err(
-                            DockerfileRefusal::DigestUnknown { .. }
-                            | DockerfileRefusal::ArgSubstituted { .. },
-                        ) => {}
-                        Err(other) => panic!("{name} {version}: {other}"),
+        for component in versioned_components(super::super::scan, set) {
+            let (file, name) = (&component.file, &component.name);
+            let version = component.version.as_deref().unwrap_or_default();
+            let text = read(&format!("{set}/{file}"));
+            for digest in [None, Some(NEW_DIGEST)] {
+                match edit_dockerfile(file, &text, name, version, "99.0", digest) {
+                    Ok(edit) => {
+                        let changed = changed_entries(file, &text, &edit.text).unwrap();
+                        assert_one_step(changed, name, version, "99.0");
+                        moved += 1;
                     }
+                    Err(
+                        DockerfileRefusal::DigestUnknown { .. }
+                        | DockerfileRefusal::ArgSubstituted { .. },
+                    ) => {}
+                    Err(other) => panic!("{name} {version}: {other}"),
                 }
             }
         }

@@ -29,7 +29,7 @@
 use nanoup_core::{Ecosystem, Release};
 use serde::Deserialize;
 
-use crate::datasource::{Datasource, RegistryError, RegistryRequest};
+use crate::datasource::{Datasource, RegistryError, RegistryRequest, ReleaseRequest};
 
 /// Docker Hub's registry API host.
 pub const DOCKER_HUB_API: &str = "registry-1.docker.io";
@@ -146,6 +146,15 @@ impl ImageRef {
             self.repository
         )
     }
+    /// `<scheme>://<host>/v2/<repository>/manifests/<reference>` (a tag or a digest).
+    pub fn manifest_url(&self, reference: &str) -> String {
+        format!(
+            "{}://{}/v2/{}/manifests/{reference}",
+            self.scheme(),
+            self.host,
+            self.repository
+        )
+    }
 }
 
 /// The docker datasource (registry HTTP API v2). Stateless: tokens, when needed, are passed
@@ -155,6 +164,14 @@ pub struct DockerRegistry;
 
 /// The media types a tag list is asked for with.
 const ACCEPT_JSON: &str = "application/json";
+
+/// The media types a manifest is asked for with: an OCI image index, an OCI image manifest, a
+/// Docker manifest list and a Docker image manifest v2, so that a multi-platform tag answers its
+/// index (the digest `docker pull NAME:TAG` pins) and a single-platform one its manifest.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json";
 
 impl DockerRegistry {
     /// The tag-list request for `name` carrying `Authorization: Bearer <token>` (a token from
@@ -170,6 +187,80 @@ impl DockerRegistry {
             .push(("Authorization".to_string(), format!("Bearer {token}")));
         Ok(request)
     }
+
+    /// The manifest request for `name` at `tag` (see [`manifest_request`]) carrying
+    /// `Authorization: Bearer <token>`: the same token as the tag list's (the same
+    /// `repository:<repo>:pull` scope). The token is a secret: never log the returned headers.
+    pub fn authorized_manifest_request(
+        &self,
+        name: &str,
+        tag: &str,
+        token: &str,
+    ) -> Result<RegistryRequest, RegistryError> {
+        let mut request = manifest_request(name, tag)?;
+        request
+            .headers
+            .push(("Authorization".to_string(), format!("Bearer {token}")));
+        Ok(request)
+    }
+}
+
+/// `GET /v2/<repository>/manifests/<tag>` with the [`MANIFEST_ACCEPT`] media types: the
+/// manifest (or index) the tag points at, whose digest is what a `FROM name:tag@sha256:...`
+/// pins (see [`manifest_digest`]). Refuses a tag that is not one (`[A-Za-z0-9_][A-Za-z0-9_.-]`,
+/// at most 128 characters).
+pub fn manifest_request(name: &str, tag: &str) -> Result<RegistryRequest, RegistryError> {
+    let image = ImageRef::parse(name)?;
+    let valid = tag.len() <= 128
+        && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !valid {
+        return Err(RegistryError(format!(
+            "`{tag}` is not a tag of `{name}` (expected letters, digits, `_`, `.` and `-`, at \
+             most 128, not starting with `.` or `-`)"
+        )));
+    }
+    Ok(RegistryRequest {
+        url: image.manifest_url(tag),
+        headers: vec![("Accept".to_string(), MANIFEST_ACCEPT.to_string())],
+    })
+}
+
+/// The digest of a manifest answer: `sha256:` and the hex SHA-256 of the body's exact bytes
+/// (the registry's `Docker-Content-Digest` when it sends one: the HTTP client checks that the
+/// body matches that header). The body must be a manifest or an index (JSON with
+/// `schemaVersion` 2 and `manifests`, `layers` or `config`); an error body is an error carrying
+/// the registry's message, anything else an error saying what was expected.
+pub fn manifest_digest(body: &[u8]) -> Result<String, RegistryError> {
+    use sha2::{Digest, Sha256};
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        RegistryError(format!(
+            "the manifest is not valid JSON ({e}); a truncated answer looks like this, so retry"
+        ))
+    })?;
+    if value.get("errors").is_some() {
+        parse_tags(body)?;
+    }
+    let schema = value
+        .get("schemaVersion")
+        .and_then(serde_json::Value::as_u64);
+    let shaped = ["manifests", "layers", "config"]
+        .iter()
+        .any(|key| value.get(key).is_some());
+    if schema != Some(2) || !shaped {
+        return Err(RegistryError(
+            "the answer is not an image manifest or index (expected JSON with \
+             `\"schemaVersion\": 2` and `manifests`, `layers` or `config`)"
+                .into(),
+        ));
+    }
+    let hex: String = Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(format!("sha256:{hex}"))
 }
 
 impl Datasource for DockerRegistry {
@@ -200,6 +291,19 @@ impl Datasource for DockerRegistry {
                 deprecated: None,
             })
             .collect())
+    }
+    /// The manifest of `name` at tag `version` ([`manifest_request`]): its digest
+    /// ([`manifest_digest`]) is what a digest-pinned `FROM` needs. A 404 means the tag has no
+    /// manifest, so the tag list cannot stand in.
+    fn release_request(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<ReleaseRequest>, RegistryError> {
+        Ok(Some(ReleaseRequest {
+            request: manifest_request(name, version)?,
+            package_answer_serves: false,
+        }))
     }
 }
 

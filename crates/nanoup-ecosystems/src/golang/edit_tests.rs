@@ -1,18 +1,10 @@
 //! Tests of the in-place go.mod editor on cli/cli's real go.mod and on small hand-written ones.
 
 use super::*;
-use crate::testutil::corpus;
+use crate::testutil::{change_of, corpus};
 
 fn cli_go_mod() -> String {
     std::fs::read_to_string(corpus().join("go/cli__cli__e2973453b5/go.mod")).unwrap()
-}
-
-fn change(name: &str, from: Option<&str>, to: Option<&str>) -> EntryChange {
-    EntryChange {
-        name: name.to_string(),
-        from: from.map(str::to_string),
-        to: to.map(str::to_string),
-    }
 }
 
 /// The (1-based line, old, new) of every line that differs; the texts must have as many lines.
@@ -46,7 +38,7 @@ fn cli_block_requirement_changes_only_its_version() {
     assert_eq!(edit.new_text.len(), old.len());
     assert_eq!(
         changed_entries("go.mod", &old, &edit.new_text).unwrap(),
-        vec![change(
+        vec![change_of(
             "github.com/spf13/cobra",
             Some("v1.2.1"),
             Some("v1.3.0")
@@ -95,7 +87,7 @@ fn cli_pseudo_version_moves_to_a_release() {
     .unwrap();
     assert_eq!(
         changed_entries("go.mod", &old, &edit.new_text).unwrap(),
-        vec![change(
+        vec![change_of(
             "golang.org/x/crypto",
             Some("v0.0.0-20201016220609-9e8e0b390897"),
             Some("v0.1.0")
@@ -219,16 +211,16 @@ fn changed_entries_sees_every_directive() {
     assert_eq!(
         changed_entries("go.mod", old, new).unwrap(),
         vec![
-            change("b.example/y", Some("v1.0.0"), Some("v1.0.0")),
-            change("d.example/w", None, Some("v0.2.0")),
-            change("go.mod `go`", Some("1.16"), Some("1.21")),
-            change(
+            change_of("b.example/y", Some("v1.0.0"), Some("v1.0.0")),
+            change_of("d.example/w", None, Some("v0.2.0")),
+            change_of("go.mod `go`", Some("1.16"), Some("1.21")),
+            change_of(
                 "go.mod `replace` c.example/z",
                 Some("c.example/z => ../z"),
                 Some("c.example/z => c.example/z v1.1.0")
             ),
-            change("go.mod `retract`", Some("v0.1.0"), None),
-            change("go.mod `toolchain`", None, Some("go1.22.1")),
+            change_of("go.mod `retract`", Some("v0.1.0"), None),
+            change_of("go.mod `toolchain`", None, Some("go1.22.1")),
         ]
     );
     // Comments and layout are not entries.

@@ -28,10 +28,14 @@ use std::fmt;
 use std::ops::Range;
 
 use nanoup_core::{EntryChange, LineIndex, ParseError};
-use roxmltree::{Document, Node};
+use roxmltree::Node;
 
-use super::{BUILTINS, Dependency, Effective, LocalName, Repository, child, parse_pom};
-use crate::{dir_of, file_name};
+use super::{BUILTINS, Dependency, Effective, LocalName, Repository, child, document, parse_pom};
+use crate::dir_of;
+/// The name under which [`changed_entries`] reports a change outside the dependency versions
+/// of `file`: `[rest of pom.xml]`.
+pub use crate::edit_support::rest_of;
+use crate::edit_support::{Fingerprint, changed_fingerprints, mask, splice};
 
 /// The result of [`edit_pom`]: the new text and what was changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,24 +241,6 @@ impl From<ParseError> for PomRefusal {
     fn from(error: ParseError) -> PomRefusal {
         PomRefusal::Parse(error)
     }
-}
-
-/// Parses the pom's XML with the options of [`parse_pom`].
-fn document<'input>(file: &str, text: &'input str) -> Result<Document<'input>, ParseError> {
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        nodes_limit: 5_000_000,
-        ..Default::default()
-    };
-    Document::parse_with_options(text, options).map_err(|e| {
-        let pos = e.pos();
-        ParseError::new(
-            file,
-            pos.row,
-            pos.col,
-            format!("expected well-formed XML: {e}"),
-        )
-    })
 }
 
 /// The `<dependency>` elements [`parse_pom`] reads, in its order (project, each profile,
@@ -519,22 +505,15 @@ pub fn edit_pom(
             found: Vec::new(),
         });
     }
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut at = 0;
-    let mut lines = Vec::new();
-    let mut what = Vec::new();
-    for (range, line, description) in edits.into_values() {
-        out.push_str(text.get(at..range.start).unwrap_or(""));
-        out.push_str(to);
-        at = range.end;
-        lines.push(line);
-        what.push(description);
-    }
-    out.push_str(text.get(at..).unwrap_or(""));
+    let edits: Vec<_> = edits.into_values().collect();
     Ok(PomEdit {
-        text: out,
-        lines,
-        what: what.join(", "),
+        text: splice(text, edits.iter().map(|(range, _, _)| (range.clone(), to))),
+        lines: edits.iter().map(|(_, line, _)| *line).collect(),
+        what: edits
+            .iter()
+            .map(|(_, _, description)| description.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     })
 }
 
@@ -649,6 +628,17 @@ fn property_edit(
     Ok((range, property_line))
 }
 
+/// Whether `node` uses `reference` (`${property}`): in its text, or in one of its attributes.
+fn uses(node: Node, reference: &str) -> bool {
+    if node.is_text() {
+        node.text().is_some_and(|t| t.contains(reference))
+    } else if node.is_element() {
+        node.attributes().any(|a| a.value().contains(reference))
+    } else {
+        false
+    }
+}
+
 /// Every use of `${property}` in the text and attributes of the pom other than inside the
 /// elements `moving`, described with its place: `dependency g:a (line N)`, `plugin g:a (line N)`,
 /// `property other (line N)`, `<tag> (line N)`.
@@ -657,15 +647,8 @@ fn property_users(text: &str, root: Node, property: &str, moving: &[Range<usize>
     let reference = format!("${{{property}}}");
     let mut users = Vec::new();
     for node in root.descendants() {
-        let uses = if node.is_text() {
-            node.text().is_some_and(|t| t.contains(&reference))
-        } else if node.is_element() {
-            node.attributes().any(|a| a.value().contains(&reference))
-        } else {
-            false
-        };
         let at = node.range().start;
-        if !uses || moving.iter().any(|r| r.contains(&at)) {
+        if !uses(node, &reference) || moving.iter().any(|r| r.contains(&at)) {
             continue;
         }
         let line = index.line(at);
@@ -753,56 +736,6 @@ fn module_users(
 
 // ---------------------------------------------------------------------------------------------
 
-/// One entry's identity, label (version) and content, for comparing a file before and after.
-pub(crate) type Fingerprint = (String, Option<String>, String);
-
-/// The entries that differ between two fingerprint lists, paired by name: a changed version
-/// gives `{name, from, to}`, an added or removed entry has `from` or `to` unset, a changed
-/// content under the same label gives `from == to`. Sorted.
-pub(crate) fn diff_fingerprints(before: &[Fingerprint], after: &[Fingerprint]) -> Vec<EntryChange> {
-    let mut counts: BTreeMap<&Fingerprint, i64> = BTreeMap::new();
-    for print in before {
-        *counts.entry(print).or_default() += 1;
-    }
-    for print in after {
-        *counts.entry(print).or_default() -= 1;
-    }
-    let mut removed: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
-    let mut added: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
-    for (print, count) in counts {
-        let side = if count > 0 { &mut removed } else { &mut added };
-        for _ in 0..count.unsigned_abs() {
-            side.entry(print.0.as_str())
-                .or_default()
-                .push(print.1.clone());
-        }
-    }
-    let names: BTreeSet<&str> = removed.keys().chain(added.keys()).copied().collect();
-    let mut out = Vec::new();
-    for name in names {
-        let mut olds = removed.remove(name).unwrap_or_default().into_iter();
-        let mut news = added.remove(name).unwrap_or_default().into_iter();
-        loop {
-            match (olds.next(), news.next()) {
-                (None, None) => break,
-                (from, to) => out.push(EntryChange {
-                    name: name.to_string(),
-                    from: from.flatten(),
-                    to: to.flatten(),
-                }),
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The name under which [`changed_entries`] reports a change outside the dependency versions
-/// of `file`: `[rest of pom.xml]`.
-pub fn rest_of(file: &str) -> String {
-    format!("[rest of {}]", file_name(file))
-}
-
 /// Fingerprints of a pom read alone (parents are not looked up, so a version from a parent's
 /// property stays unresolved on both sides): one per component, plus the text outside the
 /// dependency versions.
@@ -846,14 +779,7 @@ fn masked_text(file: &str, text: &str) -> Result<String, ParseError> {
         let mut inside = 0;
         let mut outside = 0;
         for node in root.descendants() {
-            let uses = if node.is_text() {
-                node.text().is_some_and(|t| t.contains(&reference))
-            } else if node.is_element() {
-                node.attributes().any(|a| a.value().contains(&reference))
-            } else {
-                false
-            };
-            if !uses {
+            if !uses(node, &reference) {
                 continue;
             }
             let at = node.range().start;
@@ -871,18 +797,7 @@ fn masked_text(file: &str, text: &str) -> Result<String, ParseError> {
         }
     }
     masks.sort_by_key(|r| r.start);
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for range in masks {
-        if range.start < at {
-            continue;
-        }
-        out.push_str(text.get(at..range.start).unwrap_or(""));
-        out.push('\u{1}');
-        at = range.end;
-    }
-    out.push_str(text.get(at..).unwrap_or(""));
-    Ok(out)
+    Ok(mask(text, masks))
 }
 
 /// The entries that differ between `old` and `new`, two versions of the pom `file`, read with
@@ -894,9 +809,7 @@ fn masked_text(file: &str, text: &str) -> Result<String, ParseError> {
 /// [`rest_of`]`(file)` with no versions. The same package at several places of the pom is
 /// reported once per place. Sorted; empty when nothing changed.
 pub fn changed_entries(file: &str, old: &str, new: &str) -> Result<Vec<EntryChange>, ParseError> {
-    let before = fingerprints(file, old)?;
-    let after = fingerprints(file, new)?;
-    Ok(diff_fingerprints(&before, &after))
+    changed_fingerprints(old, new, |text| fingerprints(file, text))
 }
 
 #[cfg(test)]

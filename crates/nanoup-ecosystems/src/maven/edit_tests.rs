@@ -6,7 +6,7 @@
 use nanoup_core::EntryChange;
 
 use super::*;
-use crate::testutil::corpus;
+use crate::testutil::{assert_one_step, byte_diff, change, corpus, versioned_components};
 
 const STRUTS: &str = "maven/apache__struts__4cf9093cc5";
 
@@ -26,36 +26,6 @@ fn repository() -> Vec<(String, String)> {
     .iter()
     .map(|p| (p.to_string(), read(p)))
     .collect()
-}
-
-fn change(name: &str, from: &str, to: &str) -> EntryChange {
-    EntryChange {
-        name: name.into(),
-        from: Some(from.into()),
-        to: Some(to.into()),
-    }
-}
-
-/// The one place where `old` and `new` differ: (offset, old bytes, new bytes).
-fn byte_diff<'a>(old: &'a str, new: &'a str) -> (usize, &'a str, &'a str) {
-    let prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take_while(|(a, b)| a == b)
-        .count()
-        .min(old.len() - prefix)
-        .min(new.len() - prefix);
-    (
-        prefix,
-        &old[prefix..old.len() - suffix],
-        &new[prefix..new.len() - suffix],
-    )
 }
 
 #[test]
@@ -413,38 +383,20 @@ fn every_component_of_the_corpus_moves_alone_or_is_refused() {
     // Each resolved component of every struts pom, moved to a new version: the edit either is
     // refused or changes that package alone (once per place it is written at).
     let repo = repository();
-    let scanned = super::super::scan(&crate::testutil::corpus_tree(STRUTS));
     let (mut applied, mut refused) = (0, 0);
-    for stack in &scanned.stacks {
-        for component in &stack.components {
-            let Some(version) = &component.version else {
-                continue;
-            };
-            let text = read(&component.file);
-            match edit_pom(
-                &component.file,
-                &text,
-                &repo,
-                &component.name,
-                version,
-                "99.0.0",
-            ) {
-                Ok(edit) => {
-                    let mut changed = changed_entries(&component.file, &text, &edit.text).unwrap();
-                    changed.dedup();
-                    assert_eq!(
-                        changed,
-                        [change(&component.name, version, "99.0.0")],
-                        "{} in {}",
-                        component.name,
-                        component.file
-                    );
-                    applied += 1;
-                }
-                Err(refusal) => {
-                    assert!(!matches!(refusal, PomRefusal::NotFound { .. }), "{refusal}");
-                    refused += 1;
-                }
+    for component in versioned_components(super::super::scan, STRUTS) {
+        let (file, name) = (&component.file, &component.name);
+        let version = component.version.as_deref().unwrap_or_default();
+        let text = read(file);
+        match edit_pom(file, &text, &repo, name, version, "99.0.0") {
+            Ok(edit) => {
+                let changed = changed_entries(file, &text, &edit.text).unwrap();
+                assert_one_step(changed, name, version, "99.0.0");
+                applied += 1;
+            }
+            Err(refusal) => {
+                assert!(!matches!(refusal, PomRefusal::NotFound { .. }), "{refusal}");
+                refused += 1;
             }
         }
     }

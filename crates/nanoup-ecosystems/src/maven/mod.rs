@@ -128,6 +128,28 @@ impl Pom {
     }
 }
 
+/// Parses a pom's XML (a DTD allowed, up to five million nodes); malformed XML is an error at
+/// its line and column.
+fn document<'input>(
+    file: &str,
+    text: &'input str,
+) -> Result<roxmltree::Document<'input>, ParseError> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        nodes_limit: 5_000_000,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(text, options).map_err(|e| {
+        let pos = e.pos();
+        ParseError::new(
+            file,
+            pos.row,
+            pos.col,
+            format!("expected well-formed XML: {e}"),
+        )
+    })
+}
+
 fn parse_pom_count(file: &str, text: &str) -> Result<usize, ParseError> {
     parse_pom(file, text).map(|pom| pom.dependencies.len() + pom.managed.len())
 }
@@ -136,20 +158,7 @@ fn parse_pom_count(file: &str, text: &str) -> Result<usize, ParseError> {
 /// and dependency management. Errors give the line and column of malformed XML, of a root
 /// element other than `<project>`, or of a dependency without groupId or artifactId.
 pub fn parse_pom(file: &str, text: &str) -> Result<Pom, ParseError> {
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        nodes_limit: 5_000_000,
-        ..Default::default()
-    };
-    let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| {
-        let pos = e.pos();
-        ParseError::new(
-            file,
-            pos.row,
-            pos.col,
-            format!("expected well-formed XML: {e}"),
-        )
-    })?;
+    let doc = document(file, text)?;
     let index = LineIndex::new(text);
     let line_of = |node: Node| index.line(node.range().start);
     let root = doc.root_element();

@@ -72,6 +72,7 @@ use serde_json::{Map, Value};
 
 use super::json;
 use super::registry::VersionManifest;
+use crate::base64;
 
 #[cfg(test)]
 #[path = "edit_tests.rs"]
@@ -1714,9 +1715,9 @@ fn normalize_path(path: &str) -> String {
     parts.join("/")
 }
 
-/// A SRI `sha1-…` string from a hex SHA-1 (what npm derives for packages that predate
+/// A SRI `sha1-…` string from a hex SHA-1 (what npm and yarn derive for packages that predate
 /// `dist.integrity`).
-fn sha1_integrity(hex: &str) -> Option<String> {
+pub(super) fn sha1_integrity(hex: &str) -> Option<String> {
     if hex.len() != 40 {
         return None;
     }
@@ -1724,27 +1725,6 @@ fn sha1_integrity(hex: &str) -> Option<String> {
         .map(|i| u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok())
         .collect();
     Some(format!("sha1-{}", base64(&bytes?)))
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 // --- npm's key order -----------------------------------------------------------------------

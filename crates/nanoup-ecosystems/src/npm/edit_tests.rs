@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::npm::registry::version_manifest;
-use crate::testutil::corpus;
+use crate::testutil::{change, corpus};
 
 const COREUI: &str = "npm/coreui__coreui-free-react-admin-template__cd23931612";
 const JSON_SERVER: &str = "npm/typicode__json-server__78ea713756";
@@ -24,14 +24,6 @@ fn packument(name: &str) -> Vec<u8> {
 
 fn manifest(name: &str, version: &str) -> VersionManifest {
     version_manifest(name, &packument(name), version).unwrap()
-}
-
-fn change(name: &str, from: &str, to: &str) -> EntryChange {
-    EntryChange {
-        name: name.to_string(),
-        from: Some(from.to_string()),
-        to: Some(to.to_string()),
-    }
 }
 
 /// The 1-based numbers of the lines that differ (the texts must have as many lines).

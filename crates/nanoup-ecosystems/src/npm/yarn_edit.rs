@@ -42,6 +42,7 @@ use std::fmt;
 use nanoup_core::{EntryChange, ParseError};
 use nanoup_versions::{RequirementKind, Scheme, Version};
 
+use super::edit::sha1_integrity;
 use super::registry::VersionManifest;
 use super::yarn_lock::{parse_specifiers, split_field};
 use super::{parse_yarn_lock, split_alias, split_name_at};
@@ -663,44 +664,6 @@ fn rebase_tarball(old_url: &str, tarball: &str) -> String {
         }
     }
     tarball.to_string()
-}
-
-/// `sha1-<base64>` from a SHA-1 hex digest, as npm and yarn derive an integrity from
-/// `dist.shasum`.
-fn sha1_integrity(hex: &str) -> Option<String> {
-    if hex.len() != 40 {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..20)
-        .map(|i| {
-            hex.get(i * 2..i * 2 + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect();
-    Some(format!("sha1-{}", base64(&bytes?)))
-}
-
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18u32, 12, 6, 0].iter().enumerate() {
-            if i <= chunk.len() {
-                let index = usize::try_from((n >> shift) & 63).unwrap_or(0);
-                out.push(char::from(ALPHABET.get(index).copied().unwrap_or(b'A')));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// yarn's `maybeWrap`: the string as is, or JSON-quoted when yarn quotes it.

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::npm::registry::version_manifest;
-use crate::testutil::corpus;
+use crate::testutil::{byte_diff, change_of, corpus};
 
 const BULLETPROOF: &str = "npm/alan2207__bulletproof-react__32ed545844/yarn.lock";
 
@@ -22,12 +22,10 @@ fn manifest(name: &str, version: &str) -> VersionManifest {
     version_manifest(name, &body, version).unwrap()
 }
 
-fn change(name: &str, from: Option<&str>, to: Option<&str>) -> EntryChange {
-    EntryChange {
-        name: name.to_string(),
-        from: from.map(str::to_string),
-        to: to.map(str::to_string),
-    }
+/// [`plan_yarn_edit`] of `yarn.lock` whose text is `lock`: `name` from `from` to the recorded
+/// manifest of `to`, with no specifiers declared by manifests.
+fn edit_to(lock: &str, name: &str, from: &str, to: &str) -> Result<YarnEdit, YarnRefusal> {
+    plan_yarn_edit("yarn.lock", lock, name, from, &manifest(name, to), &[])
 }
 
 /// The corpus lockfile with `follow-redirects@^1.14.0` added to the header of the
@@ -42,40 +40,12 @@ fn corpus_with_follow_redirects_1_14() -> String {
     )
 }
 
-/// The byte range where two texts differ: (common prefix length, the differing middles).
-fn differing_middle<'a>(old: &'a str, new: &'a str) -> (usize, &'a str, &'a str) {
-    let prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let suffix = old[prefix..]
-        .bytes()
-        .rev()
-        .zip(new[prefix..].bytes().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    (
-        prefix,
-        &old[prefix..old.len() - suffix],
-        &new[prefix..new.len() - suffix],
-    )
-}
-
 // --- the corpus -------------------------------------------------------------------------------
 
 #[test]
 fn corpus_axios_needs_a_specifier_no_header_lists() {
     let lock = corpus_lock();
-    let refusal = plan_yarn_edit(
-        "yarn.lock",
-        &lock,
-        "axios",
-        "0.21.1",
-        &manifest("axios", "0.21.4"),
-        &[],
-    )
-    .unwrap_err();
+    let refusal = edit_to(&lock, "axios", "0.21.1", "0.21.4").unwrap_err();
     assert_eq!(
         refusal,
         YarnRefusal::NeedsNewSpecifier {
@@ -95,15 +65,7 @@ fn corpus_axios_needs_a_specifier_no_header_lists() {
 #[test]
 fn corpus_exact_pin_rejects_the_new_version() {
     // `ms@2.1.2:` is a block of its own (asked for exactly); 2.1.3 is `ms@^2.1.1`'s.
-    let refusal = plan_yarn_edit(
-        "yarn.lock",
-        &corpus_lock(),
-        "ms",
-        "2.1.2",
-        &manifest("ms", "2.1.3"),
-        &[],
-    )
-    .unwrap_err();
+    let refusal = edit_to(&corpus_lock(), "ms", "2.1.2", "2.1.3").unwrap_err();
     assert_eq!(
         refusal,
         YarnRefusal::RangeRejects {
@@ -119,28 +81,12 @@ fn corpus_exact_pin_rejects_the_new_version() {
 #[test]
 fn corpus_babel_core_and_express_need_new_blocks_or_specifiers() {
     let lock = corpus_lock();
-    let babel = plan_yarn_edit(
-        "yarn.lock",
-        &lock,
-        "@babel/core",
-        "7.14.5",
-        &manifest("@babel/core", "7.14.6"),
-        &[],
-    )
-    .unwrap_err();
+    let babel = edit_to(&lock, "@babel/core", "7.14.5", "7.14.6").unwrap_err();
     assert!(
         matches!(&babel, YarnRefusal::NeedsNewSpecifier { spec, .. } if spec == "@babel/helpers@^7.14.6"),
         "{babel}"
     );
-    let express = plan_yarn_edit(
-        "yarn.lock",
-        &lock,
-        "express",
-        "4.17.1",
-        &manifest("express", "4.17.2"),
-        &[],
-    )
-    .unwrap_err();
+    let express = edit_to(&lock, "express", "4.17.1", "4.17.2").unwrap_err();
     assert!(
         matches!(&express, YarnRefusal::NeedsNewSpecifier { spec, .. } if spec == "body-parser@1.19.1"),
         "{express}"
@@ -170,15 +116,7 @@ fn corpus_dropped_specifier_nothing_else_asks_for_is_refused() {
     // With `follow-redirects@^1.14.0` listed, axios 0.21.4's dependency is satisfied; but
     // 0.21.1's `follow-redirects@^1.10.0` is asked for by nothing else: yarn would drop it.
     let lock = corpus_with_follow_redirects_1_14();
-    let refusal = plan_yarn_edit(
-        "yarn.lock",
-        &lock,
-        "axios",
-        "0.21.1",
-        &manifest("axios", "0.21.4"),
-        &[],
-    )
-    .unwrap_err();
+    let refusal = edit_to(&lock, "axios", "0.21.1", "0.21.4").unwrap_err();
     assert_eq!(
         refusal,
         YarnRefusal::Orphaned {
@@ -206,9 +144,9 @@ fn corpus_axios_moves_in_place_when_the_tree_allows() {
     assert_eq!(edit.line, 4277);
     assert_eq!(
         edit.changed,
-        vec![change("axios", Some("0.21.1"), Some("0.21.4"))]
+        vec![change_of("axios", Some("0.21.1"), Some("0.21.4"))]
     );
-    let (at, before, after) = differing_middle(&old, &edit.new_text);
+    let (at, before, after) = byte_diff(&old, &edit.new_text);
     let block_start = old.find("axios@^0.21.1:\n").unwrap();
     let block_end = old.find("axobject-query@^2.2.0:").unwrap();
     assert!(at >= block_start && at + before.len() <= block_end);
@@ -242,15 +180,7 @@ fn old_format_block_keeps_its_fields_and_sha1_integrity_is_derived() {
     let old = format!(
         "{HEADER}debug@^4.0.0:\n  version \"4.3.1\"\n  dependencies:\n    ms \"^2.1.1\"\n\nms@^2.1.1:\n  version \"2.1.1\"\n  resolved \"https://registry.npmjs.org/ms/-/ms-2.1.1.tgz\"\n"
     );
-    let edit = plan_yarn_edit(
-        "yarn.lock",
-        &old,
-        "ms",
-        "2.1.1",
-        &manifest("ms", "2.1.3"),
-        &[],
-    )
-    .unwrap();
+    let edit = edit_to(&old, "ms", "2.1.1", "2.1.3").unwrap();
     assert_eq!(
         edit.new_text,
         old.replace("version \"2.1.1\"", "version \"2.1.3\"")
@@ -301,7 +231,7 @@ fn crlf_and_aliases_and_optional_dependencies() {
     };
     let edit = plan_yarn_edit("yarn.lock", &old, "a", "1.0.1", &to, &[]).unwrap();
     assert_eq!(edit.line, 12);
-    let (_, before, after) = differing_middle(&old, &edit.new_text);
+    let (_, before, after) = byte_diff(&old, &edit.new_text);
     assert_eq!(
         before,
         "1\"\r\n  resolved \"https://registry.yarnpkg.com/a/-/a-1.0.1.tgz#1111111111111111111111111111111111111111\"\r\n  integrity sha512-one=="
@@ -312,7 +242,7 @@ fn crlf_and_aliases_and_optional_dependencies() {
     );
     assert_eq!(
         edit.changed,
-        vec![change("a", Some("1.0.1"), Some("1.0.2"))]
+        vec![change_of("a", Some("1.0.1"), Some("1.0.2"))]
     );
 }
 
@@ -321,15 +251,7 @@ fn merging_several_blocks_and_foreign_sources_are_refused() {
     let two = format!(
         "{HEADER}ms@^2.1.1:\n  version \"2.1.1\"\n  resolved \"https://registry.yarnpkg.com/ms/-/ms-2.1.1.tgz\"\n\nms@2.1.3:\n  version \"2.1.3\"\n  resolved \"https://registry.yarnpkg.com/ms/-/ms-2.1.3.tgz\"\n"
     );
-    let refusal = plan_yarn_edit(
-        "yarn.lock",
-        &two,
-        "ms",
-        "2.1.1",
-        &manifest("ms", "2.1.3"),
-        &[],
-    )
-    .unwrap_err();
+    let refusal = edit_to(&two, "ms", "2.1.1", "2.1.3").unwrap_err();
     assert_eq!(
         refusal,
         YarnRefusal::WouldMerge {
@@ -343,15 +265,7 @@ fn merging_several_blocks_and_foreign_sources_are_refused() {
         "ms@2.1.3:\n  version \"2.1.3\"",
         "ms@~2.1.1:\n  version \"2.1.1\"",
     );
-    let refusal = plan_yarn_edit(
-        "yarn.lock",
-        &same,
-        "ms",
-        "2.1.1",
-        &manifest("ms", "2.1.3"),
-        &[],
-    )
-    .unwrap_err();
+    let refusal = edit_to(&same, "ms", "2.1.1", "2.1.3").unwrap_err();
     assert!(
         matches!(&refusal, YarnRefusal::SeveralBlocks { lines, .. } if *lines == vec![5, 9]),
         "{refusal}"
@@ -360,15 +274,7 @@ fn merging_several_blocks_and_foreign_sources_are_refused() {
     let git = format!(
         "{HEADER}ms@github:vercel/ms#2.1.1:\n  version \"2.1.1\"\n  resolved \"https://codeload.github.com/vercel/ms/tar.gz/abc\"\n"
     );
-    let refusal = plan_yarn_edit(
-        "yarn.lock",
-        &git,
-        "ms",
-        "2.1.1",
-        &manifest("ms", "2.1.3"),
-        &[],
-    )
-    .unwrap_err();
+    let refusal = edit_to(&git, "ms", "2.1.1", "2.1.3").unwrap_err();
     assert!(
         refusal.to_string().contains("is not a registry tarball"),
         "{refusal}"
@@ -377,15 +283,7 @@ fn merging_several_blocks_and_foreign_sources_are_refused() {
     let extra = format!(
         "{HEADER}ms@^2.1.1:\n  version \"2.1.1\"\n  uid \"x\"\n  resolved \"https://registry.yarnpkg.com/ms/-/ms-2.1.1.tgz\"\n"
     );
-    let refusal = plan_yarn_edit(
-        "yarn.lock",
-        &extra,
-        "ms",
-        "2.1.1",
-        &manifest("ms", "2.1.3"),
-        &[],
-    )
-    .unwrap_err();
+    let refusal = edit_to(&extra, "ms", "2.1.1", "2.1.3").unwrap_err();
     assert!(refusal.to_string().contains("`uid` field"), "{refusal}");
 }
 
@@ -429,15 +327,7 @@ fn last_block_without_a_final_newline() {
     let old = format!(
         "{HEADER}ms@^2.1.1:\n  version \"2.1.1\"\n  resolved \"https://registry.npmjs.org/ms/-/ms-2.1.1.tgz\""
     );
-    let edit = plan_yarn_edit(
-        "yarn.lock",
-        &old,
-        "ms",
-        "2.1.1",
-        &manifest("ms", "2.1.3"),
-        &[],
-    )
-    .unwrap();
+    let edit = edit_to(&old, "ms", "2.1.1", "2.1.3").unwrap();
     assert_eq!(
         edit.new_text,
         old.replace("2.1.1", "2.1.3")
@@ -489,10 +379,10 @@ fn changed_entries_sees_headers_blocks_and_content() {
     assert_eq!(
         changed_entries("yarn.lock", &old, &new).unwrap(),
         vec![
-            change("a", Some("1.0.0"), None),
-            change("b", Some("2.0.0"), Some("2.0.0")),
-            change("c", Some("3.0.0"), Some("3.0.0")),
-            change("d", None, Some("4.0.0")),
+            change_of("a", Some("1.0.0"), None),
+            change_of("b", Some("2.0.0"), Some("2.0.0")),
+            change_of("c", Some("3.0.0"), Some("3.0.0")),
+            change_of("d", None, Some("4.0.0")),
         ]
     );
     let error = changed_entries("yarn.lock", &old, "a@^1:\n  version\n").unwrap_err();

@@ -36,6 +36,7 @@ use toml_edit::{Array, Document, InlineTable, Item, Table, Value};
 
 use super::registry::DistFile;
 use super::requirements::{self, Entry};
+use crate::edit_support::{Fingerprint, diff_fingerprints};
 
 /// The kinds of PyPI files these editors change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1169,9 +1170,6 @@ pub fn wheel_runs_on(filename: &str, lower: (u32, u32)) -> bool {
 // Blast-radius check
 // ---------------------------------------------------------------------------------------------
 
-/// One entry's identity and content, for comparing a file before and after an edit.
-type Fingerprint = (String, Option<String>, String);
-
 /// The entries that differ between `old` and `new` (two versions of the file `file` of
 /// `kind`), read with the ecosystem's parsers: a package whose version changed gives
 /// `{name, from, to}`; one that appeared or disappeared has `from` or `to` unset; one whose
@@ -1205,46 +1203,7 @@ pub fn changed_entries(
             )
         }
     };
-    Ok(diff(before, after))
-}
-
-/// Pairs the removed and added fingerprints by name.
-fn diff(before: Vec<Fingerprint>, after: Vec<Fingerprint>) -> Vec<EntryChange> {
-    let mut counts: BTreeMap<&Fingerprint, i64> = BTreeMap::new();
-    for print in &before {
-        *counts.entry(print).or_default() += 1;
-    }
-    for print in &after {
-        *counts.entry(print).or_default() -= 1;
-    }
-    let mut removed: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
-    let mut added: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
-    for (print, count) in counts {
-        let side = if count > 0 { &mut removed } else { &mut added };
-        for _ in 0..count.unsigned_abs() {
-            side.entry(print.0.as_str())
-                .or_default()
-                .push(print.1.clone());
-        }
-    }
-    let names: BTreeSet<&str> = removed.keys().chain(added.keys()).copied().collect();
-    let mut out = Vec::new();
-    for name in names {
-        let mut olds = removed.remove(name).unwrap_or_default().into_iter();
-        let mut news = added.remove(name).unwrap_or_default().into_iter();
-        loop {
-            match (olds.next(), news.next()) {
-                (None, None) => break,
-                (from, to) => out.push(EntryChange {
-                    name: name.to_string(),
-                    from: from.flatten(),
-                    to: to.flatten(),
-                }),
-            }
-        }
-    }
-    out.sort();
-    out
+    Ok(diff_fingerprints(&before, &after))
 }
 
 /// Fingerprints of a requirements file: one per requirement (with its hashes), plus one for

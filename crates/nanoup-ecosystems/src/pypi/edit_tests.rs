@@ -7,7 +7,7 @@ use nanoup_core::EntryChange;
 
 use super::*;
 use crate::pypi::registry::parse_files;
-use crate::testutil::corpus;
+use crate::testutil::{change, corpus};
 
 const CTFD: &str = "python/CTFd__CTFd__a33a31b1f8/requirements.txt";
 const SALEOR: &str = "python/saleor__saleor__98ebf96d65/poetry.lock";
@@ -29,14 +29,6 @@ fn files(project: &str, version: &str) -> Vec<DistFile> {
     releases(project)
         .remove(version)
         .unwrap_or_else(|| panic!("{project} {version} is in the fixture"))
-}
-
-fn change(name: &str, from: &str, to: &str) -> EntryChange {
-    EntryChange {
-        name: name.into(),
-        from: Some(from.into()),
-        to: Some(to.into()),
-    }
 }
 
 /// The lines that differ, as (old, new) pairs, when both texts have the same line count.

@@ -34,7 +34,8 @@ use nanoup_core::{Ecosystem, Release, normalize_pypi_name};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::datasource::{Datasource, RegistryError, RegistryRequest};
+use crate::base64;
+use crate::datasource::{Datasource, RegistryError, RegistryRequest, ReleaseRequest};
 
 /// The default base URL of the JSON API.
 pub const PYPI_BASE: &str = "https://pypi.org";
@@ -44,6 +45,11 @@ pub const SIMPLE_JSON_ACCEPT: &str = "application/vnd.pypi.simple.v1+json";
 
 /// The environment variables naming the index, in the order they are consulted.
 pub const INDEX_URL_VARS: [&str; 3] = ["PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL"];
+
+/// The environment variable naming the base URL of a warehouse-compatible JSON API (a mirror
+/// serving `<base>/pypi/<name>/json` and `<base>/pypi/<name>/<version>/json`, or a local replay
+/// server). When set it wins over [`INDEX_URL_VARS`].
+pub const JSON_API_VAR: &str = "NANOUP_PYPI_JSON_API";
 
 /// Which of PyPI's APIs a [`PypiRegistry`] asks. Its URLs never hold credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,10 +119,14 @@ impl PypiRegistry {
     }
 
     /// The registry the environment configures, read through `get` (the process environment
-    /// in production, a map in tests): the first non-empty one of [`INDEX_URL_VARS`]. No index
-    /// configured, or pypi.org / test.pypi.org's simple index, gives the JSON API of that
-    /// host; any other index gives its simple API.
+    /// in production, a map in tests): [`JSON_API_VAR`] when set (the JSON API at that base),
+    /// else the first non-empty one of [`INDEX_URL_VARS`]. No index configured, or pypi.org /
+    /// test.pypi.org's simple index, gives the JSON API of that host; any other index gives its
+    /// simple API.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> PypiRegistry {
+        if let Some(base) = get(JSON_API_VAR).filter(|b| !b.trim().is_empty()) {
+            return PypiRegistry::json_api(&base);
+        }
         let configured = INDEX_URL_VARS
             .iter()
             .filter_map(|var| get(var))
@@ -202,6 +212,99 @@ impl Datasource for PypiRegistry {
         let files = parse_files(body).map_err(|e| RegistryError(format!("{place}: {}", e.0)))?;
         Ok(releases_of(&files))
     }
+
+    /// The JSON API's per-version answer, `<base>/pypi/<name>/<version>/json`: the release's
+    /// files (`urls`) and its metadata (`info.requires_dist`, see [`release_metadata`]). A
+    /// registry that does not serve it (404) is answered by the project JSON instead, which
+    /// has every release's files and the newest release's metadata. A PEP 691 simple index has
+    /// no per-version answer: `None`.
+    fn release_request(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<ReleaseRequest>, RegistryError> {
+        if !matches!(self.api, PypiApi::Json { .. }) {
+            return Ok(None);
+        }
+        let version = version.trim();
+        if version.is_empty()
+            || !version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '!' | '+' | '-' | '_'))
+        {
+            return Err(RegistryError(format!(
+                "`{version}` is not a valid version of `{name}` (expected PEP 440 characters: \
+                 letters, digits, `.`, `!`, `+`, `-`, `_`)"
+            )));
+        }
+        let mut request = self.request(name)?;
+        let project = request
+            .url
+            .strip_suffix("/json")
+            .unwrap_or(&request.url)
+            .to_string();
+        request.url = format!("{project}/{version}/json");
+        Ok(Some(ReleaseRequest {
+            request,
+            package_answer_serves: true,
+        }))
+    }
+}
+
+/// What the registry says about one release beyond its files: the JSON API's `info` (its
+/// per-version answer's, or the project answer's, which describes the newest release).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseMetadata {
+    /// The version, as the registry writes it.
+    pub version: String,
+    /// `Requires-Dist` of the release (PEP 508 strings), `None` when the registry gives none
+    /// (PyPI writes `null` both for a release without dependencies and for one whose first
+    /// uploaded file carried no such metadata).
+    pub requires_dist: Option<Vec<String>>,
+    /// `Requires-Python` of the release, when given.
+    pub requires_python: Option<String>,
+    /// The one-line summary, when given.
+    pub summary: Option<String>,
+}
+
+/// The metadata of release `version` in a JSON API body (per-version or project answer), when
+/// its `info` describes that release (compared by PEP 440 equality: `2020.11.08` is
+/// `2020.11.8`). `None` for a simple API body, or an `info` about another release.
+pub fn release_metadata(body: &[u8], version: &str) -> Option<ReleaseMetadata> {
+    use nanoup_versions::{Scheme, Version};
+    #[derive(Deserialize)]
+    struct Info {
+        version: String,
+        #[serde(default)]
+        requires_dist: Option<Vec<String>>,
+        #[serde(default)]
+        requires_python: Option<String>,
+        #[serde(default)]
+        summary: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Body {
+        info: Info,
+    }
+    let body: Body = serde_json::from_slice(body).ok()?;
+    let same = body.info.version == version
+        || matches!(
+            (
+                Version::parse(Scheme::Pep440, &body.info.version),
+                Version::parse(Scheme::Pep440, version),
+            ),
+            (Ok(a), Ok(b)) if a == b
+        );
+    same.then(|| ReleaseMetadata {
+        version: body.info.version,
+        requires_dist: body.info.requires_dist,
+        requires_python: body
+            .info
+            .requires_python
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty()),
+        summary: body.info.summary,
+    })
 }
 
 /// One distribution file (wheel or sdist) of a release.
@@ -274,6 +377,8 @@ pub fn parse_files(body: &[u8]) -> Result<BTreeMap<String, Vec<DistFile>>, Regis
         parse_json_api(value)
     } else if object.contains_key("files") {
         parse_simple_api(value)
+    } else if object.contains_key("urls") && object.contains_key("info") {
+        parse_release_json(value)
     } else {
         Err(RegistryError(
             "expected a JSON object with `releases` (JSON API) or `files` (PEP 691 simple API), found neither"
@@ -308,6 +413,29 @@ struct JsonApiFile {
     size: Option<u64>,
 }
 
+/// A per-version answer of the JSON API (`/pypi/<name>/<version>/json`): `info.version` and its
+/// files, `urls`.
+#[derive(Deserialize)]
+struct ReleaseJsonBody {
+    info: ReleaseJsonInfo,
+    urls: Vec<JsonApiFile>,
+}
+
+#[derive(Deserialize)]
+struct ReleaseJsonInfo {
+    version: String,
+}
+
+fn parse_release_json(value: Value) -> Result<BTreeMap<String, Vec<DistFile>>, RegistryError> {
+    let body: ReleaseJsonBody = serde_json::from_value(value).map_err(|e| {
+        RegistryError(format!(
+            "unexpected shape of a PyPI per-version JSON answer: {e}; expected `info.version` and a list of files in `urls`"
+        ))
+    })?;
+    let files = body.urls.into_iter().map(dist_file_of_json).collect();
+    Ok(BTreeMap::from([(body.info.version, files)]))
+}
+
 fn parse_json_api(value: Value) -> Result<BTreeMap<String, Vec<DistFile>>, RegistryError> {
     let body: JsonApiBody = serde_json::from_value(value).map_err(|e| {
         RegistryError(format!(
@@ -317,31 +445,30 @@ fn parse_json_api(value: Value) -> Result<BTreeMap<String, Vec<DistFile>>, Regis
     Ok(body
         .releases
         .into_iter()
-        .map(|(version, files)| {
-            let files = files
-                .into_iter()
-                .map(|f| DistFile {
-                    filename: f.filename,
-                    url: f.url,
-                    sha256: f
-                        .digests
-                        .get("sha256")
-                        .and_then(Value::as_str)
-                        .map(str::to_ascii_lowercase),
-                    requires_python: f.requires_python.filter(|r| !r.is_empty()),
-                    // `upload_time` (older field) is UTC without a zone.
-                    upload_time: f.upload_time_iso_8601.or_else(|| {
-                        f.upload_time
-                            .map(|t| if t.ends_with('Z') { t } else { format!("{t}Z") })
-                    }),
-                    yanked: f.yanked,
-                    yanked_reason: f.yanked_reason.filter(|r| !r.trim().is_empty()),
-                    size: f.size,
-                })
-                .collect();
-            (version, files)
-        })
+        .map(|(version, files)| (version, files.into_iter().map(dist_file_of_json).collect()))
         .collect())
+}
+
+/// A file of a JSON API answer (project or per-version).
+fn dist_file_of_json(f: JsonApiFile) -> DistFile {
+    DistFile {
+        filename: f.filename,
+        url: f.url,
+        sha256: f
+            .digests
+            .get("sha256")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase),
+        requires_python: f.requires_python.filter(|r| !r.is_empty()),
+        // `upload_time` (older field) is UTC without a zone.
+        upload_time: f.upload_time_iso_8601.or_else(|| {
+            f.upload_time
+                .map(|t| if t.ends_with('Z') { t } else { format!("{t}Z") })
+        }),
+        yanked: f.yanked,
+        yanked_reason: f.yanked_reason.filter(|r| !r.trim().is_empty()),
+        size: f.size,
+    }
 }
 
 #[derive(Deserialize)]
@@ -544,28 +671,6 @@ fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

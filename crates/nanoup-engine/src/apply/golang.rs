@@ -15,8 +15,10 @@ use std::path::{Path, PathBuf};
 
 use nanoup_core::NanoUpdate;
 
-use super::tool::{ToolFailure, run_tool};
-use super::{Outcome, edit_from_registry, verify_or_restore, write_atomically};
+use super::tool::{failure_tail, run_timed};
+use super::{
+    Outcome, describe_changes, directory_of, edit_in_place, verify_or_restore, write_atomically,
+};
 
 /// Go: see the module documentation. A dry run computes the edit (nothing is written), so it
 /// says whether the update would be refused.
@@ -45,10 +47,6 @@ fn apply_go_with(
         };
     };
     let spec = format!("{}@{}", update.name, update.to);
-    let dir = match file.rsplit_once('/') {
-        Some((parent, _)) => parent,
-        None => ".",
-    };
     // The edit is computed first: what refuses it (a replacement, an exclusion, a stale plan)
     // refuses `go get` too.
     let in_place = match edit::edit_require(file, old_text, &update.name, &update.from, &update.to)
@@ -70,14 +68,10 @@ fn apply_go_with(
             "in-place edit of the `require` of {} in {file} (the go command is not installed): \
              go.sum was not updated; run `go mod tidy` in {dir} to record {spec}'s hashes (it \
              may also raise requirements {spec} needs)",
-            update.name
+            update.name,
+            dir = nanoup_ecosystems::dir_of(file)
         );
-        if dry_run {
-            return Outcome::Planned { method };
-        }
-        let no_fetch = |_: &NanoUpdate| Ok(Vec::new());
-        let new_text = |_: &str, _: &[u8]| Ok(in_place.clone());
-        return edit_from_registry(root, update, old, false, &no_fetch, method, new_text, diff);
+        return edit_in_place(root, update, old, dry_run, |_| Ok((in_place, method)), diff);
     };
     let method = format!(
         "go get {spec} (GOFLAGS=-mod=mod), go.mod kept in its own layout, go.sum written by go"
@@ -103,15 +97,8 @@ fn go_get(
 ) -> Outcome {
     let file = update.file.as_str();
     let mod_path = root.join(file);
-    let dir = mod_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(root)
-        .to_path_buf();
-    let sum_rel = match file.rsplit_once('/') {
-        Some((parent, _)) => format!("{parent}/go.sum"),
-        None => "go.sum".to_string(),
-    };
+    let dir = directory_of(&mod_path, root);
+    let sum_rel = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(file), "go.sum");
     let sum_path = root.join(&sum_rel);
     let old_sum = std::fs::read(&sum_path).ok();
     // Puts go.sum back as it was (removed when there was none).
@@ -138,7 +125,7 @@ fn go_get(
         }
         Outcome::Refused { reason }
     };
-    if let Err(e) = run_go(go, &dir, spec) {
+    if let Err(e) = run_go(go, dir, spec) {
         return refuse(e);
     }
     let go_text = match std::fs::read(&mod_path).map(String::from_utf8) {
@@ -154,25 +141,14 @@ fn go_get(
     let mut expected = update.blast_radius.clone();
     expected.sort();
     if changed != expected {
-        let what: Vec<String> = changed
-            .iter()
-            .filter(|c| !expected.contains(c))
-            .map(|c| {
-                format!(
-                    "{} {} -> {}",
-                    c.name,
-                    c.from.as_deref().unwrap_or("(none)"),
-                    c.to.as_deref().unwrap_or("(removed)")
-                )
-            })
-            .collect();
+        let what = describe_changes(changed.iter().filter(|c| !expected.contains(c)), "(none)");
         return refuse(format!(
             "`go get {spec}` changed more of {file} than the blast radius ({}): the new version \
              needs a larger update",
             if what.is_empty() {
-                "not the planned requirement".to_string()
+                "not the planned requirement"
             } else {
-                what.join(", ")
+                &what
             }
         ));
     }
@@ -251,27 +227,20 @@ fn is_executable(path: &Path) -> bool {
 /// Runs `go get SPEC` in `dir` with `GOFLAGS=-mod=mod`, killed after `NANOUP_GO_TIMEOUT`
 /// seconds (default 300); on failure, the last lines go wrote.
 fn run_go(go: &Path, dir: &Path, spec: &str) -> Result<(), String> {
-    let shown = format!("go get {spec}");
-    let limit = std::env::var("NANOUP_GO_TIMEOUT")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(300);
-    let timeout = std::time::Duration::from_secs(limit);
     let env = [("GOFLAGS", "-mod=mod")];
-    match run_tool(go.as_os_str(), &["get", spec], dir, &env, timeout) {
-        Ok(()) => Ok(()),
-        Err(ToolFailure::Log(e)) => Err(format!("cannot create a log file for go: {e}")),
-        Err(ToolFailure::Spawn(e)) => Err(format!("cannot run {}: {e}", go.display())),
-        Err(ToolFailure::Wait(e)) => Err(format!("cannot wait for `{shown}`: {e}")),
-        Err(ToolFailure::TimedOut) => Err(format!(
-            "`{shown}` did not finish within {limit} s (NANOUP_GO_TIMEOUT)"
-        )),
-        Err(ToolFailure::Failed { status, stderr }) => {
-            let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-            let tail: Vec<&str> = lines.iter().rev().take(6).rev().copied().collect();
-            Err(format!("`{shown}` failed ({status}): {}", tail.join(" | ")))
-        }
-    }
+    let ran = run_timed(
+        "go",
+        go.as_os_str(),
+        &["get", spec],
+        dir,
+        &env,
+        "NANOUP_GO_TIMEOUT",
+    )?;
+    let Err((shown, status, stderr)) = ran else {
+        return Ok(());
+    };
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    Err(failure_tail(&shown, status, &lines))
 }
 
 #[cfg(all(test, unix))]

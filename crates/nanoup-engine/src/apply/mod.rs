@@ -5,10 +5,10 @@
 //! put back as it was and the update is refused. Files are replaced atomically (temporary file +
 //! rename), and an update whose lockfile changed since the plan is refused (re-plan first).
 //!
-//! This module holds the flow every ecosystem shares ([`apply`], the in-place edit from the
-//! registry's answer, the check against the blast radius, [`write_atomically`]); each
-//! ecosystem's own way of making the change lives in a submodule (`cargo`, `npm`, `pypi`), and
-//! `tool` runs the external tools some of them call.
+//! This module holds the flow every ecosystem shares ([`apply`], the in-place edit, with or
+//! without the registry's answer, the check against the blast radius, [`write_atomically`]);
+//! each ecosystem's own way of making the change lives in a submodule (`cargo`, `npm`, `yarn`,
+//! `pypi`, `golang`, `maven`, `docker`), and `tool` runs the external tools some of them call.
 
 mod cargo;
 mod docker;
@@ -54,8 +54,10 @@ pub enum Outcome {
     },
 }
 
-/// Fetches the registry's answer about a package (its body), as configured for a stack: apply
-/// needs registry data (file hashes, integrity) for the version it moves to. Given by the caller,
+/// Fetches the registry's answer about the release an update moves to (its body), as configured
+/// for a stack: apply needs registry data (file hashes, integrity, the release's dependencies, an
+/// image's manifest) for the version it moves to. The per-release answer where the registry has
+/// one (PyPI's per-version JSON, a Docker manifest), else the package's. Given by the caller,
 /// which owns the network.
 pub type RegistryFetch<'a> = &'a dyn Fn(&NanoUpdate) -> Result<Vec<u8>, String>;
 
@@ -112,9 +114,9 @@ pub fn apply(
     }
 }
 
-/// The shape of every in-place edit: fetch the registry's answer about the package, compute the
-/// new text from the old, write it atomically, then keep it only if `diff` finds exactly the
-/// blast radius. `edit` gets the old text and the registry's body and says why it cannot edit.
+/// The shape of every in-place edit from the registry's answer: fetch it, compute the new text
+/// from the old, then [`edit_in_place`]. `edit` gets the old text and the registry's body and
+/// says why it cannot edit. A dry run fetches nothing and says `method`.
 #[allow(clippy::too_many_arguments)]
 fn edit_from_registry(
     root: &Path,
@@ -130,22 +132,112 @@ fn edit_from_registry(
     if dry_run {
         return Outcome::Planned { method };
     }
-    let Ok(old_text) = std::str::from_utf8(old) else {
-        return refuse(format!("{} is not UTF-8", update.file));
-    };
+    if std::str::from_utf8(old).is_err() {
+        return refuse(not_utf8(update));
+    }
     let body = match fetch(update) {
         Ok(body) => body,
         Err(e) => return refuse(format!("cannot get {} from the registry: {e}", update.name)),
     };
-    let new_text = match edit(old_text, &body) {
-        Ok(text) => text,
+    let edit = |old_text: &str| Ok((edit(old_text, &body)?, method));
+    edit_in_place(root, update, old, false, edit, diff)
+}
+
+/// The shape of an in-place edit of the update's file: `edit` computes the new text from the
+/// old, with the method that says what it changed, or says why it cannot edit; the new text is
+/// written atomically and kept only if `diff` finds exactly the blast radius. A dry run
+/// computes the edit too (nothing is written), so it says whether the update would be refused.
+fn edit_in_place(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    edit: impl FnOnce(&str) -> Result<(String, String), String>,
+    diff: impl Fn(&str, &str) -> Result<Vec<EntryChange>, String>,
+) -> Outcome {
+    let refuse = |reason: String| Outcome::Refused { reason };
+    let Ok(old_text) = std::str::from_utf8(old) else {
+        return refuse(not_utf8(update));
+    };
+    let (new_text, method) = match edit(old_text) {
+        Ok(edited) => edited,
         Err(reason) => return refuse(reason),
     };
+    if dry_run {
+        return Outcome::Planned { method };
+    }
     let path = root.join(&update.file);
     if let Err(e) = write_atomically(&path, new_text.as_bytes()) {
         return refuse(format!("cannot write {}: {e}", update.file));
     }
     verify_or_restore(&path, &update.file, old, update, None, method, diff)
+}
+
+/// An in-place edit by an editor that needs nothing from the registry (a pom's version, a
+/// Dockerfile's tag), through [`edit_in_place`]: `edit` gives the new text and what it changed,
+/// for the method `in-place edit of FILE: WHAT`, or its refusal. `changed_entries(file, old,
+/// new)` is the editor's blast-radius check, which reports the same package once per place of
+/// the file: the blast radius names it once ([`each_once`]).
+fn edit_text<R: std::fmt::Display, E: std::fmt::Display>(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    edit: impl FnOnce(&str) -> Result<(String, String), R>,
+    changed_entries: impl Fn(&str, &str, &str) -> Result<Vec<EntryChange>, E>,
+) -> Outcome {
+    let file = update.file.as_str();
+    let edit = |old_text: &str| {
+        let (text, what) = edit(old_text).map_err(|refusal| refusal.to_string())?;
+        Ok((text, format!("in-place edit of {file}: {what}")))
+    };
+    let diff = |old: &str, new: &str| {
+        changed_entries(file, old, new)
+            .map(each_once)
+            .map_err(|e| e.to_string())
+    };
+    edit_in_place(root, update, old, dry_run, edit, diff)
+}
+
+/// Why an update whose file is not UTF-8 is refused.
+fn not_utf8(update: &NanoUpdate) -> String {
+    format!("{} is not UTF-8", update.file)
+}
+
+/// `changed` with each entry once, sorted: the same package at several places of a file (a
+/// managed entry and a dependency following it, the stages of a Dockerfile, the places of an
+/// npm tree) is one step, which the blast radius names once.
+fn each_once(mut changed: Vec<EntryChange>) -> Vec<EntryChange> {
+    changed.sort();
+    changed.dedup();
+    changed
+}
+
+/// `changes` for a message: `NAME FROM -> TO` each, joined by commas, with `absent` for a
+/// missing `from` and `(removed)` for a missing `to`; empty when there are none.
+fn describe_changes<'a>(
+    changes: impl IntoIterator<Item = &'a EntryChange>,
+    absent: &str,
+) -> String {
+    changes
+        .into_iter()
+        .map(|c| {
+            format!(
+                "{} {} -> {}",
+                c.name,
+                c.from.as_deref().unwrap_or(absent),
+                c.to.as_deref().unwrap_or("(removed)")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The directory of `path`, a file under `root`: `root` when the path has no parent.
+fn directory_of<'a>(path: &'a Path, root: &'a Path) -> &'a Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(root)
 }
 
 /// The check behind the promise: compare the entries before and after; keep the new file only
@@ -184,24 +276,13 @@ fn verify_or_restore(
     changed.sort();
     expected.sort();
     if changed != expected {
-        let outside: Vec<String> = changed
-            .iter()
-            .filter(|c| !expected.contains(c))
-            .map(|c| {
-                format!(
-                    "{} {} -> {}",
-                    c.name,
-                    c.from.as_deref().unwrap_or("(none)"),
-                    c.to.as_deref().unwrap_or("(removed)")
-                )
-            })
-            .collect();
+        let outside = describe_changes(changed.iter().filter(|c| !expected.contains(c)), "(none)");
         return restore(format!(
             "the edit changed entries outside the blast radius ({}); {name} restored",
             if outside.is_empty() {
-                "fewer entries than planned".to_string()
+                "fewer entries than planned"
             } else {
-                outside.join(", ")
+                &outside
             }
         ));
     }
@@ -219,10 +300,7 @@ fn verify_or_restore(
 /// Replaces `path` with `bytes` through a temporary file in the same directory and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = directory_of(path, Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;

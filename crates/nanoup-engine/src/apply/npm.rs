@@ -6,8 +6,12 @@ use std::path::Path;
 
 use nanoup_core::NanoUpdate;
 
-use super::tool::{ToolFailure, run_tool};
-use super::{Outcome, RegistryFetch, edit_from_registry, write_atomically};
+use nanoup_ecosystems::npm::registry::VersionManifest;
+
+use super::tool::{failure_tail, run_timed};
+use super::{
+    Outcome, RegistryFetch, directory_of, each_once, edit_from_registry, write_atomically,
+};
 
 /// Whether `file` is a lockfile npm itself writes (`package-lock.json`, `npm-shrinkwrap.json`).
 pub(super) fn is_npm_lock(file: &str) -> bool {
@@ -25,7 +29,7 @@ pub(super) fn apply_npm(
     dry_run: bool,
     fetch: RegistryFetch<'_>,
 ) -> Outcome {
-    use nanoup_ecosystems::npm::{edit, registry};
+    use nanoup_ecosystems::npm::edit;
     if update.manifest_change {
         let why = format!("the range in package.json does not accept {}", update.to);
         if dry_run {
@@ -35,19 +39,11 @@ pub(super) fn apply_npm(
         }
         return npm_fallback(root, update, old, &why);
     }
-    let method = format!(
-        "in-place edit of {} from the registry's manifest of {}@{}",
-        update.file, update.name, update.to
-    );
+    let method = manifest_method(update);
     // Set when the in-place edit is refused for a reason npm can resolve by changing the tree.
     let needs_npm = std::cell::RefCell::new(None::<String>);
     let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
-        let manifest = registry::version_manifest(&update.name, body, &update.to).map_err(|e| {
-            format!(
-                "cannot read {}@{} from the registry's answer: {e}",
-                update.name, update.to
-            )
-        })?;
+        let manifest = version_manifest(update, body)?;
         edit::plan_edit(old_text, &update.name, &update.from, &manifest)
             .map(|planned| planned.new_text)
             .map_err(|refusal| {
@@ -61,10 +57,9 @@ pub(super) fn apply_npm(
     // One package can be installed at several places of the tree: each place is an entry, all
     // moving from `from` to `to`; the blast radius names the step once.
     let diff = |old: &str, new: &str| {
-        let mut changed = edit::changed_entries(old, new).map_err(|e| e.to_string())?;
-        changed.sort();
-        changed.dedup();
-        Ok(changed)
+        edit::changed_entries(old, new)
+            .map(each_once)
+            .map_err(|e| e.to_string())
     };
     let outcome = edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff);
     match (outcome, needs_npm.into_inner()) {
@@ -72,6 +67,30 @@ pub(super) fn apply_npm(
         (Outcome::Refused { .. }, Some(why)) => npm_fallback(root, update, old, &why),
         (outcome, _) => outcome,
     }
+}
+
+/// The method of an in-place edit of a lockfile from the registry's manifest of the new version.
+pub(super) fn manifest_method(update: &NanoUpdate) -> String {
+    format!(
+        "in-place edit of {} from the registry's manifest of {}@{}",
+        update.file, update.name, update.to
+    )
+}
+
+/// The registry's manifest of the version the update moves to, read from its answer about the
+/// package (`body`), or why it cannot be read.
+pub(super) fn version_manifest(
+    update: &NanoUpdate,
+    body: &[u8],
+) -> Result<VersionManifest, String> {
+    nanoup_ecosystems::npm::registry::version_manifest(&update.name, body, &update.to).map_err(
+        |e| {
+            format!(
+                "cannot read {}@{} from the registry's answer: {e}",
+                update.name, update.to
+            )
+        },
+    )
 }
 
 /// The method string of the npm fallback, with why the in-place edit was not possible.
@@ -103,15 +122,8 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     use nanoup_ecosystems::npm::edit;
     let file = update.file.as_str();
     let lock_path = root.join(file);
-    let dir = lock_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(root)
-        .to_path_buf();
-    let manifest_rel = match file.rsplit_once('/') {
-        Some((parent, _)) => format!("{parent}/package.json"),
-        None => "package.json".to_string(),
-    };
+    let dir = directory_of(&lock_path, root);
+    let manifest_rel = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(file), "package.json");
     let manifest_path = root.join(&manifest_rel);
     let old_manifest = match std::fs::read(&manifest_path) {
         Ok(bytes) => bytes,
@@ -185,7 +197,7 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     let manifest_kept = || std::fs::read(&manifest_path).ok().as_ref() == Some(&old_manifest);
 
     // npm's own rewrite of the untouched file.
-    if let Err(e) = run_npm(&dir, &sync) {
+    if let Err(e) = run_npm(dir, &sync) {
         return restore(format!("{why}; the npm fallback failed: {e}"));
     }
     if !manifest_kept() {
@@ -199,7 +211,7 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     };
 
     // The update.
-    if let Err(e) = run_npm(&dir, &install) {
+    if let Err(e) = run_npm(dir, &install) {
         return restore(format!("{why}; the npm fallback failed: {e}"));
     }
     let mut files = vec![file.to_string()];
@@ -211,7 +223,7 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
             if let Err(e) = write_atomically(&manifest_path, &old_manifest) {
                 return restore(format!("cannot restore {manifest_rel} after npm: {e}"));
             }
-            if let Err(e) = run_npm(&dir, &sync) {
+            if let Err(e) = run_npm(dir, &sync) {
                 return restore(format!(
                     "{why}; npm changed {manifest_rel}, and re-syncing {file} with the original failed: {e}"
                 ));
@@ -236,7 +248,7 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
         let checked = edit::splice_npm_changes(old_text, &baseline, &updated).and_then(|spliced| {
             write_atomically(&lock_path, spliced.as_bytes())
                 .map_err(|e| format!("cannot write {file}: {e}"))?;
-            run_npm(&dir, &sync)?;
+            run_npm(dir, &sync)?;
             let again = read_lock()?;
             edit::npm_normalises_only(old_text, &baseline, &spliced, &again)?;
             Ok(spliced)
@@ -294,12 +306,10 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
             }
         ));
     }
-    let mut changed = match edit::changed_entries(old_text, new_text) {
-        Ok(changed) => changed,
+    let changed = match edit::changed_entries(old_text, new_text) {
+        Ok(changed) => each_once(changed),
         Err(e) => return restore(format!("cannot parse {file} after npm: {}", parse_error(e))),
     };
-    changed.sort();
-    changed.dedup();
     // Rewrite what npm wrote in place through a rename, so the final file is whole.
     if let Err(e) = write_atomically(&lock_path, new_text.as_bytes()) {
         return restore(format!("cannot write {file}: {e}"));
@@ -315,29 +325,13 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
 /// killed after `NANOUP_NPM_TIMEOUT` seconds (default 300); on failure, npm's error lines.
 fn run_npm(dir: &Path, args: &[String]) -> Result<(), String> {
     let program = std::env::var_os("NANOUP_NPM").unwrap_or_else(|| "npm".into());
-    let shown = format!("npm {}", args.join(" "));
-    let limit = std::env::var("NANOUP_NPM_TIMEOUT")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(300);
     let env = [
         ("npm_config_update_notifier", "false"),
         ("npm_config_progress", "false"),
     ];
-    let timeout = std::time::Duration::from_secs(limit);
-    let (status, text) = match run_tool(&program, args, dir, &env, timeout) {
-        Ok(()) => return Ok(()),
-        Err(ToolFailure::Log(e)) => return Err(format!("cannot create a log file for npm: {e}")),
-        Err(ToolFailure::Spawn(e)) => {
-            return Err(format!("cannot run {}: {e}", program.to_string_lossy()));
-        }
-        Err(ToolFailure::Wait(e)) => return Err(format!("cannot wait for `{shown}`: {e}")),
-        Err(ToolFailure::TimedOut) => {
-            return Err(format!(
-                "`{shown}` did not finish within {limit} s (NANOUP_NPM_TIMEOUT)"
-            ));
-        }
-        Err(ToolFailure::Failed { status, stderr }) => (status, stderr),
+    let ran = run_timed("npm", &program, args, dir, &env, "NANOUP_NPM_TIMEOUT")?;
+    let Err((shown, status, text)) = ran else {
+        return Ok(());
     };
     let errors: Vec<&str> = text
         .lines()
@@ -349,6 +343,5 @@ fn run_npm(dir: &Path, args: &[String]) -> Result<(), String> {
     } else {
         errors
     };
-    let tail: Vec<&str> = lines.iter().rev().take(6).rev().copied().collect();
-    Err(format!("`{shown}` failed ({status}): {}", tail.join(" | ")))
+    Err(failure_tail(&shown, status, &lines))
 }

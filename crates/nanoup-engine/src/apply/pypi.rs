@@ -8,7 +8,10 @@ use std::process::Command;
 use nanoup_core::{EntryChange, NanoUpdate};
 
 use super::tool::{ToolFailure, run_tool};
-use super::{Outcome, RegistryFetch, edit_from_registry, verify_or_restore, write_atomically};
+use super::{
+    Outcome, RegistryFetch, describe_changes, edit_from_registry, verify_or_restore,
+    write_atomically,
+};
 
 /// PyPI: requirements pins (and their `--hash` values), poetry.lock and uv.lock entries, edited
 /// in place from the registry's file list for the new version. A lock entry whose dependencies
@@ -218,20 +221,7 @@ fn uv_relock(
         Ok(changes) => changes,
         Err(e) => return restore(format!("cannot read uv's relock of {file}: {e}")),
     };
-    let shown = |changes: &[EntryChange]| {
-        changes
-            .iter()
-            .map(|c| {
-                format!(
-                    "{} {} -> {}",
-                    c.name,
-                    c.from.as_deref().unwrap_or("(new)"),
-                    c.to.as_deref().unwrap_or("(removed)")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let shown = |changes: &[EntryChange]| describe_changes(changes, "(new)");
     if !update.blast_radius.iter().all(|c| changes.contains(c)) {
         return restore(format!(
             "`{upgrade}` did not make the planned change (it changed: {}); {file} restored",

@@ -1,5 +1,7 @@
-//! Running an external tool (npm, uv) without a terminal and with a time limit, its stderr
-//! captured for the caller to summarise. The callers word every message themselves.
+//! Running an external tool (go, npm, uv) without a terminal and with a time limit, its stderr
+//! captured for the caller to summarise. [`run_timed`] words the failures that are not the
+//! tool's own the same way for every tool that takes its time limit from the environment; the
+//! callers word the rest themselves.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -75,6 +77,50 @@ pub(super) fn run_tool(
         status,
         stderr: text,
     })
+}
+
+/// How a run of [`run_timed`] ended unsuccessfully: the command as shown in messages, how it
+/// exited and what it wrote to stderr, for the caller to summarise.
+pub(super) type Exited = (String, ExitStatus, String);
+
+/// Runs `program ARGS` as [`run_tool`] does, killed after the seconds the environment variable
+/// `timeout_var` gives (default 300). A run that could not start or finish comes back worded
+/// (`Err`), naming the tool `name`, the program, the command (`NAME ARGS`) and `timeout_var`;
+/// one that exited unsuccessfully comes back as `Ok(Err(_))` (see [`Exited`]).
+pub(super) fn run_timed<A: AsRef<OsStr> + AsRef<str>>(
+    name: &str,
+    program: &OsStr,
+    args: &[A],
+    dir: &Path,
+    env: &[(&str, &str)],
+    timeout_var: &str,
+) -> Result<Result<(), Exited>, String> {
+    let words: Vec<&str> = args.iter().map(AsRef::<str>::as_ref).collect();
+    let shown = format!("{name} {}", words.join(" "));
+    let limit = std::env::var(timeout_var)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(300);
+    let timeout = Duration::from_secs(limit);
+    match run_tool(program, args, dir, env, timeout) {
+        Ok(()) => Ok(Ok(())),
+        Err(ToolFailure::Log(e)) => Err(format!("cannot create a log file for {name}: {e}")),
+        Err(ToolFailure::Spawn(e)) => Err(format!("cannot run {}: {e}", program.to_string_lossy())),
+        Err(ToolFailure::Wait(e)) => Err(format!("cannot wait for `{shown}`: {e}")),
+        Err(ToolFailure::TimedOut) => Err(format!(
+            "`{shown}` did not finish within {limit} s ({timeout_var})"
+        )),
+        Err(ToolFailure::Failed { status, stderr }) => Ok(Err((shown, status, stderr))),
+    }
+}
+
+/// The message of a tool that failed: `` `SHOWN` failed (STATUS): `` and the last six of
+/// `lines`, joined by ` | `.
+pub(super) fn failure_tail(shown: &str, status: ExitStatus, lines: &[&str]) -> String {
+    let tail = lines
+        .get(lines.len().saturating_sub(6)..)
+        .unwrap_or_default();
+    format!("`{shown}` failed ({status}): {}", tail.join(" | "))
 }
 
 #[cfg(all(test, unix))]

@@ -7,6 +7,9 @@ use std::path::Path;
 
 use nanoup_core::NanoUpdate;
 
+use nanoup_ecosystems::dir_of;
+
+use super::npm::{manifest_method, version_manifest};
 use super::{Outcome, RegistryFetch, edit_from_registry};
 
 /// Whether `file` is a yarn lockfile (`yarn.lock`).
@@ -19,11 +22,6 @@ pub(super) fn is_pnpm_lock(file: &str) -> bool {
     nanoup_ecosystems::file_name(file) == "pnpm-lock.yaml"
 }
 
-/// The directory of a lockfile relative to the root, for messages (`.` at the root).
-fn dir_of(file: &str) -> &str {
-    file.rsplit_once('/').map_or(".", |(dir, _)| dir)
-}
-
 /// yarn v1: the block of NAME@FROM rewritten for TO from the registry's manifest (see
 /// `nanoup_ecosystems::npm::yarn_edit`), verified against the blast radius like every
 /// in-place edit. A refusal names `yarn upgrade NAME@TO` as the native fallback.
@@ -34,20 +32,12 @@ pub(super) fn apply_yarn(
     dry_run: bool,
     fetch: RegistryFetch<'_>,
 ) -> Outcome {
-    use nanoup_ecosystems::npm::{registry, yarn_edit};
+    use nanoup_ecosystems::npm::yarn_edit;
     let file = update.file.as_str();
-    let method = format!(
-        "in-place edit of {file} from the registry's manifest of {}@{}",
-        update.name, update.to
-    );
+    let method = manifest_method(update);
     let roots = declared_specifiers(root, file);
     let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
-        let manifest = registry::version_manifest(&update.name, body, &update.to).map_err(|e| {
-            format!(
-                "cannot read {}@{} from the registry's answer: {e}",
-                update.name, update.to
-            )
-        })?;
+        let manifest = version_manifest(update, body)?;
         yarn_edit::plan_yarn_edit(
             file,
             old_text,
