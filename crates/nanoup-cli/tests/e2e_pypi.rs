@@ -7,7 +7,9 @@
 //! is gone; rolling back the newest update gives back the file as it was before it, and rolling
 //! back every applied update (newest first) gives back the original file, byte for byte.
 //! Refusals are allowed when explained (a manifest change, a lock entry whose dependencies only
-//! the native resolver can refresh); they are counted and printed (`--nocapture` shows them).
+//! the native resolver can refresh: for a poetry.lock, when the index gives no `requires_dist` of
+//! the new version or the lock does not satisfy it); they are counted and printed
+//! (`--nocapture` shows them).
 //!
 //! Where the real tool can judge the result it does: `uv lock --locked` on an edited uv.lock
 //! when `uv` is on PATH (a notice is printed otherwise), and for requirements with `--hash`
@@ -280,8 +282,18 @@ fn refusal_kind(reason: &str) -> &'static str {
         "needs a manifest change"
     } else if reason.contains("are still those of") && reason.contains("failed: `uv lock") {
         "the native resolver (uv) finds no solution with the new version"
+    } else if reason.contains("are still those of")
+        && reason.contains("the index gave no dependencies (requires_dist)")
+    {
+        "needs the native resolver (the index gave no requires_dist of the new version)"
     } else if reason.contains("are still those of") {
         "needs the native resolver (lock entry's dependencies not refreshed)"
+    } else if reason.contains("which the lock does not satisfy") {
+        "needs the native resolver (a dependency of the new version is not satisfied by the lock)"
+    } else if reason.contains("requires Python") && reason.contains("but the lock is for Python") {
+        "the new version excludes a Python the lock is for"
+    } else if reason.contains("Poetry would change those entries too") {
+        "needs the native resolver (a dependency's category or optional flag would change)"
     } else {
         "unexplained"
     }

@@ -1,7 +1,8 @@
 //! Rolling back one update by its id, found again through its commit's trailers: the inverse
 //! step (`to -> from`) of exactly the entries it changed, verified like any apply. A uv.lock
 //! update is undone from git instead: the entries its commit changed are put back as the commit's
-//! parent had them (byte for byte, also after uv's fallback changed several entries).
+//! parent had them (byte for byte, also after uv's fallback changed several entries). So is a
+//! poetry.lock update: its entry comes back as Poetry wrote it, not rewritten from the registry.
 //!
 //! A later update of the same package stands in the way (its entry no longer holds the version
 //! the rollback starts from). [`cascade_order`] names those later updates, newest first, so that
@@ -189,6 +190,26 @@ pub fn rollback_after(
             outcome,
         });
     }
+    if ecosystem == Ecosystem::Docker
+        && let Some(digest) = pinned_digest(root, &commit, &file, &inverse.name, &inverse.to)
+    {
+        let bytes =
+            std::fs::read(root.join(&file)).map_err(|e| format!("cannot read {file}: {e}"))?;
+        let outcome = crate::apply::restore_pinned_digest(root, &inverse, &bytes, &digest);
+        return Ok(Rollback {
+            applied_in: commit,
+            inverse,
+            outcome,
+        });
+    }
+    if FileKind::of_path(&file) == Some(FileKind::PoetryLock) {
+        let outcome = restore_poetry_entry(root, &commit, &inverse);
+        return Ok(Rollback {
+            applied_in: commit,
+            inverse,
+            outcome,
+        });
+    }
     let bytes = std::fs::read(root.join(&file)).map_err(|e| format!("cannot read {file}: {e}"))?;
     let outcome = apply(
         root,
@@ -317,6 +338,107 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
             short(commit)
         ),
     }
+}
+
+/// A poetry.lock update is undone by putting its entry back as the commit's parent had it
+/// (with its `[metadata.files]` list in a lock of format 1): byte for byte, without the
+/// registry, whose `requires_dist` of the old release may be written otherwise than Poetry
+/// wrote it. Refused when the commit changed more than that entry, or the entry is no longer at
+/// the version the commit gave it.
+fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outcome {
+    use nanoup_ecosystems::pypi::{edit, poetry_entry};
+    let file = inverse.file.as_str();
+    let refuse = |reason: String| Outcome::Refused { reason };
+    let read = || -> Result<(String, String, String), String> {
+        let before = file_at(root, &format!("{commit}^"), file)?;
+        let after = file_at(root, commit, file)?;
+        let current = std::fs::read_to_string(root.join(file))
+            .map_err(|e| format!("cannot read {file}: {e}"))?;
+        Ok((before, after, current))
+    };
+    let (before, after, current) = match read() {
+        Ok(texts) => texts,
+        Err(e) => return refuse(e),
+    };
+    let changed = |old: &str, new: &str| {
+        edit::changed_entries(FileKind::PoetryLock, file, old, new).map_err(|e| e.to_string())
+    };
+    let applied = EntryChange {
+        name: inverse.name.clone(),
+        from: Some(inverse.to.clone()),
+        to: Some(inverse.from.clone()),
+    };
+    match changed(&before, &after) {
+        Ok(changes) if changes == [applied.clone()] => {}
+        Ok(changes) => {
+            return refuse(format!(
+                "commit {} changed {changes:?} in {file}, not the entry of {} alone; revert it \
+                 by hand",
+                short(commit),
+                inverse.name
+            ));
+        }
+        Err(e) => {
+            return refuse(format!(
+                "cannot compare {file} before and after commit {}: {e}",
+                short(commit)
+            ));
+        }
+    }
+    let restored = match poetry_entry::restore_entry(
+        file,
+        &current,
+        &before,
+        &inverse.name,
+        &inverse.from,
+        &inverse.to,
+    ) {
+        Ok(text) => text,
+        Err(e) => return refuse(format!("cannot put the old entry back into {file}: {e}")),
+    };
+    match changed(&current, &restored) {
+        Ok(done) if done == inverse.blast_radius => {}
+        Ok(done) => {
+            return refuse(format!(
+                "putting back the entry of commit {} would change {done:?}, not {:?}; {file} \
+                 left as it is",
+                short(commit),
+                inverse.blast_radius
+            ));
+        }
+        Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
+    }
+    if let Err(e) = crate::apply::write_atomically(&root.join(file), restored.as_bytes()) {
+        return refuse(format!("cannot write {file}: {e}"));
+    }
+    Outcome::Applied {
+        changed: inverse.blast_radius.clone(),
+        files: vec![file.to_string()],
+        method: format!(
+            "entry {} of {file} put back as it was before commit {}",
+            inverse.name,
+            short(commit)
+        ),
+    }
+}
+
+/// The digest the Dockerfile `file` pinned for image `name` at `tag` before `commit` (in the
+/// commit's parent), if it pinned one: a rollback puts that digest back.
+fn pinned_digest(root: &Path, commit: &str, file: &str, name: &str, tag: &str) -> Option<String> {
+    use nanoup_ecosystems::docker::{Base, parse_dockerfile};
+    let before = file_at(root, &format!("{commit}^"), file).ok()?;
+    let dockerfile = parse_dockerfile(file, &before).ok()?;
+    dockerfile
+        .stages
+        .iter()
+        .find_map(|stage| match &stage.base {
+            Base::Image {
+                name: image,
+                tag: Some(written),
+                digest: Some(digest),
+            } if image == name && written == tag => Some(digest.clone()),
+            _ => None,
+        })
 }
 
 fn short(commit: &str) -> &str {

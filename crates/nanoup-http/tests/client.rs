@@ -441,3 +441,51 @@ fn the_deadline_also_bounds_the_wait_for_a_place_under_the_host_limit() {
     assert!(start.elapsed() < Duration::from_secs(1));
     assert_eq!(server.hits(), 1, "the second request never got a place");
 }
+
+#[test]
+fn a_body_must_match_its_docker_content_digest() {
+    use sha2::Digest;
+    let body = b"manifest".to_vec();
+    let hex: String = sha2::Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let digest = format!("sha256:{hex}");
+    assert_eq!(nanoup_http::check_content_digest(&digest, &body), Ok(()));
+    assert_eq!(
+        nanoup_http::check_content_digest("unknown:abc", &body),
+        Ok(()),
+        "an algorithm it does not know is not checked"
+    );
+    let served = digest.clone();
+    let server = serve(move |req, _| {
+        let header = if req.path == "/right" {
+            served.clone()
+        } else {
+            format!("sha256:{}", "0".repeat(64))
+        };
+        Reply::Respond(
+            200,
+            vec![("Docker-Content-Digest", header)],
+            b"manifest".to_vec(),
+        )
+    });
+    let c = client(fast_config());
+    let fetched = rt().block_on(c.get(&server.url("/right"), None)).unwrap();
+    assert!(
+        matches!(&fetched, Fetched::Body { bytes, .. } if bytes == b"manifest"),
+        "{fetched:?}"
+    );
+    let error = rt()
+        .block_on(c.get(&server.url("/wrong"), None))
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("does not match its Docker-Content-Digest")
+            && text.contains(&format!("sha256:{}", "0".repeat(64)))
+            && text.contains(&digest),
+        "{text}"
+    );
+    // Retried like any transfer that went wrong, then given up.
+    assert!(server.hits() > 2, "{}", server.hits());
+}

@@ -1,5 +1,7 @@
 //! A tiny HTTP/1.1 server on 127.0.0.1 that replays recorded registry responses from
-//! crates/nanoup-ecosystems/tests/fixtures/registry, with ETag revalidation and scripted faults.
+//! crates/nanoup-ecosystems/tests/fixtures/registry (crates.io's sparse index, npm packuments,
+//! PyPI's simple and JSON APIs, a container registry's tag lists and manifests), with ETag
+//! revalidation and scripted faults.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -21,6 +23,8 @@ pub enum Fault {
     Truncate,
     /// Never answer.
     Hang,
+    /// Answer 404, as a registry that does not serve the path.
+    NotFound,
 }
 
 /// A running replay server.
@@ -56,6 +60,24 @@ fn file_for(path: &str) -> Option<PathBuf> {
                 .join("pypi/simple")
                 .join(format!("{}.json", rest.trim_end_matches('/'))),
         );
+    }
+    // PyPI's JSON API: the project answer and the per-version answer.
+    if let Some(rest) = decoded.strip_prefix("/pypi/") {
+        let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+        return match parts.as_slice() {
+            [name, "json"] => Some(fixtures().join("pypi/json").join(format!("{name}.json"))),
+            [name, version, "json"] => Some(
+                fixtures()
+                    .join("pypi/json")
+                    .join(name)
+                    .join(format!("{version}.json")),
+            ),
+            _ => None,
+        };
+    }
+    // A container registry (API v2): tag lists and manifests, laid out as the API paths.
+    if let Some(rest) = decoded.strip_prefix("/v2/") {
+        return Some(fixtures().join("docker/v2").join(rest));
     }
     None
 }
@@ -173,6 +195,9 @@ fn serve(
         }
         Some(Fault::FailTimes(_)) => {
             return respond(&mut stream, 500, "Internal Server Error", "", b"oops");
+        }
+        Some(Fault::NotFound) => {
+            return respond(&mut stream, 404, "Not Found", "", b"");
         }
         Some(Fault::TooManyOnce) => {
             return respond(

@@ -162,10 +162,9 @@ impl fmt::Display for DockerfileRefusal {
             } => write!(
                 f,
                 "{file}:{line}: `{reference}` pins a digest, and the digest of {target} is not \
-                 available (the docker datasource reads tag lists, not manifests); moving the tag \
-                 alone would leave a digest of the old image, so nothing was changed: update tag \
-                 and digest together by hand (`docker buildx imagetools inspect {target}` prints \
-                 the digest)"
+                 available (no manifest of the new tag was given); moving the tag alone would \
+                 leave a digest of the old image, so nothing was changed: update tag and digest \
+                 together by hand (`docker buildx imagetools inspect {target}` prints the digest)"
             ),
             DockerfileRefusal::DigestOnly {
                 file,

@@ -13,6 +13,10 @@
 //! Tags have **no dates** (dates live in each image's config blob, one more request per tag),
 //! so releases have `published: None`; nothing is yanked.
 //!
+//! For one tag (what `apply` needs to move a digest-pinned `FROM`), [`manifest_request`] asks
+//! `GET /v2/<repository>/manifests/<tag>` for an OCI index or manifest, or a Docker manifest list
+//! or manifest v2, and [`manifest_digest`] gives the digest of the answer's exact bytes.
+//!
 //! Authentication: most registries (Docker Hub always, even for public images) answer the first
 //! request with `401` and `WWW-Authenticate: Bearer realm="…",service="…",scope="…"`; the client
 //! then GETs `realm?service=…&scope=…` (anonymously, or with Basic credentials), reads `token`

@@ -186,3 +186,62 @@ fn token_flow_pieces() {
             .contains(&("Authorization".into(), format!("Bearer {token}")))
     );
 }
+
+#[test]
+fn a_tags_manifest_is_asked_for_with_every_manifest_media_type() {
+    let asked = DockerRegistry
+        .release_request("nginx", "1.27.0")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        asked.request.url,
+        "https://registry-1.docker.io/v2/library/nginx/manifests/1.27.0"
+    );
+    assert!(!asked.package_answer_serves, "a 404 means no such tag");
+    let accept = &asked
+        .request
+        .headers
+        .iter()
+        .find(|(k, _)| k == "Accept")
+        .unwrap()
+        .1;
+    for media_type in [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ] {
+        assert!(accept.contains(media_type), "{accept}");
+    }
+    let local = manifest_request("localhost:5000/team/app", "v2").unwrap();
+    assert_eq!(local.url, "http://localhost:5000/v2/team/app/manifests/v2");
+    // The same bearer token as the tag list's.
+    let authorized = DockerRegistry
+        .authorized_manifest_request("nginx", "1.27.0", "t0k")
+        .unwrap();
+    assert!(
+        authorized
+            .headers
+            .contains(&("Authorization".into(), "Bearer t0k".into()))
+    );
+    for bad in ["", ".hidden", "-x", "a/b", "a:b", &"x".repeat(129)] {
+        assert!(manifest_request("nginx", bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn a_manifests_digest_is_the_sha256_of_its_exact_bytes() {
+    let body = fixture("v2/library/nginx/manifests/1.27.0");
+    assert_eq!(
+        manifest_digest(&body).unwrap(),
+        "sha256:a3f691ef6f62ed43b42439ea6a90904b0d50de61f35eba8972e6bc987d7136c3"
+    );
+    let error = manifest_digest(&fixture("errors-name-unknown.json")).unwrap_err();
+    assert!(error.0.contains("NAME_UNKNOWN"), "{error}");
+    let tags = manifest_digest(&fixture("v2/library/nginx/tags/list")).unwrap_err();
+    assert!(tags.0.contains("not an image manifest"), "{tags}");
+    // Every cut inside the JSON is an error (only the final newline may go).
+    for cut in 0..body.trim_ascii_end().len() {
+        assert!(manifest_digest(&body[..cut]).is_err(), "cut at {cut}");
+    }
+}

@@ -667,7 +667,7 @@ fn hash_splice(
 // ---------------------------------------------------------------------------------------------
 
 /// A TOML basic string.
-fn toml_string(s: &str) -> String {
+pub(super) fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -741,7 +741,7 @@ fn find_package<'d>(
 }
 
 /// The span of `key`'s value in `table`, checked to lie inside the text.
-fn value_span(text: &str, table: &Table, key: &str) -> Option<Range<usize>> {
+pub(super) fn value_span(text: &str, table: &Table, key: &str) -> Option<Range<usize>> {
     table
         .get(key)
         .and_then(Item::span)

@@ -26,6 +26,7 @@ pub mod edit;
 mod pep508;
 pub mod pipfile;
 pub mod poetry;
+pub mod poetry_entry;
 pub mod pyproject;
 pub mod registry;
 pub mod relock;

@@ -42,9 +42,10 @@ use nanoup_core::{LineIndex, ParseError, normalize_pypi_name};
 use nanoup_versions::{Scheme, Version};
 use toml_edit::{Document, Item, Table, Value};
 
-use super::edit::EditRefusal;
+use super::edit::{EditRefusal, toml_string, value_span};
 use super::pep508;
 use super::registry::ReleaseMetadata;
+use crate::edit_support::splice;
 
 /// Packages Poetry 1.x never locks (its "unsafe" packages): a dependency on one of them is
 /// skipped when the lock has no entry for it.
@@ -138,9 +139,7 @@ pub enum DependencyRefusal {
 impl fmt::Display for DependencyRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let fallback = |name: &str| {
-            format!(
-                "Poetry must relock: run `poetry update {name}` (nanoup does not run Poetry)"
-            )
+            format!("Poetry must relock: run `poetry update {name}` (nanoup does not run Poetry)")
         };
         match self {
             DependencyRefusal::Edit(refusal) => write!(f, "{refusal}"),
@@ -350,10 +349,7 @@ pub fn refresh_dependencies(
                     .and_then(Item::as_str)
                     .unwrap_or("")
                     .to_string(),
-                category: t
-                    .get("category")
-                    .and_then(Item::as_str)
-                    .map(str::to_string),
+                category: t.get("category").and_then(Item::as_str).map(str::to_string),
                 optional: t.get("optional").and_then(Item::as_bool),
                 extras,
             });
@@ -374,7 +370,8 @@ pub fn refresh_dependencies(
                         .and_then(|t| t.get("extras"))
                         .and_then(Value::as_array)
                     {
-                        asked_extras.extend(list.iter().filter_map(Value::as_str).map(normalize_extra));
+                        asked_extras
+                            .extend(list.iter().filter_map(Value::as_str).map(normalize_extra));
                     }
                 }
             }
@@ -440,9 +437,7 @@ pub fn refresh_dependencies(
             continue;
         }
         if let (Some(marker), Some(pythons)) = (&marker, &pythons)
-            && pythons
-                .iter()
-                .all(|p| marker.evaluate(p) == Some(false))
+            && pythons.iter().all(|p| marker.evaluate(p) == Some(false))
         {
             // It applies to no Python the lock is for: Poetry leaves it out.
             continue;
@@ -521,8 +516,7 @@ pub fn refresh_dependencies(
             continue;
         }
         if let Some(this) = &this {
-            if this.category.as_deref() == Some("main")
-                && entry.category.as_deref() == Some("dev")
+            if this.category.as_deref() == Some("main") && entry.category.as_deref() == Some("dev")
             {
                 widens.push(format!(
                     "`{}` is locked for development only (category = \"dev\")",
@@ -574,19 +568,12 @@ pub fn refresh_dependencies(
             splices.push((span, toml_string(python)));
         }
     }
-    let edited = splice(text, splices);
+    splices.sort_by_key(|(range, _)| range.start);
+    let edited = splice(text, splices.iter().map(|(r, t)| (r.clone(), t.as_str())));
     let dependencies_table = render_dependencies(&dependencies, newline);
     let extras_table = render_extras(&dependencies, legacy, newline);
-    let text = replace_subtables(
-        file,
-        &edited,
-        start,
-        line,
-        dependencies_table,
-        extras_table,
-        newline,
-    )
-    .map_err(layout)?;
+    let text = replace_subtables(&edited, start, dependencies_table, extras_table, newline)
+        .map_err(layout)?;
 
     let new_names: BTreeSet<String> = dependencies.iter().map(|d| d.name.clone()).collect();
     let dropped: Vec<String> = old_dependencies
@@ -627,9 +614,9 @@ fn satisfying<'l>(entries: &'l [Locked], specifier: &str) -> Option<&'l Locked> 
         return entries.first();
     }
     let requirement = Scheme::Pep440.parse_requirement(specifier).ok()?;
-    entries.iter().find(|l| {
-        Version::parse(Scheme::Pep440, &l.version).is_ok_and(|v| requirement.matches(&v))
-    })
+    entries
+        .iter()
+        .find(|l| Version::parse(Scheme::Pep440, &l.version).is_ok_and(|v| requirement.matches(&v)))
 }
 
 /// An element of a `[package.extras]` list, `name (constraint)` or `name constraint` or
@@ -642,7 +629,11 @@ fn split_extra_item(item: &str) -> (String, String) {
     let name = item.get(..name_end).unwrap_or(item).to_string();
     let mut rest = item.get(name_end..).unwrap_or("").trim();
     if rest.starts_with('[') {
-        rest = rest.find(']').and_then(|i| rest.get(i + 1..)).unwrap_or("").trim();
+        rest = rest
+            .find(']')
+            .and_then(|i| rest.get(i + 1..))
+            .unwrap_or("")
+            .trim();
     }
     let rest = rest.split(';').next().unwrap_or("").trim();
     let spec = rest
@@ -722,7 +713,10 @@ impl Marker {
         let marker = parse_or(&tokens, &mut at)?;
         match tokens.get(at) {
             None => Ok(marker),
-            Some(token) => Err(format!("unexpected `{}` after a complete marker", token.text())),
+            Some(token) => Err(format!(
+                "unexpected `{}` after a complete marker",
+                token.text()
+            )),
         }
     }
 
@@ -987,7 +981,11 @@ fn flatten(items: Vec<Marker>, and: bool) -> Marker {
             other => out.push(other),
         }
     }
-    if and { Marker::And(out) } else { Marker::Or(out) }
+    if and {
+        Marker::And(out)
+    } else {
+        Marker::Or(out)
+    }
 }
 
 fn parse_atom(tokens: &[Token], at: &mut usize) -> Result<Marker, String> {
@@ -1159,7 +1157,7 @@ fn compatible_upper(version: &str) -> Option<String> {
     }
     let mut bumped: Vec<u64> = release.get(..release.len() - 1)?.to_vec();
     let last = bumped.last_mut()?;
-    *last += 1;
+    *last = last.checked_add(1)?;
     bumped.push(0);
     Some(
         bumped
@@ -1178,10 +1176,13 @@ fn wildcard_range(version: &str) -> Option<(String, String)> {
         .map(|p| p.parse::<u64>().ok())
         .collect::<Option<_>>()?;
     match parts.as_slice() {
-        [major] => Some((format!("{major}.0.0"), format!("{}.0.0", major + 1))),
+        [major] => Some((
+            format!("{major}.0.0"),
+            format!("{}.0.0", major.checked_add(1)?),
+        )),
         [major, minor] => Some((
             format!("{major}.{minor}.0"),
-            format!("{major}.{}.0", minor + 1),
+            format!("{major}.{}.0", minor.checked_add(1)?),
         )),
         _ => None,
     }
@@ -1190,11 +1191,6 @@ fn wildcard_range(version: &str) -> Option<(String, String)> {
 // ---------------------------------------------------------------------------------------------
 // Rendering and splicing
 // ---------------------------------------------------------------------------------------------
-
-/// A TOML basic string.
-fn toml_string(s: &str) -> String {
-    Value::from(s).decorated("", "").to_string()
-}
 
 /// A TOML key: bare when it can be.
 fn toml_key(key: &str) -> String {
@@ -1310,31 +1306,13 @@ fn render_extras(dependencies: &[Dependency], legacy: bool, newline: &str) -> Op
         if !legacy {
             items.sort();
         }
-        out.push_str(&format!("{} = {}{newline}", toml_key(extra), toml_list(&items)));
+        out.push_str(&format!(
+            "{} = {}{newline}",
+            toml_key(extra),
+            toml_list(&items)
+        ));
     }
     Some(out)
-}
-
-/// The span of `key`'s value in `table`, checked to lie inside the text.
-fn value_span(text: &str, table: &Table, key: &str) -> Option<Range<usize>> {
-    table
-        .get(key)
-        .and_then(Item::span)
-        .filter(|s| s.end <= text.len())
-}
-
-/// Applies non-overlapping splices.
-fn splice(text: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
-    edits.sort_by_key(|(range, _)| range.start);
-    let mut out = String::with_capacity(text.len() + 256);
-    let mut at = 0;
-    for (range, replacement) in edits {
-        out.push_str(text.get(at..range.start).unwrap_or(""));
-        out.push_str(&replacement);
-        at = range.end;
-    }
-    out.push_str(text.get(at..).unwrap_or(""));
-    out
 }
 
 /// The byte range of the entry whose `[[package]]` header starts at `start`: up to the next
@@ -1357,10 +1335,8 @@ fn entry_range(text: &str, start: usize) -> Range<usize> {
 /// `extras` (removed when `None`, added in Poetry's order when the entry had none), every
 /// other byte kept.
 fn replace_subtables(
-    _file: &str,
     text: &str,
     start: usize,
-    _line: u32,
     dependencies: Option<String>,
     extras: Option<String>,
     newline: &str,
@@ -1373,12 +1349,7 @@ fn replace_subtables(
         let trimmed = line.trim();
         if trimmed.starts_with("[package.") {
             let header = trimmed.to_string();
-            if header != "[package.dependencies]"
-                && header != "[package.extras]"
-                && header.matches('.').count() > 1
-            {
-                // Deeper tables are left alone.
-            } else if header.starts_with("[package.dependencies.")
+            if header.starts_with("[package.dependencies.")
                 || header.starts_with("[package.extras.")
             {
                 return Err(format!(
@@ -1408,7 +1379,7 @@ fn replace_subtables(
     let mut out: Vec<(String, String)> = Vec::new();
     let mut placed_dependencies = false;
     let mut placed_extras = false;
-    let mut place = |out: &mut Vec<(String, String)>, header: &str, table: &Option<String>| {
+    let place = |out: &mut Vec<(String, String)>, header: &str, table: &Option<String>| {
         if let Some(table) = table {
             out.push((header.to_string(), format!("{table}{separator}")));
         }
@@ -1547,7 +1518,11 @@ pub fn restore_entry(
             });
         }
     }
-    Ok(splice(current, splices))
+    splices.sort_by_key(|(range, _)| range.start);
+    Ok(splice(
+        current,
+        splices.iter().map(|(r, t)| (r.clone(), t.as_str())),
+    ))
 }
 
 #[cfg(test)]

@@ -12,9 +12,15 @@
 //!   names every version. It is what any PEP 691 index serves, so it is used whenever the
 //!   configured index is not pypi.org.
 //!
-//! [`PypiRegistry::from_env`] picks one from `PIP_INDEX_URL` (then `UV_DEFAULT_INDEX`, then
-//! `UV_INDEX_URL`); [`PypiRegistry::parse`] recognises which kind of body it was given, so a
-//! cached answer of either kind can be read back.
+//! [`PypiRegistry::from_env`] picks one from `NANOUP_PYPI_JSON_API` (a JSON API at another
+//! base), else `PIP_INDEX_URL` (then `UV_DEFAULT_INDEX`, then `UV_INDEX_URL`);
+//! [`PypiRegistry::parse`] recognises which kind of body it was given, so a cached answer of
+//! either kind can be read back.
+//!
+//! For one release (what `apply` needs), the JSON API's per-version answer
+//! `<base>/pypi/<name>/<version>/json` ([`Datasource::release_request`]) has the release's files
+//! (`urls`) and its metadata (`info.requires_dist`, [`release_metadata`]); [`parse_files`] reads
+//! it too.
 //!
 //! What a release is made of:
 //! - `published` is the earliest upload time among its files (a release is "out" once its

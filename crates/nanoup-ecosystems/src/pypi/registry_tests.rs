@@ -466,3 +466,75 @@ fn live_pypi_json_and_simple() {
         assert_eq!(r.published.as_deref(), Some("2023-05-02T14:42:34.858087Z"));
     }
 }
+
+#[test]
+fn the_json_api_asks_per_version_and_the_simple_api_does_not() {
+    let registry = PypiRegistry::json_api("https://user:pw@pypi.example");
+    let asked = registry
+        .release_request("Zope.Interface", "5.4.0")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        asked.request.url,
+        "https://pypi.example/pypi/zope-interface/5.4.0/json"
+    );
+    assert!(asked.package_answer_serves);
+    assert!(
+        asked
+            .request
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Authorization" && v.starts_with("Basic "))
+    );
+    for bad in ["", "1.0/../x", "1.0?x", "1 0"] {
+        assert!(registry.release_request("flask", bad).is_err(), "{bad:?}");
+    }
+    let simple = PypiRegistry::simple_api("https://pypi.example/simple/");
+    assert_eq!(simple.release_request("flask", "3.1.3").unwrap(), None);
+    // NANOUP_PYPI_JSON_API names a JSON API and wins over the index variables.
+    let configured = PypiRegistry::from_env(env(&[
+        (JSON_API_VAR, "http://127.0.0.1:9/"),
+        ("PIP_INDEX_URL", "https://pypi.example/simple/"),
+    ]));
+    assert_eq!(
+        configured.api(),
+        &PypiApi::Json {
+            base: "http://127.0.0.1:9".into()
+        }
+    );
+}
+
+#[test]
+fn a_per_version_answer_gives_its_files_and_metadata() {
+    // Derived from the recorded project answer (see the fixtures' README).
+    let body = fixture("json/flask/3.1.3.json");
+    let files = parse_files(&body).unwrap();
+    assert_eq!(files.keys().collect::<Vec<_>>(), ["3.1.3"]);
+    let project = parse_files(&fixture("json/flask.json")).unwrap();
+    assert_eq!(files.get("3.1.3"), project.get("3.1.3"), "the same files");
+    let metadata = release_metadata(&body, "3.1.3").unwrap();
+    assert_eq!(metadata.requires_python.as_deref(), Some(">=3.9"));
+    assert!(
+        metadata
+            .requires_dist
+            .as_ref()
+            .unwrap()
+            .contains(&"markupsafe>=2.1.1".to_string())
+    );
+    // The project answer's `info` is the newest release's: it answers for 3.1.3 (spelled
+    // otherwise too), not for another release.
+    let project = fixture("json/flask.json");
+    assert!(release_metadata(&project, "3.1.3.0").is_some());
+    assert!(release_metadata(&project, "3.1.2").is_none());
+    assert!(release_metadata(&fixture("simple/flask.json"), "3.1.3").is_none());
+    // six's PyPI metadata has no requires_dist.
+    let six = release_metadata(&fixture("json/six.json"), "1.17.0").unwrap();
+    assert_eq!(six.requires_dist, None);
+    // Truncations never panic and never invent files.
+    for cut in 0..body.len() {
+        if let Ok(files) = parse_files(&body[..cut]) {
+            assert!(files.values().all(|f| f.len() <= 2), "cut at {cut}");
+        }
+        let _ = release_metadata(&body[..cut], "3.1.3");
+    }
+}

@@ -24,6 +24,8 @@ use std::path::Path;
 use nanoup_core::{Ecosystem, EntryChange, FileDigest, NanoUpdate};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use self::docker::restore_pinned as restore_pinned_digest;
+
 use self::cargo::apply_cargo;
 use self::npm::{apply_npm, is_npm_lock};
 use self::pypi::apply_pypi;
@@ -109,7 +111,7 @@ pub fn apply(
         Ecosystem::Npm if yarn::is_pnpm_lock(&update.file) => yarn::apply_pnpm(update, &old),
         Ecosystem::Go => golang::apply_go(root, update, &old, dry_run),
         Ecosystem::Maven => maven::apply_maven(root, update, &old, dry_run),
-        Ecosystem::Docker => docker::apply_docker(root, update, &old, dry_run),
+        Ecosystem::Docker => docker::apply_docker(root, update, &old, dry_run, fetch),
         other => refuse(format!("applying {other} updates is not available yet")),
     }
 }

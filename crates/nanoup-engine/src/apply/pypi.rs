@@ -1,6 +1,7 @@
 //! PyPI: requirements pins, poetry.lock and uv.lock edited in place from PyPI's file list for
-//! the new version, with `uv lock` as the fallback for a uv.lock entry whose dependencies the
-//! file list cannot vouch for.
+//! the new version, a poetry.lock entry's dependencies from the release's `requires_dist`, and
+//! `uv lock` as the fallback for a uv.lock entry whose dependencies the file list cannot vouch
+//! for.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,8 +16,10 @@ use super::{
 
 /// PyPI: requirements pins (and their `--hash` values), poetry.lock and uv.lock entries, edited
 /// in place from the registry's file list for the new version. A lock entry whose dependencies
-/// the file list cannot vouch for goes to uv for a uv.lock ([`uv_relock`]); a poetry.lock one is
-/// refused (no `poetry lock` fallback yet).
+/// the file list cannot vouch for goes to uv for a uv.lock ([`uv_relock`]); a poetry.lock entry
+/// gets its dependency tables from the release's `requires_dist` (PyPI's JSON API) when the
+/// lock already satisfies them, and is refused otherwise, naming `poetry update NAME` (nanoup
+/// does not run Poetry).
 pub(super) fn apply_pypi(
     root: &Path,
     update: &NanoUpdate,
@@ -25,6 +28,7 @@ pub(super) fn apply_pypi(
     fetch: RegistryFetch<'_>,
 ) -> Outcome {
     use nanoup_ecosystems::pypi::edit::{self, FileKind};
+    use nanoup_ecosystems::pypi::{poetry_entry, registry};
     let Some(kind) = FileKind::of_path(&update.file) else {
         return Outcome::Refused {
             reason: format!(
@@ -33,9 +37,18 @@ pub(super) fn apply_pypi(
             ),
         };
     };
-    let method = format!("in-place edit of {} from PyPI's file list", update.file);
+    let method = match kind {
+        FileKind::PoetryLock => format!(
+            "in-place edit of {} from PyPI's file list and the dependencies (requires_dist) of \
+             {} {}",
+            update.file, update.name, update.to
+        ),
+        _ => format!("in-place edit of {} from PyPI's file list", update.file),
+    };
     // A uv.lock edit whose dependencies need the resolver's word: (in-place text, caveats).
     let needs_uv: std::cell::RefCell<Option<(String, String)>> = std::cell::RefCell::new(None);
+    // What a poetry.lock edit has to say beside its method.
+    let notes: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
     let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
         let files = pypi_files_of(body, &update.to)
             .map_err(|e| format!("cannot read the registry's answer for {}: {e}", update.name))?;
@@ -60,10 +73,20 @@ pub(super) fn apply_pypi(
                 *needs_uv.borrow_mut() = Some((edited.text, caveats.clone()));
                 return Err(caveats);
             }
-            return Err(format!(
-                "{caveats}; nanoup has no `poetry lock` fallback yet: run `poetry update {name}` \
-                 (Poetry re-resolves the lock), or check the dependencies of {name} {to} by hand"
-            ));
+            let Some(release) = registry::release_metadata(body, to) else {
+                return Err(format!(
+                    "{caveats}; the index gave no dependencies (requires_dist) of {name} {to} \
+                     (a PEP 691 simple index has none; PyPI's JSON API gives them per version, \
+                     and in its project answer for the newest release only); nanoup does not \
+                     run Poetry: run `poetry update {name}` (Poetry re-resolves the lock), or \
+                     check the dependencies of {name} {to} by hand"
+                ));
+            };
+            let refreshed =
+                poetry_entry::refresh_dependencies(file, &edited.text, name, to, &release)
+                    .map_err(|refusal| refusal.to_string())?;
+            *notes.borrow_mut() = refreshed.notes;
+            return Ok(refreshed.text);
         }
         Ok(edited.text)
     };
@@ -75,6 +98,18 @@ pub(super) fn apply_pypi(
         (Outcome::Refused { .. }, Some((in_place, caveats))) => {
             uv_relock(root, update, old, &in_place, &caveats)
         }
+        (
+            Outcome::Applied {
+                changed,
+                files,
+                method,
+            },
+            _,
+        ) if !notes.borrow().is_empty() => Outcome::Applied {
+            changed,
+            files,
+            method: format!("{method}; {}", notes.borrow().join("; ")),
+        },
         (outcome, _) => outcome,
     }
 }

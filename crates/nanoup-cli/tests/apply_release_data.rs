@@ -1,0 +1,327 @@
+//! `nanoup apply` with registry data about the release an update moves to, hermetic (the
+//! 127.0.0.1 replay server): a poetry.lock entry gets the new release's dependency tables from
+//! PyPI's per-version JSON (`requires_dist`) when the lock satisfies them, and is refused, byte
+//! for byte untouched, when it does not; a digest-pinned Dockerfile `FROM` gets the new tag's
+//! digest from the registry's manifest.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::replay::{Fault, Replay};
+use common::repo::{
+    apply_plan_with, git, init_repository, nanoup, plan_file_with, rollback_commit, update,
+    write_plan,
+};
+use nanoup_core::Ecosystem;
+use nanoup_ecosystems::pypi::edit::{FileKind, changed_entries};
+use serde_json::Value;
+
+const PYPROJECT: &str = "[tool.poetry]\nname = \"demo\"\nversion = \"0.1.0\"\ndescription = \"\"\nauthors = []\n\n[tool.poetry.dependencies]\npython = \"^3.9\"\nflask = \"^3.1\"\n";
+
+/// A package entry of a poetry.lock (format 2.0) with one dummy file and `tables` after it.
+fn package(name: &str, version: &str, tables: &str) -> String {
+    format!(
+        "[[package]]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"{name}\"\noptional = false\npython-versions = \">=3.8\"\nfiles = [\n    {{file = \"{name}-{version}.tar.gz\", hash = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"}},\n]\n{tables}\n"
+    )
+}
+
+/// flask 3.1.0's entry, as Poetry wrote it.
+const FLASK_310: &str = "[[package]]\nname = \"flask\"\nversion = \"3.1.0\"\ndescription = \"A simple framework for building complex web applications.\"\noptional = false\npython-versions = \">=3.9\"\nfiles = [\n    {file = \"flask-3.1.0-py3-none-any.whl\", hash = \"sha256:d667207822eb83f1c4b50949b1623c8fc8d51f2341d65f72e1a1815397551136\"},\n    {file = \"flask-3.1.0.tar.gz\", hash = \"sha256:5f873c5184c897c8d9d1b05df1e3d01b14910ce69607a117bd3277098a5836ac\"},\n]\n\n[package.dependencies]\nblinker = \">=1.9\"\nclick = \">=8.1.3\"\nimportlib-metadata = {version = \">=3.6\", markers = \"python_version < \\\"3.10\\\"\"}\nitsdangerous = \">=2.2\"\nJinja2 = \">=3.1.2\"\nWerkzeug = \">=3.1\"\n\n[package.extras]\nasync = [\"asgiref (>=3.2)\"]\ndotenv = [\"python-dotenv\"]\n\n";
+
+/// A Poetry project locking flask 3.1.0 and its dependencies (markupsafe only when asked).
+fn poetry_project(dir: &Path, markupsafe: bool) -> String {
+    let mut lock = String::new();
+    lock.push_str(&package("blinker", "1.9.0", ""));
+    lock.push_str(&package(
+        "click",
+        "8.1.8",
+        "\n[package.dependencies]\ncolorama = {version = \"*\", markers = \"platform_system == \\\"Windows\\\"\"}\n",
+    ));
+    lock.push_str(&package("colorama", "0.4.6", ""));
+    lock.push_str(FLASK_310);
+    lock.push_str(&package("importlib-metadata", "8.5.0", ""));
+    lock.push_str(&package("itsdangerous", "2.2.0", ""));
+    lock.push_str(&package(
+        "jinja2",
+        "3.1.5",
+        "\n[package.dependencies]\nMarkupSafe = \">=2.0\"\n",
+    ));
+    if markupsafe {
+        lock.push_str(&package("markupsafe", "3.0.2", ""));
+    }
+    lock.push_str(&package(
+        "werkzeug",
+        "3.1.3",
+        "\n[package.dependencies]\nMarkupSafe = \">=2.1.1\"\n",
+    ));
+    lock.push_str("[metadata]\nlock-version = \"2.0\"\npython-versions = \"^3.9\"\ncontent-hash = \"0d9c8d4e3f1b2a5c6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5\"\n");
+    std::fs::write(dir.join("pyproject.toml"), PYPROJECT).unwrap();
+    std::fs::write(dir.join("poetry.lock"), &lock).unwrap();
+    lock
+}
+
+/// The sha256 of flask 3.1.3's files, from the recorded JSON API answer: (wheel, sdist).
+fn flask_313_hashes() -> (String, String) {
+    let body = std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../nanoup-ecosystems/tests/fixtures/registry/pypi/json/flask/3.1.3.json"),
+    )
+    .unwrap();
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    let hash = |suffix: &str| {
+        answer["urls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["filename"].as_str().unwrap().ends_with(suffix))
+            .unwrap()["digests"]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    (hash(".whl"), hash(".tar.gz"))
+}
+
+/// nanoup with PyPI's JSON API at the replay server.
+fn with_json_api(home: &Path, server: &Replay) -> assert_cmd::Command {
+    let mut cmd = nanoup(home);
+    cmd.env("NANOUP_PYPI_JSON_API", server.base())
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("UV_DEFAULT_INDEX")
+        .env_remove("UV_INDEX_URL");
+    cmd
+}
+
+#[test]
+fn a_poetry_lock_entry_gets_the_new_releases_dependencies_and_nothing_else_moves() {
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let old = poetry_project(dir.path(), true);
+    init_repository(dir.path());
+    // `nanoup plan --drift` against the replayed JSON API: flask 3.1.0 -> 3.1.3.
+    let (plan_path, plan) = plan_file_with(
+        with_json_api(home.path(), &server),
+        home.path(),
+        dir.path(),
+        &["--drift", "--direct"],
+    );
+    let flask = plan["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "flask")
+        .unwrap_or_else(|| panic!("{plan}"));
+    assert_eq!(
+        (&flask["from"], &flask["to"]),
+        (&"3.1.0".into(), &"3.1.3".into())
+    );
+    let id = flask["id"].as_str().unwrap().to_string();
+
+    let (code, out) = apply_plan_with(
+        with_json_api(home.path(), &server),
+        dir.path(),
+        &plan_path,
+        &["--id", &id, "--commit", "--json"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    let result = &result["results"][0];
+    assert_eq!(result["status"], "applied", "{out}");
+    assert_eq!(
+        result["changed"],
+        serde_json::json!([{"name": "flask", "from": "3.1.0", "to": "3.1.3"}])
+    );
+    assert!(
+        result["method"]
+            .as_str()
+            .unwrap()
+            .contains("the dependencies (requires_dist) of flask 3.1.3"),
+        "{result}"
+    );
+    // The per-version answer was asked for.
+    assert!(
+        server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(path, status)| path == "/pypi/flask/3.1.3/json" && *status == 200),
+        "{:?}",
+        server.log.lock().unwrap()
+    );
+
+    // The flask entry is the new release's, in Poetry's format; every other byte is as it was.
+    let (wheel, sdist) = flask_313_hashes();
+    let flask_313 = format!(
+        "[[package]]\nname = \"flask\"\nversion = \"3.1.3\"\ndescription = \"A simple framework for building complex web applications.\"\noptional = false\npython-versions = \">=3.9\"\nfiles = [\n    {{file = \"flask-3.1.3-py3-none-any.whl\", hash = \"sha256:{wheel}\"}},\n    {{file = \"flask-3.1.3.tar.gz\", hash = \"sha256:{sdist}\"}},\n]\n\n\
+         [package.dependencies]\nasgiref = {{version = \">=3.2\", optional = true, markers = \"extra == \\\"async\\\"\"}}\nblinker = \">=1.9.0\"\nclick = \">=8.1.3\"\nimportlib-metadata = {{version = \">=3.6.0\", markers = \"python_version < \\\"3.10\\\"\"}}\nitsdangerous = \">=2.2.0\"\njinja2 = \">=3.1.2\"\nmarkupsafe = \">=2.1.1\"\npython-dotenv = {{version = \"*\", optional = true, markers = \"extra == \\\"dotenv\\\"\"}}\nwerkzeug = \">=3.1.0\"\n\n\
+         [package.extras]\nasync = [\"asgiref (>=3.2)\"]\ndotenv = [\"python-dotenv\"]\n\n"
+    );
+    let new = std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap();
+    assert_eq!(new, old.replace(FLASK_310, &flask_313));
+    assert_eq!(
+        changed_entries(FileKind::PoetryLock, "poetry.lock", &old, &new).unwrap(),
+        [nanoup_core::EntryChange {
+            name: "flask".into(),
+            from: Some("3.1.0".into()),
+            to: Some("3.1.3".into()),
+        }]
+    );
+    assert_eq!(
+        git(dir.path(), &["show", "--name-only", "--format="]).trim(),
+        "poetry.lock"
+    );
+
+    // Rolled back by id: the entry comes back as Poetry wrote it, byte for byte.
+    rollback_commit(nanoup(home.path()), dir.path(), &id);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap(),
+        old
+    );
+}
+
+#[test]
+fn a_new_dependency_the_lock_lacks_is_refused_and_the_lock_left_alone() {
+    // The per-version answer is not served (404, as this machine's PyPI answers): the project
+    // answer stands in, its `info` being flask 3.1.3's.
+    let faults = HashMap::from([("/pypi/flask/3.1.3/json".to_string(), Fault::NotFound)]);
+    let server = Replay::start(faults);
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let old = poetry_project(dir.path(), false);
+    let flask = update(Ecosystem::PyPI, "poetry.lock", "flask", "3.1.0", "3.1.3");
+    let plan = write_plan(home.path(), dir.path(), "flask", &[flask]);
+    let (code, out) = apply_plan_with(
+        with_json_api(home.path(), &server),
+        dir.path(),
+        &plan,
+        &["--all", "--json"],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    let reason = result["results"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("poetry.lock:")
+            && reason.contains("`markupsafe>=2.1.1` (not in the lock)")
+            && reason.contains("`poetry update flask`"),
+        "{reason}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap(),
+        old,
+        "byte-identical"
+    );
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.contains(&("/pypi/flask/3.1.3/json".to_string(), 404))
+            && log.contains(&("/pypi/flask/json".to_string(), 200)),
+        "{log:?}"
+    );
+
+    // A PEP 691 simple index has no requires_dist: refused as before, saying so.
+    let mut simple = nanoup(home.path());
+    simple.env("PIP_INDEX_URL", format!("{}/pypi/simple/", server.base()));
+    let (code, out) = apply_plan_with(simple, dir.path(), &plan, &["--all", "--json"]);
+    assert_eq!(code, Some(1), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    let reason = result["results"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("are still those of 3.1.0")
+            && reason.contains("a PEP 691 simple index has none")
+            && reason.contains("`poetry update flask`"),
+        "{reason}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap(),
+        old
+    );
+}
+
+#[test]
+fn a_digest_pinned_from_gets_the_new_tags_digest_from_the_registry() {
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // An image on the replay server, a registry spoken to over plain HTTP.
+    let image = format!(
+        "{}/library/nginx",
+        server.base().trim_start_matches("http://")
+    );
+    let old_digest = "sha256:4c0fdaa8b6341bfdeca5f18f7837462c80cff90527ee35ef185571e1c327beac";
+    let new_digest = "sha256:a3f691ef6f62ed43b42439ea6a90904b0d50de61f35eba8972e6bc987d7136c3";
+    let dockerfile = format!(
+        "# the web tier\nFROM {image}:1.26.0@{old_digest} AS web\nCOPY site /usr/share/nginx/html\n\nFROM web\nRUN nginx -t\n"
+    );
+    std::fs::write(dir.path().join("Dockerfile"), &dockerfile).unwrap();
+    init_repository(dir.path());
+    let nginx = update(Ecosystem::Docker, "Dockerfile", &image, "1.26.0", "1.27.0");
+    let plan = write_plan(
+        home.path(),
+        dir.path(),
+        "nginx",
+        std::slice::from_ref(&nginx),
+    );
+
+    // A dry run fetches nothing and says where the digest will come from.
+    let (code, out) = apply_plan_with(
+        nanoup(home.path()),
+        dir.path(),
+        &plan,
+        &["--all", "--dry-run", "--json"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("with the digest of its manifest"), "{out}");
+    assert_eq!(server.log.lock().unwrap().len(), 0);
+
+    let (code, out) = apply_plan_with(
+        nanoup(home.path()),
+        dir.path(),
+        &plan,
+        &["--all", "--commit", "--json"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(result["results"][0]["status"], "applied", "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        dockerfile.replace(
+            &format!("1.26.0@{old_digest}"),
+            &format!("1.27.0@{new_digest}")
+        )
+    );
+    assert!(
+        server
+            .log
+            .lock()
+            .unwrap()
+            .contains(&("/v2/library/nginx/manifests/1.27.0".to_string(), 200)),
+        "{:?}",
+        server.log.lock().unwrap()
+    );
+
+    // A tag the registry has no manifest of: refused, the file left alone.
+    rollback_commit(nanoup(home.path()), dir.path(), &nginx.id);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+    let missing = update(Ecosystem::Docker, "Dockerfile", &image, "1.26.0", "1.99.0");
+    let plan = write_plan(home.path(), dir.path(), "missing", &[missing]);
+    let (code, out) = apply_plan_with(nanoup(home.path()), dir.path(), &plan, &["--all", "--json"]);
+    assert_eq!(code, Some(1), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    let reason = result["results"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("Dockerfile:2: ")
+            && reason.contains(&format!("the digest of {image}:1.99.0 is not available"))
+            && reason.contains("was not found (HTTP 404)"),
+        "{reason}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+}
