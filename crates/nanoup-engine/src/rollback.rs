@@ -252,14 +252,7 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
     use nanoup_ecosystems::pypi::{edit, relock};
     let file = inverse.file.clone();
     let refuse = |reason: String| Outcome::Refused { reason };
-    let read = || -> Result<(String, String, String), String> {
-        let before = file_at(root, &format!("{commit}^"), &file)?;
-        let after = file_at(root, commit, &file)?;
-        let current = std::fs::read_to_string(root.join(&file))
-            .map_err(|e| format!("cannot read {file}: {e}"))?;
-        Ok((before, after, current))
-    };
-    let (before, after, current) = match read() {
+    let (before, after, current) = match texts_around(root, commit, &file) {
         Ok(texts) => texts,
         Err(e) => return refuse(e),
     };
@@ -349,14 +342,7 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outc
     use nanoup_ecosystems::pypi::{edit, poetry_entry};
     let file = inverse.file.as_str();
     let refuse = |reason: String| Outcome::Refused { reason };
-    let read = || -> Result<(String, String, String), String> {
-        let before = file_at(root, &format!("{commit}^"), file)?;
-        let after = file_at(root, commit, file)?;
-        let current = std::fs::read_to_string(root.join(file))
-            .map_err(|e| format!("cannot read {file}: {e}"))?;
-        Ok((before, after, current))
-    };
-    let (before, after, current) = match read() {
+    let (before, after, current) = match texts_around(root, commit, file) {
         Ok(texts) => texts,
         Err(e) => return refuse(e),
     };
@@ -455,4 +441,13 @@ fn holds_versions(path: &str) -> bool {
         || name == "pom.xml"
         || name == "go.mod"
         || name.starts_with("Dockerfile")
+}
+
+/// `file` before `commit`, at `commit`, and in the work tree now.
+fn texts_around(root: &Path, commit: &str, file: &str) -> Result<(String, String, String), String> {
+    let before = file_at(root, &format!("{commit}^"), file)?;
+    let after = file_at(root, commit, file)?;
+    let current =
+        std::fs::read_to_string(root.join(file)).map_err(|e| format!("cannot read {file}: {e}"))?;
+    Ok((before, after, current))
 }
