@@ -12,11 +12,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use nanoup_core::{Ecosystem, NanoUpdate, Plan};
-use nanoup_engine::apply::{Outcome, apply};
-use nanoup_verify::compose::{Edit, Files, compose};
+use nanoup_verify::compose::Edit;
 use nanoup_verify::runner::{INTERRUPTED, TestCommand};
 use nanoup_verify::search::{Purpose, Strategy, Verdict};
 use nanoup_verify::session::{Batch, Progress, Settings, Verification, verify};
+use nanoup_verify::updates::{
+    Prepared, default_test, differs_from_head, land, prepare, risk, workspace_key,
+};
 use nanoup_verify::worktree::{Workspace, git};
 use serde::Serialize;
 
@@ -103,13 +105,6 @@ struct RunSummary {
     log: String,
 }
 
-/// What landing did.
-#[derive(Debug, Serialize)]
-struct Landed {
-    branch: String,
-    commits: Vec<String>,
-}
-
 /// Everything verify found, across stacks.
 #[derive(Debug, Default)]
 struct Report<'a> {
@@ -143,184 +138,6 @@ fn repository_of(path: &Path) -> Result<(PathBuf, PathBuf)> {
         .unwrap_or(Path::new(""))
         .to_path_buf();
     Ok((top, prefix))
-}
-
-/// The default test command of a stack whose updates are of `ecosystem` in `lockfile`.
-fn default_test(ecosystem: Ecosystem, lockfile: &str) -> Result<String> {
-    let file = Path::new(lockfile)
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let venv = "python3 -m venv .nanoup-venv && . .nanoup-venv/bin/activate";
-    Ok(match (ecosystem, file.as_str()) {
-        (Ecosystem::Cargo, _) => "cargo test --locked".into(),
-        (Ecosystem::Npm, _) => {
-            "npm ci --ignore-scripts --prefer-offline --no-audit --no-fund && npm test".into()
-        }
-        (Ecosystem::PyPI, "uv.lock") => "uv sync --frozen && uv run python -m pytest".into(),
-        (Ecosystem::PyPI, "poetry.lock") => {
-            "poetry install --no-root && poetry run python -m pytest".into()
-        }
-        (Ecosystem::PyPI, _) => format!(
-            "{venv} && pip install -q -r {file} && pip install -q pytest && python -m pytest"
-        ),
-        (other, _) => bail!(
-            "no default test command for {other} stacks; pass --test CMD or set `test` in nanoup.toml"
-        ),
-    })
-}
-
-/// Applies each update alone in a scratch worktree, keeping its edit of the files; a refused
-/// update is `not_applied` with the reason.
-fn prepare(
-    workspace: &mut Workspace,
-    session: &str,
-    prefix: &Path,
-    plan: &Plan,
-    updates: &[&NanoUpdate],
-    fetch: &dyn Fn(&NanoUpdate) -> Result<Vec<u8>, String>,
-) -> Result<(Files, Vec<Result<Edit, String>>)> {
-    let scratch = workspace.add(&format!("{session}-prepare"), None)?;
-    let root = scratch.join(prefix);
-    let mut base = Files::new();
-    let mut edits = Vec::with_capacity(updates.len());
-    for update in updates {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            bail!("interrupted; the worktrees were removed and the work tree was not touched");
-        }
-        let outcome = apply(&root, &plan.files, update, false, fetch);
-        let files = match outcome {
-            Outcome::Applied { files, .. } => files,
-            Outcome::Refused { reason } => {
-                edits.push(Err(reason));
-                continue;
-            }
-            Outcome::Planned { .. } => {
-                edits.push(Err("not applied (dry run)".into()));
-                continue;
-            }
-        };
-        let mut after = Files::new();
-        for file in &files {
-            let key = prefix.join(file).to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(root.join(file))
-                .with_context(|| format!("{file} after applying {}", update.id))?;
-            after.insert(key, text);
-        }
-        // Back to HEAD for the next update, and the base text of every file it touched.
-        let mut restore = vec!["checkout", "--quiet", "HEAD", "--"];
-        restore.extend(files.iter().map(String::as_str));
-        git(&root, &restore)?;
-        let mut mine = Files::new();
-        for key in after.keys() {
-            let text = std::fs::read_to_string(scratch.join(key)).unwrap_or_default();
-            base.insert(key.clone(), text.clone());
-            mine.insert(key.clone(), text);
-        }
-        edits.push(Ok(Edit::between(&mine, &after)));
-    }
-    workspace.remove(&scratch);
-    Ok((base, edits))
-}
-
-/// Commits the green updates (plan order), each on top of the previous, in a worktree on a
-/// new branch (or detached, for `--here`); returns the branch and the commits.
-fn land(
-    workspace: &mut Workspace,
-    top: &Path,
-    prefix: &Path,
-    greens: &[(&NanoUpdate, &Edit)],
-    base: &Files,
-    here: bool,
-) -> Result<Landed> {
-    let date = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
-    let branch = if here {
-        git(top, &["rev-parse", "--abbrev-ref", "HEAD"])?
-            .trim()
-            .to_string()
-    } else {
-        let mut name = format!("nanoup/verified-{date}");
-        let mut n = 2;
-        while git(top, &["rev-parse", "--verify", "--quiet", &name]).is_ok() {
-            name = format!("nanoup/verified-{date}-{n}");
-            n += 1;
-        }
-        name
-    };
-    let tree = workspace.add(
-        &format!("land-{}", std::process::id()),
-        (!here).then_some(branch.as_str()),
-    )?;
-    let mut commits = Vec::new();
-    let mut laid: Vec<(usize, &Edit)> = Vec::new();
-    for (i, (update, edit)) in greens.iter().enumerate() {
-        laid.push((i, edit));
-        let files = compose(base, &laid).map_err(anyhow::Error::msg)?;
-        let mut touched = Vec::new();
-        for path in edit.paths() {
-            std::fs::write(tree.join(path), &files[path])
-                .with_context(|| format!("cannot write {path} in {}", tree.display()))?;
-            let relative = Path::new(path)
-                .strip_prefix(prefix)
-                .unwrap_or(Path::new(path))
-                .to_string_lossy()
-                .into_owned();
-            touched.push(relative);
-        }
-        let touched: Vec<&str> = touched.iter().map(String::as_str).collect();
-        let message = nanoup_engine::git::message(update);
-        let sha = nanoup_engine::git::commit(&tree.join(prefix), &touched, &message)
-            .map_err(anyhow::Error::msg)?;
-        commits.push(sha);
-    }
-    if here && let Some(last) = commits.last() {
-        git(top, &["merge", "--ff-only", "--quiet", last]).context(
-            "the green updates are committed, but the current branch could not move to them",
-        )?;
-    }
-    workspace.remove(&tree);
-    Ok(Landed { branch, commits })
-}
-
-/// How likely an update is to break the tests, smallest first: majors, then minors, then
-/// patches; within a kind, moves of a 0.x version (no compatibility promise in practice) before
-/// the others. Ties keep plan order (the sort is stable).
-fn risk(update: &NanoUpdate) -> (u8, u8) {
-    use nanoup_core::UpdateKind;
-    let kind = match update.kind {
-        UpdateKind::Major => 0,
-        UpdateKind::Minor => 1,
-        UpdateKind::Patch => 2,
-    };
-    let stable = update
-        .from
-        .trim_start_matches(|c: char| !c.is_ascii_digit())
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .is_some_and(|major| major.parse::<u64>().is_ok_and(|m| m > 0));
-    (kind, u8::from(stable))
-}
-
-/// A directory name for the repository at `top`: its last component and a hash of its path.
-fn workspace_key(top: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    let hash = Sha256::digest(top.to_string_lossy().as_bytes());
-    let hex: String = hash.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    let name: String = top
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(40)
-        .collect();
-    format!("{name}-{hex}")
 }
 
 fn describe(updates: &[&NanoUpdate], set: &[usize]) -> String {
@@ -372,23 +189,11 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         .iter()
         .filter(|u| args.all || args.ids.contains(&u.id))
         .collect();
-    // Verify tests what is committed: the plan must be of HEAD's files.
-    for digest in &plan.files {
-        let path = prefix.join(&digest.path);
-        let at_head = std::process::Command::new("git")
-            .args(["show", &format!("HEAD:{}", path.to_string_lossy())])
-            .current_dir(&top)
-            .output()
-            .with_context(|| "cannot run git")?;
-        if !at_head.status.success()
-            || nanoup_core::FileDigest::of(digest.path.clone(), &at_head.stdout) != *digest
-        {
-            bail!(
-                "{} at HEAD is not the file the plan was made from; verify tests committed work: \
-                 commit your changes, or run `nanoup plan` again",
-                path.display()
-            );
-        }
+    if let Some(path) = differs_from_head(&top, &prefix, &plan.files) {
+        bail!(
+            "{path} at HEAD is not the file the plan was made from; verify tests committed work: \
+             commit your changes, or run `nanoup plan` again"
+        );
     }
     let data_dir = nanoup_core::data_dir().context("no data directory: set NANOUP_HOME or HOME")?;
     let key = workspace_key(&top);
@@ -406,7 +211,14 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         "verify: applying {} update(s) one by one to learn their edits",
         chosen.len()
     );
-    let (base, edits) = prepare(&mut workspace, &session, &prefix, &plan, &chosen, &fetch)?;
+    let Prepared { base, edits } = prepare(
+        &mut workspace,
+        &session,
+        &prefix,
+        &plan.files,
+        &chosen,
+        &fetch,
+    )?;
     let ledger = crate::log::open_ledger()?;
     let repository = nanoup_ledger::repository_key(&args.path);
 
@@ -446,7 +258,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         let first = chosen[kept[0]];
         let command = match (args.test.clone(), policy.for_stack(stack).test) {
             (Some(cmd), _) | (None, Some(cmd)) => cmd,
-            (None, None) => default_test(first.ecosystem, &first.file)?,
+            (None, None) => default_test(first.ecosystem, &first.file).with_context(|| {
+                format!(
+                    "no default test command for {} stacks; pass --test CMD or set `test` in \
+                     nanoup.toml",
+                    first.ecosystem
+                )
+            })?,
         };
         let mut env = Vec::new();
         if first.ecosystem == Ecosystem::Cargo && std::env::var_os("CARGO_TARGET_DIR").is_none() {

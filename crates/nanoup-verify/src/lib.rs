@@ -5,9 +5,12 @@
 //! - [`worktree`]: git worktrees under the data directory, a lock per repository, clean-up.
 //! - [`runner`]: running a test command with a timeout, its output to a log file.
 //! - [`session`]: one verification, the search driving runs in worktrees.
+//! - [`updates`]: planned updates in (each one's edit, search order, default test command) and
+//!   green ones out (one commit each).
 
 pub mod compose;
 pub mod runner;
 pub mod search;
 pub mod session;
+pub mod updates;
 pub mod worktree;

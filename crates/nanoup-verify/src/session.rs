@@ -113,6 +113,17 @@ pub enum VerifyError {
         /// The error.
         source: std::io::Error,
     },
+    /// A file an update wrote could not be read back.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Landing the green updates failed; what was committed so far stays, on its branch.
+    #[error("cannot land the green updates: {0}")]
+    Land(String),
 }
 
 struct WorktreeTester<'a> {
