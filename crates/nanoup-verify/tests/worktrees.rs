@@ -16,6 +16,7 @@ use nanoup_verify::worktree::{Workspace, WorkspaceError};
 /// Red when a culprit package is at 2.0.0, when both packages of the pair are, or (flaky) on
 /// the first run of each lockfile content holding the flaky package at 2.0.0.
 const SCRIPT: &str = r#"#!/bin/sh
+[ -n "$DELAY" ] && sleep "$DELAY"
 f=versions.lock
 for c in $CULPRITS; do
   if grep -qx "pkg-$c 2.0.0" "$f"; then echo "culprit pkg-$c"; exit 1; fi
@@ -113,6 +114,14 @@ fn settings(case: &Case, script: &Path, state: &Path, strategy: Strategy) -> Set
 }
 
 fn verify_case(case: &Case, strategy: Strategy) -> nanoup_verify::session::Verification {
+    verify_case_with_jobs(case, strategy, 1)
+}
+
+fn verify_case_with_jobs(
+    case: &Case,
+    strategy: Strategy,
+    jobs: usize,
+) -> nanoup_verify::session::Verification {
     let repo = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
@@ -121,7 +130,12 @@ fn verify_case(case: &Case, strategy: Strategy) -> nanoup_verify::session::Verif
     let batch = repository(repo.path(), case.n);
     let before = std::fs::read(repo.path().join("versions.lock")).unwrap();
     let mut workspace = Workspace::open(data.path(), repo.path(), "repo").unwrap();
-    let settings = settings(case, &script, state.path(), strategy);
+    let mut settings = settings(case, &script, state.path(), strategy);
+    settings.jobs = jobs;
+    if jobs > 1 {
+        // Runs long enough for side-by-side to show in the wall time.
+        settings.command.env.push(("DELAY".into(), "0.3".into()));
+    }
     let verification = verify(&mut workspace, &batch, &settings, &mut |_| {}).unwrap();
     drop(workspace);
     // The user's work tree is untouched and no worktree is left.
@@ -246,4 +260,30 @@ fn worktrees_left_by_a_killed_verify_are_removed_by_the_next() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&listed.stdout).lines().count(), 1);
     drop(workspace);
+}
+
+#[test]
+fn two_jobs_run_side_by_side_and_reach_the_same_verdicts() {
+    for strategy in [Strategy::Split, Strategy::Each] {
+        let case = Case {
+            n: 8,
+            culprits: vec![2, 6],
+            pair: None,
+            flaky: None,
+        };
+        let one = verify_case(&case, strategy);
+        let two = verify_case_with_jobs(&case, strategy, 2);
+        assert_eq!(two.outcome.verdicts, one.outcome.verdicts, "{strategy:?}");
+        // Two runs at a time: the wall time is well under the sum of the runs' times.
+        let sum: f64 = two
+            .runs
+            .iter()
+            .map(|r| r.report.duration.as_secs_f64())
+            .sum();
+        assert!(
+            two.wall.as_secs_f64() < 0.8 * sum,
+            "{strategy:?}: wall {:?}, runs {sum:.2} s",
+            two.wall
+        );
+    }
 }
