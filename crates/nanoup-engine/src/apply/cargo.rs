@@ -1,11 +1,12 @@
 //! Cargo: `cargo update --precise` for the step, with the manifests' requirements widened first
 //! when the plan says so, and Cargo's resolution of the one entry spliced into the original text.
 
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Command;
 
 use nanoup_core::NanoUpdate;
 
+use super::tool::{failure_tail, run_timed};
 use super::{Outcome, verify_or_restore, write_atomically};
 
 pub(super) fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run: bool) -> Outcome {
@@ -99,25 +100,26 @@ pub(super) fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run:
     }
 }
 
-/// Runs `cargo update -p NAME@FROM --precise TO` in `dir`; the failure's last lines, if any.
+/// Runs `cargo update -p NAME@FROM --precise TO` in `dir`, stopped after `NANOUP_CARGO_TIMEOUT`
+/// seconds (default 300); the failure's last lines, if any.
 fn cargo_precise(dir: &Path, name: &str, from: &str, to: &str) -> Option<String> {
     let spec = format!("{name}@{from}");
-    let ran = Command::new("cargo")
-        .args(["update", "-p", &spec, "--precise", to])
-        .current_dir(dir)
-        .env("CARGO_TERM_COLOR", "never")
-        .output();
-    match ran {
-        Err(e) => Some(format!("cannot run cargo: {e}")),
-        Ok(out) if !out.status.success() => {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let tail: Vec<&str> = stderr.lines().rev().take(4).collect();
-            Some(format!(
-                "`cargo update -p {spec} --precise {to}` failed: {}",
-                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-            ))
+    let args = ["update", "-p", spec.as_str(), "--precise", to];
+    let env = [("CARGO_TERM_COLOR", "never")];
+    match run_timed(
+        "cargo",
+        OsStr::new("cargo"),
+        &args,
+        dir,
+        &env,
+        "NANOUP_CARGO_TIMEOUT",
+    ) {
+        Ok(Ok(())) => None,
+        Ok(Err((shown, status, stderr))) => {
+            let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+            Some(failure_tail(&shown, status, &lines))
         }
-        Ok(_) => None,
+        Err(reason) => Some(reason),
     }
 }
 

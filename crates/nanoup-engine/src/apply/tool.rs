@@ -1,4 +1,4 @@
-//! Running an external tool (go, npm, uv) without a terminal and with a time limit, its stderr
+//! Running an external tool (cargo, go, npm, uv) without a terminal and with a time limit, its stderr
 //! captured for the caller to summarise. [`run_timed`] words the failures that are not the
 //! tool's own the same way for every tool that takes its time limit from the environment; the
 //! callers word the rest themselves.
