@@ -33,6 +33,15 @@ fn nanoup(home: &Path) -> Command {
     cmd
 }
 
+/// `nanoup db import SOURCE`, which must succeed.
+fn import(home: &Path, source: &Path) {
+    nanoup(home)
+        .args(["db", "import"])
+        .arg(source)
+        .assert()
+        .success();
+}
+
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.assert().success().get_output().stdout.clone();
     String::from_utf8(out).unwrap()
@@ -76,16 +85,8 @@ fn imports_all_five_exports_and_status_counts_them() {
 #[test]
 fn reimporting_a_source_replaces_it() {
     let home = tempfile::tempdir().unwrap();
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(zip("crates.io"))
-        .assert()
-        .success();
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(zip("npm"))
-        .assert()
-        .success();
+    import(home.path(), &zip("crates.io"));
+    import(home.path(), &zip("npm"));
     let again = stdout_of(
         nanoup(home.path())
             .args(["db", "import"])
@@ -101,11 +102,7 @@ fn reimporting_a_source_replaces_it() {
 #[test]
 fn a_failed_import_leaves_the_index_byte_identical() {
     let home = tempfile::tempdir().unwrap();
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(zip("npm"))
-        .assert()
-        .success();
+    import(home.path(), &zip("npm"));
     let before = std::fs::read(index(home.path())).unwrap();
     let missing = home.path().join("no-such-export.zip");
     nanoup(home.path())
@@ -155,11 +152,7 @@ fn status_without_an_index_says_what_to_do() {
 #[test]
 fn status_warns_when_the_data_is_older_than_max_age() {
     let home = tempfile::tempdir().unwrap();
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(zip("Maven"))
-        .assert()
-        .success();
+    import(home.path(), &zip("Maven"));
     nanoup(home.path())
         .args(["db", "status"])
         .assert()
@@ -334,11 +327,7 @@ fn update_downloads_then_revalidates_with_304() {
 #[test]
 fn a_failed_update_exits_non_zero_and_keeps_the_index() {
     let home = tempfile::tempdir().unwrap();
-    nanoup(home.path())
-        .args(["db", "import"])
-        .arg(zip("Maven"))
-        .assert()
-        .success();
+    import(home.path(), &zip("Maven"));
     let before = std::fs::read(index(home.path())).unwrap();
 
     let broken = serve(Mode::Broken);

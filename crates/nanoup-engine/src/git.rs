@@ -19,7 +19,9 @@ fn git(root: &Path, args: &[&str]) -> Result<Output, String> {
         .map_err(|e| format!("cannot run git: {e}"))
 }
 
-fn git_ok(root: &Path, args: &[&str]) -> Result<String, String> {
+/// Runs `git ARGS` in `root` (no prompts, C locale) and returns its stdout; on failure, the
+/// command and git's stderr.
+pub fn run(root: &Path, args: &[&str]) -> Result<String, String> {
     let out = git(root, args)?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -32,10 +34,22 @@ fn git_ok(root: &Path, args: &[&str]) -> Result<String, String> {
     }
 }
 
+/// The bytes of `path` (relative to `root`) at `revision` (`git show REVISION:PATH`).
+pub fn file_at(root: &Path, revision: &str, path: &str) -> Result<Vec<u8>, String> {
+    let out = git(root, &["show", &format!("{revision}:{path}")])?;
+    if !out.status.success() {
+        return Err(format!(
+            "`git show {revision}:{path}` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(out.stdout)
+}
+
 /// The work tree's uncommitted changes (`git status --porcelain`), empty when clean.
 pub fn dirty_files(root: &Path) -> Result<Vec<String>, String> {
     Ok(
-        git_ok(root, &["status", "--porcelain", "--untracked-files=no"])?
+        run(root, &["status", "--porcelain", "--untracked-files=no"])?
             .lines()
             .map(|l| l.get(3..).unwrap_or(l).to_string())
             .collect(),
@@ -64,7 +78,7 @@ pub fn message(update: &NanoUpdate) -> String {
 pub fn commit(root: &Path, files: &[&str], message: &str) -> Result<String, String> {
     let mut add = vec!["add", "--"];
     add.extend_from_slice(files);
-    git_ok(root, &add)?;
+    run(root, &add)?;
     let has_identity = git(root, &["config", "user.email"]).is_ok_and(|o| o.status.success());
     let mut args: Vec<&str> = Vec::new();
     if !has_identity {
@@ -77,8 +91,8 @@ pub fn commit(root: &Path, files: &[&str], message: &str) -> Result<String, Stri
     }
     args.extend(["commit", "--quiet", "--no-verify", "-m", message, "--"]);
     args.extend_from_slice(files);
-    git_ok(root, &args)?;
-    Ok(git_ok(root, &["rev-parse", "HEAD"])?.trim().to_string())
+    run(root, &args)?;
+    Ok(run(root, &["rev-parse", "HEAD"])?.trim().to_string())
 }
 
 /// The commits (newest first) whose `trailer` has `value`, as (commit id, full message).
@@ -87,7 +101,7 @@ pub fn commits_with_trailer(
     trailer: &str,
     value: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    let log = git_ok(
+    let log = run(
         root,
         &[
             "log",
@@ -110,7 +124,7 @@ pub fn commits_with_trailer(
 
 /// Every nanoup update commit newer than `since` (exclusive), newest first, as (commit, message).
 pub fn update_commits_since(root: &Path, since: &str) -> Result<Vec<(String, String)>, String> {
-    let log = git_ok(
+    let log = run(
         root,
         &[
             "log",
@@ -138,7 +152,7 @@ pub fn trailer<'a>(message: &'a str, trailer: &str) -> Option<&'a str> {
 
 /// The files a commit changed, relative to the repository root.
 pub fn changed_files(root: &Path, commit: &str) -> Result<Vec<String>, String> {
-    Ok(git_ok(root, &["show", "--name-only", "--format=", commit])?
+    Ok(run(root, &["show", "--name-only", "--format=", commit])?
         .lines()
         .filter(|l| !l.is_empty())
         .map(str::to_string)

@@ -227,20 +227,8 @@ pub fn rollback_after(
 
 /// The text of `path` at `revision` (`git show REVISION:PATH`).
 fn file_at(root: &Path, revision: &str, path: &str) -> Result<String, String> {
-    let out = std::process::Command::new("git")
-        .args(["show", &format!("{revision}:{path}")])
-        .current_dir(root)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("LC_ALL", "C")
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "`git show {revision}:{path}` failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    String::from_utf8(out.stdout).map_err(|_| format!("{path} at {revision} is not UTF-8"))
+    let bytes = git::file_at(root, revision, path)?;
+    String::from_utf8(bytes).map_err(|_| format!("{path} at {revision} is not UTF-8"))
 }
 
 /// A uv.lock update (in place, or uv's relock spliced in with a larger blast radius) is undone

@@ -83,13 +83,8 @@ pub fn workspace_key(top: &Path) -> String {
 pub fn differs_from_head(top: &Path, prefix: &Path, digests: &[FileDigest]) -> Option<String> {
     digests.iter().find_map(|digest| {
         let path = prefix.join(&digest.path).to_string_lossy().into_owned();
-        let at_head = std::process::Command::new("git")
-            .args(["show", &format!("HEAD:{path}")])
-            .current_dir(top)
-            .output()
-            .ok()?;
-        let same = at_head.status.success()
-            && FileDigest::of(digest.path.clone(), &at_head.stdout) == *digest;
+        let same = nanoup_engine::git::file_at(top, "HEAD", &path)
+            .is_ok_and(|bytes| FileDigest::of(digest.path.clone(), &bytes) == *digest);
         (!same).then_some(path)
     })
 }

@@ -7,7 +7,6 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Why the workspace could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -31,13 +30,11 @@ pub enum WorkspaceError {
         source: std::io::Error,
     },
     /// A git command failed.
-    #[error("git {args} failed in {dir}: {message}")]
+    #[error("{message} (in {dir})")]
     Git {
-        /// Its arguments.
-        args: String,
         /// Where.
         dir: PathBuf,
-        /// Its standard error.
+        /// The command and git's standard error.
         message: String,
     },
 }
@@ -51,19 +48,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceError + '_ {
 
 /// Runs git in `dir`, returning its standard output.
 pub fn git(dir: &Path, args: &[&str]) -> Result<String, WorkspaceError> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(io(dir))?;
-    if !out.status.success() {
-        return Err(WorkspaceError::Git {
-            args: args.join(" "),
-            dir: dir.to_path_buf(),
-            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    nanoup_engine::git::run(dir, args).map_err(|message| WorkspaceError::Git {
+        dir: dir.to_path_buf(),
+        message,
+    })
 }
 
 /// The verify area of one repository, locked for the life of the value.

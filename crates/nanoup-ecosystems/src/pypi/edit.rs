@@ -1060,42 +1060,31 @@ pub fn edit_uv_lock(
         multiline_array(&elements, &indent, newline)
     });
     let sdist_rendered = sdist.map(|(f, h)| render(f, h));
-    match (value_span(text, table, "sdist"), &sdist_rendered) {
-        (Some(span), Some(new)) => splices.push((span, new.clone())),
-        (Some(_), None) => {
-            let lines = key_lines(text, table, "sdist")
-                .ok_or_else(|| layout("cannot find the `sdist` line".into()))?;
-            splices.push((lines, String::new()));
-        }
-        (None, Some(new)) => {
-            let wheels_line = key_lines(text, table, "wheels").ok_or_else(|| {
-                layout(format!(
-                    "{to} has an sdist but the entry has no place for it"
-                ))
-            })?;
-            let at = wheels_line.start;
-            splices.push((at..at, format!("sdist = {new}{newline}")));
-        }
-        (None, None) => {}
-    }
-    match (value_span(text, table, "wheels"), &wheels_rendered) {
-        (Some(span), Some(new)) => splices.push((span, new.clone())),
-        (Some(_), None) => {
-            let lines = key_lines(text, table, "wheels")
-                .ok_or_else(|| layout("cannot find the `wheels` lines".into()))?;
-            splices.push((lines, String::new()));
-        }
-        (None, Some(new)) => {
-            let sdist_line = key_lines(text, table, "sdist").ok_or_else(|| {
-                layout(format!(
-                    "{to} has wheels but the entry has no place for them"
-                ))
-            })?;
-            let at = sdist_line.end;
-            splices.push((at..at, format!("wheels = {new}{newline}")));
-        }
-        (None, None) => {}
-    }
+    // The sdist goes before the wheels, the wheels after the sdist.
+    let sdist_place = FileKeyPlace {
+        key: "sdist",
+        sibling: "wheels",
+        before_sibling: true,
+        not_found: "cannot find the `sdist` line",
+        no_place: format!("{to} has an sdist but the entry has no place for it"),
+    };
+    splices.extend(
+        sdist_place
+            .splice(text, table, sdist_rendered.as_deref(), newline)
+            .map_err(layout)?,
+    );
+    let wheels_place = FileKeyPlace {
+        key: "wheels",
+        sibling: "sdist",
+        before_sibling: false,
+        not_found: "cannot find the `wheels` lines",
+        no_place: format!("{to} has wheels but the entry has no place for them"),
+    };
+    splices.extend(
+        wheels_place
+            .splice(text, table, wheels_rendered.as_deref(), newline)
+            .map_err(layout)?,
+    );
     if sdist_rendered.is_none() && wheels_rendered.is_none() {
         return Err(missing());
     }
@@ -1107,6 +1096,47 @@ pub fn edit_uv_lock(
             version: from.to_string(),
         }],
     })
+}
+
+/// Where a lock entry's `sdist` or `wheels` key goes: its value replaced, its lines removed when
+/// the new release has no such file, or a new line beside its sibling key.
+struct FileKeyPlace {
+    key: &'static str,
+    sibling: &'static str,
+    before_sibling: bool,
+    not_found: &'static str,
+    no_place: String,
+}
+
+impl FileKeyPlace {
+    /// The splice that puts `new` (the rendered value, or None to drop the key) in place, if
+    /// any; the error is the layout problem that prevents it.
+    fn splice(
+        self,
+        text: &str,
+        table: &Table,
+        new: Option<&str>,
+        newline: &str,
+    ) -> Result<Option<(Range<usize>, String)>, String> {
+        Ok(match (value_span(text, table, self.key), new) {
+            (Some(span), Some(new)) => Some((span, new.to_string())),
+            (Some(_), None) => {
+                let lines =
+                    key_lines(text, table, self.key).ok_or_else(|| self.not_found.to_string())?;
+                Some((lines, String::new()))
+            }
+            (None, Some(new)) => {
+                let line = key_lines(text, table, self.sibling).ok_or(self.no_place)?;
+                let at = if self.before_sibling {
+                    line.start
+                } else {
+                    line.end
+                };
+                Some((at..at, format!("{} = {new}{newline}", self.key)))
+            }
+            (None, None) => None,
+        })
+    }
 }
 
 /// An upload time as uv writes it: UTC, truncated to milliseconds, in jiff's RFC 3339 form
