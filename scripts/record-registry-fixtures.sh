@@ -3,6 +3,9 @@
 # datasource tests and the 127.0.0.1 replay server. Real bytes only: never edit a recorded body.
 #
 # Usage: scripts/record-registry-fixtures.sh [ecosystem ...]   (default: every ecosystem listed)
+#        ONLY="name ..." scripts/record-registry-fixtures.sh [ecosystem ...]
+#                                     (only the FIXTURES of those names, e.g. ONLY="spin once_cell";
+#                                     every other recorded file and its recorded.tsv line is kept)
 #
 # For each fixture it writes
 #   <ecosystem>/<file>          the response body, byte for byte (no decompression by curl's
@@ -23,6 +26,11 @@ crates.io serde
 crates.io time
 crates.io a
 crates.io tokio
+crates.io thread_local
+crates.io lazy_static
+crates.io once_cell
+crates.io spin
+crates.io cfg-if
 npm axios
 npm @babel/core
 npm ms
@@ -123,17 +131,36 @@ record() {
 mkdir -p "$OUT"
 : >"$OUT/recorded.tsv.new"
 wanted=("$@")
+read -r -a only <<<"${ONLY:-}"
+selected=() selected_names=" "
 while read -r eco name; do
   [ -z "${eco:-}" ] && continue
   if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " == *" $eco "* ]]; then continue; fi
-  record "$eco" "$name"
+  if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " == *" $name "* ]]; then continue; fi
+  selected+=("$eco $name")
+  selected_names+="$name "
 done <<<"$FIXTURES"
+# Every ONLY name must be a listed fixture: checked before anything is fetched or written.
+for name in "${only[@]}"; do
+  if [[ "$selected_names" != *" $name "* ]]; then
+    echo "ONLY: '$name' is not a fixture listed in FIXTURES (for the ecosystems asked for)" >&2
+    rm -f "$OUT/recorded.tsv.new"
+    exit 1
+  fi
+done
+for fixture in "${selected[@]}"; do
+  record "${fixture%% *}" "${fixture#* }"
+done
 
-# Keep the provenance lines of ecosystems not re-recorded this time, then sort.
+# Keep the provenance lines of what was not re-recorded this time (whole ecosystems, or with
+# ONLY every other fixture), then sort.
 touch "$OUT/recorded.tsv"
 {
   printf '#ecosystem\tname\turl\tfile\tbytes\tsha256\trecorded_at\n'
-  awk -F'\t' 'NR == FNR { redone[$1] = 1; next } !/^#/ && !($1 in redone)' \
+  awk -F'\t' -v by_name="${ONLY:+1}" '
+    { key = by_name ? $1 FS $2 : $1 }
+    NR == FNR { redone[key] = 1; next }
+    !/^#/ && !(key in redone)' \
     "$OUT/recorded.tsv.new" "$OUT/recorded.tsv" | cat - "$OUT/recorded.tsv.new" | sort -t$'\t' -k1,1 -k2,2
 } >"$OUT/recorded.tsv.sorted"
 mv "$OUT/recorded.tsv.sorted" "$OUT/recorded.tsv"

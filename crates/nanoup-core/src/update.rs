@@ -168,9 +168,54 @@ pub struct NanoUpdate {
     pub blast_radius: Vec<EntryChange>,
     /// The lockfile holding the entry, relative to the planned root.
     pub file: String,
+    /// Every entry the update moves and why, in the order they are made, when the update is more
+    /// than its target (a parent bump, companions the new release needs): the minimal consistent
+    /// change. Empty for a single-entry update.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+}
+
+/// Why an entry moves within an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepRole {
+    /// The vulnerable (or drifting) component the update is for.
+    Target,
+    /// A dependent of the target (or of another parent) that must move to a release whose
+    /// requirement accepts the target's new version.
+    Parent,
+    /// An entry the resolution moves, adds or removes because the new releases need it.
+    Companion,
+}
+
+/// One entry an update moves: its role, why, and how apply makes the move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Package name.
+    pub name: String,
+    /// Version before (`None`: the entry is added).
+    pub from: Option<String>,
+    /// Version after (`None`: the entry is removed).
+    pub to: Option<String>,
+    /// Target, parent or companion.
+    pub role: StepRole,
+    /// Why the entry moves (`RUSTSEC-...`, `url 2.1.0 requires idna ^0.2`, ...).
+    pub why: String,
+    /// Apply pins this entry to `to` itself (`cargo update --precise`); otherwise the
+    /// resolution moves it as a consequence of the pinned steps.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
+    /// The requirement in the workspace's manifests is set to `to` first (it excluded `to`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub manifest: bool,
 }
 
 impl NanoUpdate {
+    /// Whether the update moves a parent with its target (a `group` update).
+    pub fn is_group(&self) -> bool {
+        self.steps.iter().any(|s| s.role == StepRole::Parent)
+    }
+
     /// The update's id: the first 12 hex digits of the SHA-256 of its stack, ecosystem, name,
     /// from and to. Stable across runs and machines, so `apply --id` and `rollback` can name it.
     pub fn id_for(stack: &str, ecosystem: Ecosystem, name: &str, from: &str, to: &str) -> String {

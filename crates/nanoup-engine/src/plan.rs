@@ -113,6 +113,7 @@ fn update(
             to: Some(to.as_str().to_string()),
         }],
         file: component.file.clone(),
+        steps: Vec::new(),
     }
 }
 

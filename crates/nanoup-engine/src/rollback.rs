@@ -177,6 +177,7 @@ pub fn rollback_after(
             to: Some(from.clone()),
         }],
         file: file.clone(),
+        steps: Vec::new(),
         name,
         from: to,
         to: from,

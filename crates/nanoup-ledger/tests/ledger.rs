@@ -212,6 +212,7 @@ fn events_from_a_nano_update_carry_its_fields() {
             to: Some("1.6.1".into()),
         }],
         file: "app/Cargo.lock".into(),
+        steps: Vec::new(),
     };
     ledger
         .record(&Event::for_update(EventKind::Apply, "/repo", &update))

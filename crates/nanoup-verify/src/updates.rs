@@ -247,6 +247,7 @@ mod tests {
             manifest_change: false,
             blast_radius: vec![],
             file: "Cargo.lock".into(),
+            steps: Vec::new(),
         }
     }
 

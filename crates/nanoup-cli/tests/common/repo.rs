@@ -178,6 +178,7 @@ pub fn update(ecosystem: Ecosystem, file: &str, name: &str, from: &str, to: &str
             to: Some(to.into()),
         }],
         file: file.into(),
+        steps: Vec::new(),
     }
 }
 

@@ -6,9 +6,10 @@
 //! essential scope of any direct dependency that reaches them.
 
 pub mod edit;
-mod lockfile;
+pub mod lockfile;
 mod manifest;
 pub mod registry;
+pub mod splice;
 #[cfg(test)]
 mod tests;
 

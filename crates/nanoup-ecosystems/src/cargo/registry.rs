@@ -379,6 +379,94 @@ pub fn parse_index(name: &str, body: &[u8]) -> Result<Vec<IndexEntry>, RegistryE
     Ok(entries)
 }
 
+/// A published version of a crate with what it depends on: what resolver-aware planning reads to
+/// know which versions a dependent accepts and what a new release needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRelease {
+    /// The version (`vers`).
+    pub version: String,
+    /// Whether the version is yanked.
+    pub yanked: bool,
+    /// Its dependencies, dev-dependencies left out (Cargo never resolves a registry crate's).
+    pub deps: Vec<IndexDep>,
+}
+
+/// One dependency of an [`IndexRelease`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDep {
+    /// The crate depended on (the `package` of a renamed dependency, else its `name`).
+    pub package: String,
+    /// The version requirement (`req`).
+    pub req: String,
+    /// Only with a feature enabled (`optional`).
+    pub optional: bool,
+    /// Only on a target (`target`, a triple or a `cfg(...)`).
+    pub target: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawRelease {
+    vers: String,
+    #[serde(default)]
+    yanked: bool,
+    #[serde(default)]
+    deps: Vec<RawDep>,
+}
+
+#[derive(Deserialize)]
+struct RawDep {
+    name: String,
+    req: String,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    package: Option<String>,
+}
+
+/// Reads `name`'s sparse index file with each version's dependencies (see [`parse_index`] for
+/// the file's shape and errors; this reads the `deps` it skips).
+pub fn parse_index_releases(name: &str, body: &[u8]) -> Result<Vec<IndexRelease>, RegistryError> {
+    let mut out = Vec::new();
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let raw: RawRelease = serde_json::from_slice(line).map_err(|e| {
+            RegistryError(format!(
+                "index file of crate {name:?}, line {}: {e} (expected one JSON object per line \
+                 with vers and deps; the response may be truncated, try again)",
+                i + 1
+            ))
+        })?;
+        out.push(IndexRelease {
+            version: raw.vers,
+            yanked: raw.yanked,
+            deps: raw
+                .deps
+                .into_iter()
+                .filter(|d| d.kind.as_deref() != Some("dev"))
+                .map(|d| IndexDep {
+                    package: d.package.unwrap_or(d.name),
+                    req: d.req,
+                    optional: d.optional,
+                    target: d.target,
+                })
+                .collect(),
+        });
+    }
+    if out.is_empty() {
+        return Err(RegistryError(format!(
+            "index file of crate {name:?} is empty (expected one JSON line per version)"
+        )));
+    }
+    Ok(out)
+}
+
 /// A timestamp as RFC 3339 in UTC (`2021-01-08T17:34:20Z`, fractional seconds kept when not
 /// zero), or `None` when `text` is not an RFC 3339 / ISO 8601 instant with an offset.
 pub(crate) fn rfc3339_utc(text: &str) -> Option<String> {

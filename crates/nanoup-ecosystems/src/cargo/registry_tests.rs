@@ -402,3 +402,30 @@ fn live_crates_io_smallvec() {
     let releases = registry.parse("smallvec", &bytes).unwrap();
     assert!(releases.iter().any(|r| r.version == "1.6.1" && !r.yanked));
 }
+
+#[test]
+fn index_releases_carry_dependencies_without_dev_ones() {
+    let releases = parse_index_releases("tokio", &fixture("to/ki/tokio")).unwrap();
+    let first = releases.iter().find(|r| r.version == "0.1.2").unwrap();
+    let names: Vec<&str> = first.deps.iter().map(|d| d.package.as_str()).collect();
+    assert!(
+        names.contains(&"bytes") && names.contains(&"futures"),
+        "{names:?}"
+    );
+    // env_logger and flate2 are dev-dependencies of tokio 0.1.2: never resolved for a dependent.
+    assert!(!names.contains(&"env_logger") && !names.contains(&"flate2"));
+    let bytes = first.deps.iter().find(|d| d.package == "bytes").unwrap();
+    assert_eq!(bytes.req, "^0.4");
+    assert!(!bytes.optional);
+    assert_eq!(
+        releases.len(),
+        parse_index("tokio", &fixture("to/ki/tokio")).unwrap().len()
+    );
+    // A renamed dependency is known by the crate it names.
+    let renamed = br#"{"name":"x","vers":"1.0.0","deps":[{"name":"old","package":"new-name","req":"^2","optional":true,"target":"cfg(unix)","kind":"normal"}]}"#;
+    let parsed = parse_index_releases("x", renamed).unwrap();
+    assert_eq!(parsed[0].deps[0].package, "new-name");
+    assert_eq!(parsed[0].deps[0].target.as_deref(), Some("cfg(unix)"));
+    let err = parse_index_releases("x", b"{\"vers\": \"1.0.0\", \"deps\": [").unwrap_err();
+    assert!(err.0.contains("line 1"), "{err}");
+}

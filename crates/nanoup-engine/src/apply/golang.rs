@@ -269,6 +269,7 @@ mod tests {
                 to: Some(to.into()),
             }],
             file: "go.mod".into(),
+            steps: Vec::new(),
         }
     }
 
