@@ -6,8 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use nanoup_core::{FileDigest, FindingKind, PLAN_SCHEMA, Plan, Unfixable, UpdateKind};
-use nanoup_engine::plan::{StepPolicy, drift_step, fix_step};
+use nanoup_core::{Ecosystem, FileDigest, FindingKind, PLAN_SCHEMA, Plan, Unfixable, UpdateKind};
+use nanoup_engine::cargo::search::{SearchError, SearchPolicy};
+use nanoup_engine::plan::{
+    StepPolicy, affects, clean_versions, drift_step, fix_step, step_allowed,
+};
+use nanoup_versions::Scheme;
 
 use crate::output::emit;
 
@@ -129,40 +133,43 @@ pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
     let today = now.strftime("%Y-%m-%d").to_string();
     // The step policy of one component: --allow, else the stack's `allow` in nanoup.toml, else
     // patch+minor+major for fixes and patch+minor for drift; the stack's cooldown; its holds.
-    let step_policy = |stack: &str, c: &nanoup_core::Component, fixing: bool| -> StepPolicy {
-        let rules = policy.for_stack(stack);
-        let explicit = policy.allow.is_some()
-            || policy
-                .stacks
-                .iter()
-                .any(|r| r.allow.is_some() && r.matches(stack));
-        let allow = match (&allowed, explicit, fixing) {
-            (Some(kinds), _, _) => kinds.clone(),
-            (None, true, _) => rules.allow.clone(),
-            (None, false, true) => [UpdateKind::Patch, UpdateKind::Minor, UpdateKind::Major].into(),
-            (None, false, false) => [UpdateKind::Patch, UpdateKind::Minor].into(),
-        };
-        let min_age = match (&args.min_age, &rules.min_age) {
-            (Some(_), _) | (None, None) => default_min_age,
-            (None, Some((_, age))) => *age,
-        };
-        let held_below =
-            nanoup_versions::Scheme::for_ecosystem(c.ecosystem.osv_name()).and_then(|scheme| {
-                rules
-                    .holds
+    let step_policy =
+        |stack: &str, ecosystem: nanoup_core::Ecosystem, name: &str, fixing: bool| -> StepPolicy {
+            let rules = policy.for_stack(stack);
+            let explicit = policy.allow.is_some()
+                || policy
+                    .stacks
                     .iter()
-                    .find(|h| {
-                        h.applies_to(c.ecosystem) && !h.expired(&today) && h.names(&c.name, scheme)
-                    })
-                    .map(|h| h.below.clone())
-            });
-        StepPolicy {
-            now,
-            min_age,
-            allow,
-            held_below,
-        }
-    };
+                    .any(|r| r.allow.is_some() && r.matches(stack));
+            let allow = match (&allowed, explicit, fixing) {
+                (Some(kinds), _, _) => kinds.clone(),
+                (None, true, _) => rules.allow.clone(),
+                (None, false, true) => {
+                    [UpdateKind::Patch, UpdateKind::Minor, UpdateKind::Major].into()
+                }
+                (None, false, false) => [UpdateKind::Patch, UpdateKind::Minor].into(),
+            };
+            let min_age = match (&args.min_age, &rules.min_age) {
+                (Some(_), _) | (None, None) => default_min_age,
+                (None, Some((_, age))) => *age,
+            };
+            let held_below =
+                nanoup_versions::Scheme::for_ecosystem(ecosystem.osv_name()).and_then(|scheme| {
+                    rules
+                        .holds
+                        .iter()
+                        .find(|h| {
+                            h.applies_to(ecosystem) && !h.expired(&today) && h.names(name, scheme)
+                        })
+                        .map(|h| h.below.clone())
+                });
+            StepPolicy {
+                now,
+                min_age,
+                allow,
+                held_below,
+            }
+        };
 
     // Drift planning needs no advisories; fixing vulnerabilities does.
     let index = match nanoup_advisories::index::Index::open(&crate::db::index_path()?) {
@@ -218,6 +225,10 @@ pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
         },
     )?;
 
+    let fetcher = crate::releases::Fetcher::new(&args.path, args.offline)?;
+    let fetch_index =
+        |stack: &str, name: &str| fetcher.fetch_package(stack, Ecosystem::Cargo, name);
+    let mut cargo_planner = nanoup_engine::cargo::Planner::new(&args.path, &fetch_index);
     let mut plan = Plan {
         schema: PLAN_SCHEMA.to_string(),
         updates: Vec::new(),
@@ -230,14 +241,49 @@ pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
         match (ids, answer) {
             (Some(ids), Ok(found)) => {
                 let advisories = index.advisories_for(c.ecosystem.osv_name(), &c.name)?;
-                match fix_step(
+                let rules = step_policy(&stack.path, c.ecosystem, &c.name, true);
+                let step = fix_step(
                     &stack.path,
                     c,
                     &found.releases,
                     &advisories,
                     ids.clone(),
-                    &step_policy(&stack.path, c, true),
-                ) {
+                    &rules,
+                );
+                match step {
+                    Ok(update) if c.ecosystem == Ecosystem::Cargo && is_cargo_lock(&c.file) => {
+                        // The lowest clean version may not fit the dependents: search the
+                        // minimal consistent change with Cargo.
+                        let clean = clean_versions(c, &found.releases, &advisories, &rules);
+                        let may_move =
+                            |name: &str, from: &str, to: &str, published: Option<&str>| {
+                                let rules = step_policy(&stack.path, Ecosystem::Cargo, name, true);
+                                step_allowed(Scheme::SemVer, from, to, published, &rules)
+                                    && !index
+                                        .advisories_for(Ecosystem::Cargo.osv_name(), name)
+                                        .is_ok_and(|a| {
+                                            affects(Ecosystem::Cargo.osv_name(), name, &a, to)
+                                        })
+                            };
+                        let search_policy = SearchPolicy {
+                            manifest_changes: policy.for_stack(&stack.path).manifest_changes,
+                            may_move: &may_move,
+                        };
+                        match cargo_planner.refine(update.clone(), &clean, &search_policy) {
+                            Ok(refined) => plan.updates.push(refined),
+                            Err(SearchError::NoFix(reason)) => plan
+                                .unfixable
+                                .push(unfixable(stack, c, &version, ids, reason)),
+                            Err(SearchError::Unavailable(reason)) => {
+                                eprintln!(
+                                    "warning: {} {}: planned without the resolver-aware \
+                                     search ({reason}); apply checks it with Cargo",
+                                    c.name, version
+                                );
+                                plan.updates.push(update)
+                            }
+                        }
+                    }
                     Ok(update) => plan.updates.push(update),
                     Err(no) => plan
                         .unfixable
@@ -252,7 +298,7 @@ pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
                 format!("registry look-up failed: {reason}"),
             )),
             (None, Ok(found)) => {
-                let rules = step_policy(&stack.path, c, false);
+                let rules = step_policy(&stack.path, c.ecosystem, &c.name, false);
                 plan.updates
                     .extend(drift_step(&stack.path, c, &found.releases, &rules))
             }
@@ -281,6 +327,11 @@ pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
     }
     let errors = inventory.errors.iter().map(|e| e.to_string()).collect();
     Ok((plan, errors))
+}
+
+/// Whether `file` is a Cargo.lock (Cargo components are also read from manifests).
+fn is_cargo_lock(file: &str) -> bool {
+    file == "Cargo.lock" || file.ends_with("/Cargo.lock")
 }
 
 fn unfixable(

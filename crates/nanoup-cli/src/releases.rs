@@ -154,23 +154,46 @@ impl Fetcher {
         })
     }
 
+    /// The registry of `ecosystem` as the stack at `stack` (relative to the root) configures it.
+    fn source(&self, stack: &str, ecosystem: Ecosystem) -> Result<Arc<dyn Datasource>, String> {
+        let env = |key: &str| std::env::var(key).ok();
+        nanoup_ecosystems::registries(&self.root.join(stack), &env)
+            .into_iter()
+            .find(|(e, _)| *e == ecosystem)
+            .ok_or_else(|| format!("no registry for {ecosystem}"))?
+            .1
+            .map_err(|e| e.to_string())
+    }
+
     /// The registry's answer about the release `update` moves to: the per-release answer where
     /// the registry has one (PyPI's per-version JSON, a Docker manifest), else the package's
     /// (see `nanoup_drift::lookup::fetch_release`).
     pub fn fetch(&self, update: &nanoup_core::NanoUpdate) -> Result<Vec<u8>, String> {
-        let env = |key: &str| std::env::var(key).ok();
-        let source = nanoup_ecosystems::registries(&self.root.join(&update.stack), &env)
-            .into_iter()
-            .find(|(e, _)| *e == update.ecosystem)
-            .ok_or_else(|| format!("no registry for {}", update.ecosystem))?
-            .1
-            .map_err(|e| e.to_string())?;
+        let source = self.source(&update.stack, update.ecosystem)?;
         self.runtime
             .block_on(nanoup_drift::lookup::fetch_release(
                 &self.cached,
                 source.as_ref(),
                 &update.name,
                 &update.to,
+            ))
+            .map(|r| r.body)
+    }
+
+    /// The registry's answer about package `name` (every release), as the stack at `stack`
+    /// configures its registry: for Cargo, the crate's index file.
+    pub fn fetch_package(
+        &self,
+        stack: &str,
+        ecosystem: Ecosystem,
+        name: &str,
+    ) -> Result<Vec<u8>, String> {
+        let source = self.source(stack, ecosystem)?;
+        self.runtime
+            .block_on(nanoup_drift::lookup::fetch(
+                &self.cached,
+                source.as_ref(),
+                name,
             ))
             .map(|r| r.body)
     }

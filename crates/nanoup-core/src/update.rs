@@ -173,6 +173,10 @@ pub struct NanoUpdate {
     /// change. Empty for a single-entry update.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
+    /// The commands that make the update, when the planner worked them out (Cargo); empty means
+    /// the one step `from -> to` of `name`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pins: Vec<Pin>,
 }
 
 /// Why an entry moves within an update.
@@ -201,11 +205,24 @@ pub struct Step {
     pub role: StepRole,
     /// Why the entry moves (`RUSTSEC-...`, `url 2.1.0 requires idna ^0.2`, ...).
     pub why: String,
-    /// Apply pins this entry to `to` itself (`cargo update --precise`); otherwise the
-    /// resolution moves it as a consequence of the pinned steps.
+    /// The workspace's manifests change for this entry (their requirement excluded `to`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub pinned: bool,
-    /// The requirement in the workspace's manifests is set to `to` first (it excluded `to`).
+    pub manifest: bool,
+}
+
+/// One command apply runs to make an update, in order: pin the entry NAME@AT to TO (Cargo:
+/// `cargo update -p NAME@AT --precise TO`), after setting the manifests' requirement on NAME
+/// to TO when `manifest` is set. Recorded by the planner, which ran the same commands on a copy
+/// of the stack, so that apply reproduces exactly the blast radius the plan measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// Package name.
+    pub name: String,
+    /// The version the entry has when the command runs.
+    pub at: String,
+    /// The version it is pinned to.
+    pub to: String,
+    /// Set the manifests' requirement on the package to `to` first.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub manifest: bool,
 }

@@ -2,6 +2,7 @@
 //! advisories say and what the registry offers, to the smallest allowed version steps.
 
 pub mod apply;
+pub mod cargo;
 pub mod git;
 pub mod plan;
 pub mod rollback;

@@ -73,13 +73,12 @@ fn eligible(
 /// Whether any vulnerability (not withdrawn, not informational) among `advisories` affects
 /// `version` of `component`.
 fn vulnerable(component: &Component, advisories: &[Advisory], version: &str) -> bool {
-    let ecosystem = component.ecosystem.osv_name();
-    advisories
-        .iter()
-        .filter(|a| a.withdrawn.is_none() && !a.is_informational())
-        .flat_map(|a| &a.affected)
-        .filter(|p| p.ecosystem == ecosystem && p.name == component.name)
-        .any(|p| is_affected(p, version))
+    affects(
+        component.ecosystem.osv_name(),
+        &component.name,
+        advisories,
+        version,
+    )
 }
 
 fn update(
@@ -114,6 +113,7 @@ fn update(
         }],
         file: component.file.clone(),
         steps: Vec::new(),
+        pins: Vec::new(),
     }
 }
 
@@ -179,6 +179,66 @@ pub fn fix_step(
             scheme, &current, releases, component, advisories, policy,
         ))),
     }
+}
+
+/// The versions a fix may move a vulnerable component to, ascending: eligible by policy (see
+/// [`fix_step`]) and affected by no advisory on the package. What a resolver-aware search
+/// chooses from when the lowest one does not fit the dependents.
+pub fn clean_versions(
+    component: &Component,
+    releases: &[Release],
+    advisories: &[Advisory],
+    policy: &StepPolicy,
+) -> Vec<String> {
+    let Some(scheme) = Scheme::for_ecosystem(component.ecosystem.osv_name()) else {
+        return Vec::new();
+    };
+    let Some(current) = component
+        .version
+        .as_deref()
+        .and_then(|v| scheme.parse(v).ok())
+    else {
+        return Vec::new();
+    };
+    eligible(scheme, &current, releases, policy)
+        .into_iter()
+        .filter(|(v, _)| !vulnerable(component, advisories, v.as_str()))
+        .map(|(v, _)| v.as_str().to_string())
+        .collect()
+}
+
+/// Whether policy lets a package move from `from` to `to` as part of another update (a parent
+/// bump or a companion): an allowed kind, past the cooldown when the date is known, below any
+/// hold.
+pub fn step_allowed(
+    scheme: Scheme,
+    from: &str,
+    to: &str,
+    published: Option<&str>,
+    policy: &StepPolicy,
+) -> bool {
+    let release = Release {
+        version: to.to_string(),
+        published: published.map(str::to_string),
+        yanked: false,
+        deprecated: None,
+    };
+    scheme.parse(from).is_ok_and(|current| {
+        eligible(scheme, &current, std::slice::from_ref(&release), policy)
+            .iter()
+            .any(|(v, _)| v.as_str() == to)
+    })
+}
+
+/// Whether any advisory among `advisories` (not withdrawn, not informational) affects `version`
+/// of the package `name` in `ecosystem` (its OSV name).
+pub fn affects(ecosystem: &str, name: &str, advisories: &[Advisory], version: &str) -> bool {
+    advisories
+        .iter()
+        .filter(|a| a.withdrawn.is_none() && !a.is_informational())
+        .flat_map(|a| &a.affected)
+        .filter(|p| p.ecosystem == ecosystem && p.name == name)
+        .any(|p| is_affected(p, version))
 }
 
 /// Says which rule removed every candidate, so `unfixable` entries explain themselves.

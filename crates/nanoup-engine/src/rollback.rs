@@ -178,6 +178,7 @@ pub fn rollback_after(
         }],
         file: file.clone(),
         steps: Vec::new(),
+        pins: Vec::new(),
         name,
         from: to,
         to: from,

@@ -59,6 +59,8 @@ pub struct Policy {
     pub test: Option<String>,
     /// Top-level holds (they apply to every stack), in file order.
     pub holds: Vec<Hold>,
+    /// Top-level limits on the size of an update.
+    pub limits: Limits,
     /// The `[[stack]]` tables, in file order.
     pub stacks: Vec<StackRule>,
 }
@@ -78,6 +80,8 @@ pub struct StackRule {
     pub holds: Vec<Hold>,
     /// Ignore rules added for the matching stacks.
     pub ignores: Vec<IgnoreRule>,
+    /// Limits on the size of an update, where the table sets them.
+    pub limits: Limits,
     /// Where the table starts: `nanoup.toml:LINE`.
     pub origin: String,
     matcher: globset::GlobMatcher,
@@ -92,6 +96,7 @@ impl PartialEq for StackRule {
             &self.test,
             &self.holds,
             &self.ignores,
+            &self.limits,
             &self.origin,
         ) == (
             &other.path,
@@ -100,6 +105,7 @@ impl PartialEq for StackRule {
             &other.test,
             &other.holds,
             &other.ignores,
+            &other.limits,
             &other.origin,
         )
     }
@@ -133,6 +139,21 @@ pub struct StackPolicy {
     pub ignores: Vec<IgnoreRule>,
     /// The origins (`nanoup.toml:LINE`) of the `[[stack]]` tables that matched, in file order.
     pub matched: Vec<String>,
+    /// The largest blast radius applied without `--allow-large` (`max-blast-radius`), if any.
+    pub max_blast_radius: Option<usize>,
+    /// Whether an update may change a manifest's requirement (`manifest-changes`, default
+    /// true): a direct dependency's, or a parent's in a parent bump.
+    pub manifest_changes: bool,
+}
+
+/// How large an update may be: `max-blast-radius` and `manifest-changes`, each when set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Updates moving more lockfile entries are planned and shown, but applied only when the
+    /// user says so (`--allow-large`).
+    pub max_blast_radius: Option<usize>,
+    /// Whether an update may change a manifest's requirement.
+    pub manifest_changes: Option<bool>,
 }
 
 impl Policy {
@@ -154,6 +175,8 @@ impl Policy {
             holds: self.holds.clone(),
             ignores: self.ignores.clone(),
             matched: Vec::new(),
+            max_blast_radius: self.limits.max_blast_radius,
+            manifest_changes: self.limits.manifest_changes.unwrap_or(true),
         };
         for rule in self.stacks.iter().filter(|r| r.matches(stack_path)) {
             if let Some(allow) = &rule.allow {
@@ -167,6 +190,12 @@ impl Policy {
             }
             policy.holds.extend(rule.holds.iter().cloned());
             policy.ignores.extend(rule.ignores.iter().cloned());
+            if let Some(max) = rule.limits.max_blast_radius {
+                policy.max_blast_radius = Some(max);
+            }
+            if let Some(allowed) = rule.limits.manifest_changes {
+                policy.manifest_changes = allowed;
+            }
             policy.matched.push(rule.origin.clone());
         }
         policy

@@ -6,10 +6,28 @@ use nanoup_core::{Ecosystem, LineIndex, ParseError, UpdateKind};
 use nanoup_versions::Scheme;
 use toml_edit::{Document, Item, TableLike, Value};
 
-use crate::{Hold, IgnoreRule, Policy, StackRule, normalize_path, parse_age};
+use crate::{Hold, IgnoreRule, Limits, Policy, StackRule, normalize_path, parse_age};
 
-const TOP_LEVEL_KEYS: &[&str] = &["min-age", "allow", "test", "hold", "ignore", "stack"];
-const STACK_KEYS: &[&str] = &["path", "min-age", "allow", "test", "hold", "ignore"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "min-age",
+    "allow",
+    "test",
+    "hold",
+    "ignore",
+    "stack",
+    "max-blast-radius",
+    "manifest-changes",
+];
+const STACK_KEYS: &[&str] = &[
+    "path",
+    "min-age",
+    "allow",
+    "test",
+    "hold",
+    "ignore",
+    "max-blast-radius",
+    "manifest-changes",
+];
 const IGNORE_KEYS: &[&str] = &["id", "reason", "until"];
 const HOLD_KEYS: &[&str] = &["package", "below", "ecosystem", "until", "reason"];
 
@@ -44,6 +62,7 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, ParseError> {
         allow: common.allow,
         test: common.test,
         holds: common.holds,
+        limits: common.limits,
         stacks,
     })
 }
@@ -55,6 +74,7 @@ struct Common {
     test: Option<String>,
     holds: Vec<Hold>,
     ignores: Vec<IgnoreRule>,
+    limits: Limits,
 }
 
 /// The file being read, for error places.
@@ -275,12 +295,44 @@ impl Cx<'_> {
                 ignores.push(self.ignore(rule, at, context)?);
             }
         }
+        let limits = self.limits(table, start)?;
         Ok(Common {
             allow,
             min_age,
             test,
             holds,
             ignores,
+            limits,
+        })
+    }
+
+    /// `max-blast-radius` (a positive integer) and `manifest-changes` (a boolean).
+    fn limits(&self, table: &dyn TableLike, start: usize) -> Result<Limits, ParseError> {
+        let max_blast_radius = match table.get("max-blast-radius") {
+            None => None,
+            Some(item) => {
+                let offset = start_of(item, start);
+                let n = item.as_integer().filter(|n| *n > 0).ok_or_else(|| {
+                    self.at(
+                        offset,
+                        "expected `max-blast-radius` to be a positive integer (lockfile entries)",
+                    )
+                })?;
+                Some(n as usize)
+            }
+        };
+        let manifest_changes = match table.get("manifest-changes") {
+            None => None,
+            Some(item) => Some(item.as_bool().ok_or_else(|| {
+                self.at(
+                    start_of(item, start),
+                    "expected `manifest-changes` to be true or false",
+                )
+            })?),
+        };
+        Ok(Limits {
+            max_blast_radius,
+            manifest_changes,
         })
     }
 
@@ -395,6 +447,7 @@ impl Cx<'_> {
             test: common.test,
             holds: common.holds,
             ignores: common.ignores,
+            limits: common.limits,
             origin: self.origin(start),
             matcher,
         })

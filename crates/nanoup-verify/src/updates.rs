@@ -248,6 +248,7 @@ mod tests {
             blast_radius: vec![],
             file: "Cargo.lock".into(),
             steps: Vec::new(),
+            pins: Vec::new(),
         }
     }
 

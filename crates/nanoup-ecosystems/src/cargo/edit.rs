@@ -187,7 +187,7 @@ pub fn untouched_outside(old: &str, new: &str, names: &[&str]) -> Result<(), Str
 
 /// Sets the version requirement of every declaration of crate `package` in a Cargo.toml
 /// (`[dependencies]`, dev, build, and their `[target.*]` forms; renamed entries by `package`) to
-/// `requirement`, keeping formatting and comments. Returns the new text and how many declarations
+/// `requirement`, keeping formatting and comments (`[workspace.dependencies]` too). Returns the new text and how many declarations
 /// changed; a declaration that inherits from the workspace (`workspace = true`) is not touched.
 pub fn set_requirement(
     text: &str,
@@ -234,6 +234,14 @@ pub fn set_requirement(
             changed += edit_table(table, package, requirement);
         }
     }
+    if let Some(table) = doc
+        .get_mut("workspace")
+        .and_then(Item::as_table_like_mut)
+        .and_then(|w| w.get_mut("dependencies"))
+        .and_then(Item::as_table_like_mut)
+    {
+        changed += edit_table(table, package, requirement);
+    }
     if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
         for (_, target) in targets.iter_mut() {
             let Some(target) = target.as_table_like_mut() else {
@@ -247,6 +255,62 @@ pub fn set_requirement(
         }
     }
     Ok((doc.to_string(), changed))
+}
+
+/// The version requirements a Cargo.toml declares on crate `package`: every declaration
+/// (`[dependencies]`, dev, build, their `[target.*]` forms, `[workspace.dependencies]`; renamed
+/// entries by `package`) that states a version. A declaration inheriting from the workspace
+/// states none here (the workspace's table does). Unparsable text declares nothing.
+pub fn requirements_on(text: &str, package: &str) -> Vec<String> {
+    use toml_edit::{DocumentMut, Item, TableLike};
+    let Ok(doc) = text.parse::<DocumentMut>() else {
+        return Vec::new();
+    };
+    fn from_table(table: &dyn TableLike, package: &str, out: &mut Vec<String>) {
+        for (key, item) in table.iter() {
+            let detail = item.as_table_like();
+            let real = detail
+                .and_then(|t| t.get("package"))
+                .and_then(Item::as_str)
+                .unwrap_or(key);
+            if real != package {
+                continue;
+            }
+            let requirement = match detail {
+                Some(t) => t.get("version").and_then(Item::as_str),
+                None => item.as_str(),
+            };
+            out.extend(requirement.map(str::to_string));
+        }
+    }
+    const SECTIONS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let mut out = Vec::new();
+    let mut tables: Vec<&dyn TableLike> = SECTIONS
+        .iter()
+        .filter_map(|s| doc.get(s).and_then(Item::as_table_like))
+        .collect();
+    if let Some(t) = doc
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(Item::as_table_like)
+    {
+        tables.push(t);
+    }
+    if let Some(targets) = doc.get("target").and_then(Item::as_table_like) {
+        for (_, target) in targets.iter() {
+            if let Some(target) = target.as_table_like() {
+                tables.extend(
+                    SECTIONS
+                        .iter()
+                        .filter_map(|s| target.get(s).and_then(Item::as_table_like)),
+                );
+            }
+        }
+    }
+    for table in tables {
+        from_table(table, package, &mut out);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -296,6 +360,14 @@ mod tests {
                 .replace("version = \"1.4\" }", "version = \"1.6.1\" }")
         );
         assert_eq!(set_requirement(text, "tokio", "1").unwrap().1, 0);
+        assert_eq!(requirements_on(text, "smallvec"), ["=1.4.0", "1.4"]);
+        assert_eq!(requirements_on(&new, "smallvec"), ["1.6.1", "1.6.1"]);
+        let workspace = "[workspace.dependencies]\nidna = \"0.2\"\n\n[dependencies]\nidna = { workspace = true }\n";
+        assert_eq!(requirements_on(workspace, "idna"), ["0.2"]);
+        let (edited, n) = set_requirement(workspace, "idna", "1.0.0").unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(edited, workspace.replace("\"0.2\"", "\"1.0.0\""));
+        assert!(requirements_on("not [toml", "idna").is_empty());
     }
 
     #[test]

@@ -387,6 +387,8 @@ pub struct IndexRelease {
     pub version: String,
     /// Whether the version is yanked.
     pub yanked: bool,
+    /// When it was published (`pubtime`), RFC 3339 UTC, when the index says.
+    pub published: Option<String>,
     /// Its dependencies, dev-dependencies left out (Cargo never resolves a registry crate's).
     pub deps: Vec<IndexDep>,
 }
@@ -411,6 +413,8 @@ struct RawRelease {
     yanked: bool,
     #[serde(default)]
     deps: Vec<RawDep>,
+    #[serde(default)]
+    pubtime: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -446,6 +450,7 @@ pub fn parse_index_releases(name: &str, body: &[u8]) -> Result<Vec<IndexRelease>
         out.push(IndexRelease {
             version: raw.vers,
             yanked: raw.yanked,
+            published: raw.pubtime.as_deref().and_then(rfc3339_utc),
             deps: raw
                 .deps
                 .into_iter()

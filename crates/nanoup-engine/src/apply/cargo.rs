@@ -1,187 +1,161 @@
-//! Cargo: `cargo update --precise` for the step, with the manifests' requirements widened first
-//! when the plan says so, and Cargo's resolution of the one entry spliced into the original text.
+//! Cargo: the update's pins replayed with Cargo on the real files (`cargo update -p NAME@AT
+//! --precise TO`, a manifest's requirement widened first where the plan says so), all of Cargo's
+//! resolution taken into the lockfile in its own format, Cargo's acceptance (`--locked`), and
+//! the measured difference compared with the plan's blast radius. Anything else and every file
+//! is put back.
 
-use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use nanoup_core::NanoUpdate;
+use nanoup_core::{NanoUpdate, Pin};
+use nanoup_ecosystems::cargo::edit::changed_entries;
+use nanoup_ecosystems::cargo::splice::splice_resolution;
 
-use super::tool::{failure_tail, run_timed};
-use super::{Outcome, verify_or_restore, write_atomically};
+use super::{Outcome, describe_changes, directory_of, write_atomically};
+use crate::cargo::{check_lock, manifests_under, run_pin};
+
+/// The pins that make `update`: the planner's, or the one step of a plan made without them.
+fn pins_of(update: &NanoUpdate) -> Vec<Pin> {
+    if update.pins.is_empty() {
+        vec![Pin {
+            name: update.name.clone(),
+            at: update.from.clone(),
+            to: update.to.clone(),
+            manifest: update.manifest_change,
+        }]
+    } else {
+        update.pins.clone()
+    }
+}
+
+/// How the pins are made, for the method.
+fn describe_pins(pins: &[Pin]) -> String {
+    pins.iter()
+        .map(|p| {
+            let command = format!("cargo update -p {}@{} --precise {}", p.name, p.at, p.to);
+            if p.manifest {
+                format!("requirement on {} set to {}, then {command}", p.name, p.to)
+            } else {
+                command
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 pub(super) fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run: bool) -> Outcome {
-    let method = format!(
-        "cargo update -p {}@{} --precise {}",
-        update.name, update.from, update.to
-    );
+    let pins = pins_of(update);
+    let method = describe_pins(&pins);
     if dry_run {
         return Outcome::Planned { method };
     }
     let lock_path = root.join(&update.file);
-    let dir = lock_path.parent().unwrap_or(root);
-    let manifests = if update.manifest_change {
-        match widen_manifests(root, dir, update) {
-            Ok(manifests) => manifests,
-            Err(reason) => return Outcome::Refused { reason },
-        }
-    } else {
-        Vec::new()
+    let dir = directory_of(&lock_path, root).to_path_buf();
+    let manifests: Vec<(PathBuf, Vec<u8>)> = match manifests_under(&dir) {
+        Ok(paths) => paths
+            .into_iter()
+            .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+            .collect(),
+        Err(e) => return Outcome::Refused { reason: e },
     };
-    let mut failure = cargo_precise(dir, &update.name, &update.from, &update.to);
-    // With a widened requirement Cargo first re-resolves the crate to its newest match; step it
-    // back to the planned version.
-    if failure.is_none()
-        && update.manifest_change
-        && let Ok(resolved) = std::fs::read_to_string(&lock_path)
-        && let Ok(entries) = nanoup_ecosystems::cargo::edit::lock_entries(&update.file, &resolved)
-        && !entries
-            .iter()
-            .any(|(n, v)| n == &update.name && v == &update.to)
-        && let Some((_, newest)) = entries
-            .iter()
-            .find(|(n, v)| n == &update.name && v != &update.from)
-    {
-        failure = cargo_precise(dir, &update.name, newest, &update.to);
-    }
-    if failure.is_none() {
-        failure = splice_cargo(&lock_path, old, update).err();
-    }
-    let outcome = verify_or_restore(
-        &lock_path,
-        &update.file,
-        old,
-        update,
-        failure,
-        method,
-        |old, new| {
-            let names: Vec<&str> = update
-                .blast_radius
-                .iter()
-                .map(|c| c.name.as_str())
-                .collect();
-            nanoup_ecosystems::cargo::edit::untouched_outside(old, new, &names)?;
-            nanoup_ecosystems::cargo::edit::changed_entries(&update.file, old, new)
-                .map_err(|e| e.to_string())
-        },
-    );
-    match outcome {
-        Outcome::Applied {
-            changed,
-            mut files,
-            method,
-        } => {
-            files.extend(manifests.iter().map(|(rel, _, _)| rel.clone()));
-            let method = if manifests.is_empty() {
-                method
-            } else {
-                format!(
-                    "requirement set to {} in {}, then {method}",
-                    update.to,
-                    manifests
-                        .iter()
-                        .map(|(rel, _, _)| rel.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            Outcome::Applied {
-                changed,
-                files,
-                method,
+    let restore = |reason: String| {
+        let mut failed = Vec::new();
+        if let Err(e) = write_atomically(&lock_path, old) {
+            failed.push(format!("{}: {e}", update.file));
+        }
+        for (path, bytes) in &manifests {
+            if std::fs::read(path).ok().as_deref() != Some(bytes.as_slice())
+                && let Err(e) = write_atomically(path, bytes)
+            {
+                failed.push(format!("{}: {e}", path.display()));
             }
         }
-        refused => {
-            // The lockfile is back; put the manifests back too.
-            for (_, path, bytes) in &manifests {
-                let _ = write_atomically(path, bytes);
-            }
-            refused
-        }
-    }
-}
-
-/// Runs `cargo update -p NAME@FROM --precise TO` in `dir`, stopped after `NANOUP_CARGO_TIMEOUT`
-/// seconds (default 300); the failure's last lines, if any.
-fn cargo_precise(dir: &Path, name: &str, from: &str, to: &str) -> Option<String> {
-    let spec = format!("{name}@{from}");
-    let args = ["update", "-p", spec.as_str(), "--precise", to];
-    let env = [("CARGO_TERM_COLOR", "never")];
-    match run_timed(
-        "cargo",
-        OsStr::new("cargo"),
-        &args,
-        dir,
-        &env,
-        "NANOUP_CARGO_TIMEOUT",
-    ) {
-        Ok(Ok(())) => None,
-        Ok(Err((shown, status, stderr))) => {
-            let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-            Some(failure_tail(&shown, status, &lines))
-        }
-        Err(reason) => Some(reason),
-    }
-}
-
-/// Sets the requirement on `update.name` to `update.to` in every Cargo.toml under the stack that
-/// declares it (formatting and comments kept), and returns (path relative to root, path, old
-/// bytes) of each file changed, for the commit and for restoring.
-fn widen_manifests(
-    root: &Path,
-    dir: &Path,
-    update: &NanoUpdate,
-) -> Result<Vec<(String, std::path::PathBuf, Vec<u8>)>, String> {
-    let tree = nanoup_ecosystems::Tree::walk(dir).map_err(|e| e.to_string())?;
-    let mut changed = Vec::new();
-    for rel in tree.named("Cargo.toml") {
-        let path = dir.join(rel);
-        let old =
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let Ok(text) = std::str::from_utf8(&old) else {
-            continue;
+        let reason = if failed.is_empty() {
+            format!("{reason}; every file restored")
+        } else {
+            format!("{reason}; and restoring failed ({})", failed.join(", "))
         };
-        let (new, count) =
-            nanoup_ecosystems::cargo::edit::set_requirement(text, &update.name, &update.to)
-                .map_err(|e| format!("cannot edit {}: {e}", path.display()))?;
-        if count > 0 {
-            let shown = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-            changed.push((shown, path, old, new));
+        Outcome::Refused { reason }
+    };
+    let Ok(old_text) = std::str::from_utf8(old) else {
+        return Outcome::Refused {
+            reason: format!("{} is not UTF-8", update.file),
+        };
+    };
+    for pin in &pins {
+        if let Err(e) = run_pin(&dir, pin) {
+            return restore(e);
         }
     }
-    if changed.is_empty() {
-        return Err(format!(
-            "no Cargo.toml under the stack declares {}; cannot widen its requirement",
-            update.name
+    let resolved = match std::fs::read_to_string(&lock_path) {
+        Ok(text) => text,
+        Err(e) => return restore(format!("cannot read {} after cargo: {e}", update.file)),
+    };
+    // Cargo's resolution in the file's own format; else Cargo's whole file.
+    let mut kept_format = true;
+    let mut text = match splice_resolution(old_text, &resolved) {
+        Ok(spliced) => spliced,
+        Err(_) => {
+            kept_format = false;
+            resolved.clone()
+        }
+    };
+    if let Err(e) = write_atomically(&lock_path, text.as_bytes()) {
+        return restore(format!("cannot write {}: {e}", update.file));
+    }
+    if let Err(spliced_refused) = check_lock(&dir) {
+        if !kept_format {
+            return restore(spliced_refused);
+        }
+        // The file's format could not be kept: Cargo's own text is the truth.
+        kept_format = false;
+        text = resolved;
+        if let Err(e) = write_atomically(&lock_path, text.as_bytes()) {
+            return restore(format!("cannot write {}: {e}", update.file));
+        }
+        if let Err(e) = check_lock(&dir) {
+            return restore(e);
+        }
+    }
+    let mut changed = match changed_entries(&update.file, old_text, &text) {
+        Ok(changed) => changed,
+        Err(e) => return restore(format!("cannot parse {} after cargo: {e}", update.file)),
+    };
+    let mut expected = update.blast_radius.clone();
+    changed.sort();
+    expected.sort();
+    if changed != expected {
+        let extra = describe_changes(changed.iter().filter(|c| !expected.contains(c)), "(none)");
+        let missing = describe_changes(expected.iter().filter(|c| !changed.contains(c)), "(none)");
+        return restore(format!(
+            "Cargo's resolution differs from the plan (moved beyond it: {}; planned but not \
+             moved: {}); run `nanoup plan` again",
+            if extra.is_empty() { "nothing" } else { &extra },
+            if missing.is_empty() {
+                "nothing"
+            } else {
+                &missing
+            }
         ));
     }
-    for (_, path, _, new) in &changed {
-        write_atomically(path, new.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut files = vec![update.file.clone()];
+    for (path, bytes) in &manifests {
+        if std::fs::read(path).ok().as_deref() != Some(bytes.as_slice()) {
+            files.push(
+                path.strip_prefix(root)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string(),
+            );
+        }
     }
-    Ok(changed
-        .into_iter()
-        .map(|(shown, path, old, _)| (shown, path, old))
-        .collect())
-}
-
-/// Reads Cargo's resolution of the update and splices just that entry into the original text,
-/// written atomically over what Cargo wrote (Cargo may have rewritten the whole file, even in
-/// another format).
-fn splice_cargo(lock_path: &Path, old: &[u8], update: &NanoUpdate) -> Result<(), String> {
-    let resolved = std::fs::read_to_string(lock_path)
-        .map_err(|e| format!("cannot read the lockfile after cargo: {e}"))?;
-    let old = std::str::from_utf8(old).map_err(|_| "the lockfile was not UTF-8".to_string())?;
-    let spliced = nanoup_ecosystems::cargo::edit::splice_update(
-        old,
-        &resolved,
-        &update.name,
-        &update.from,
-        &update.to,
-    )?;
-    write_atomically(lock_path, spliced.as_bytes())
-        .map_err(|e| format!("cannot write the lockfile: {e}"))
+    let method = if kept_format {
+        method
+    } else {
+        format!("{method} (Cargo rewrote the lockfile in its own format)")
+    };
+    Outcome::Applied {
+        changed,
+        files,
+        method,
+    }
 }

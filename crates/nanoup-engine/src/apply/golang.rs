@@ -270,6 +270,7 @@ mod tests {
             }],
             file: "go.mod".into(),
             steps: Vec::new(),
+            pins: Vec::new(),
         }
     }
 

@@ -16,7 +16,7 @@ mod golang;
 mod maven;
 mod npm;
 mod pypi;
-mod tool;
+pub(crate) mod tool;
 mod yarn;
 
 use std::path::Path;

@@ -81,13 +81,13 @@ pub(super) fn run_tool(
 
 /// How a run of [`run_timed`] ended unsuccessfully: the command as shown in messages, how it
 /// exited and what it wrote to stderr, for the caller to summarise.
-pub(super) type Exited = (String, ExitStatus, String);
+pub(crate) type Exited = (String, ExitStatus, String);
 
 /// Runs `program ARGS` as [`run_tool`] does, killed after the seconds the environment variable
 /// `timeout_var` gives (default 300). A run that could not start or finish comes back worded
 /// (`Err`), naming the tool `name`, the program, the command (`NAME ARGS`) and `timeout_var`;
 /// one that exited unsuccessfully comes back as `Ok(Err(_))` (see [`Exited`]).
-pub(super) fn run_timed<A: AsRef<OsStr> + AsRef<str>>(
+pub(crate) fn run_timed<A: AsRef<OsStr> + AsRef<str>>(
     name: &str,
     program: &OsStr,
     args: &[A],
@@ -116,7 +116,7 @@ pub(super) fn run_timed<A: AsRef<OsStr> + AsRef<str>>(
 
 /// The message of a tool that failed: `` `SHOWN` failed (STATUS): `` and the last six of
 /// `lines`, joined by ` | `.
-pub(super) fn failure_tail(shown: &str, status: ExitStatus, lines: &[&str]) -> String {
+pub(crate) fn failure_tail(shown: &str, status: ExitStatus, lines: &[&str]) -> String {
     let tail = lines
         .get(lines.len().saturating_sub(6)..)
         .unwrap_or_default();

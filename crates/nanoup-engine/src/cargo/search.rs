@@ -1,0 +1,625 @@
+//! The search for the minimal consistent change that fixes one vulnerable crate.
+//!
+//! Given the crate's entry `NAME@FROM` and the versions that clear its advisories (ascending,
+//! already filtered by policy), the search works on a [`Scratch`] copy of the workspace:
+//!
+//! 1. The **target**: the lowest clean version that every dependent's requirement accepts (read
+//!    from the index for registry dependents, from the manifests for the workspace's own
+//!    crates) is pinned with Cargo.
+//! 2. When Cargo refuses because the new release needs a dependency the lockfile holds too low
+//!    (a **companion**), that dependency is first pinned to the lowest version the release
+//!    accepts, then the target again.
+//! 3. When no clean version is accepted by some dependent, that dependent is lifted first (a
+//!    **parent** bump): to its lowest release, allowed by policy, whose requirement accepts a
+//!    clean version (or that no longer needs the crate), itself accepted by its own dependents,
+//!    recursively; a requirement of the workspace's own manifests is widened (a manifest
+//!    change) when policy allows it. Then the target is settled again.
+//! 4. Every entry that Cargo moved as a consequence (added, raised, removed) is measured; a raised
+//!    or added companion is stepped down to the lowest version its dependents accept when Cargo
+//!    took a newer one, and kept only if that does not widen the change.
+//! 5. Cargo must accept the final lockfile (`--locked`).
+//!
+//! The pins made are the update's recipe; the measured difference is its blast radius. This is
+//! a greedy search ("keep every lock, else lowest"), not a full resolver: Cargo is the resolver,
+//! and the search only decides which entries to unlock and to which version.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use nanoup_core::{EntryChange, Pin, Step, StepRole};
+use nanoup_ecosystems::cargo::LockPackage;
+
+use super::scratch::Scratch;
+use super::{CargoIndex, accepts, check_lock, lower, read_lock, run_pin};
+
+/// How deep parent bumps may go (a dependent of a dependent of ...).
+const MAX_DEPTH: usize = 6;
+/// How many clean versions of one entry are tried when Cargo refuses the lowest.
+const MAX_TRIES: usize = 3;
+
+/// Whether policy lets `name` move from `from` to `to` (`published`: the index's date).
+pub type MayMove<'a> = dyn Fn(&str, &str, &str, Option<&str>) -> bool + 'a;
+
+/// What the search may do beyond the target, decided by the stack's policy.
+pub struct SearchPolicy<'a> {
+    /// Whether a requirement in the workspace's manifests may be widened.
+    pub manifest_changes: bool,
+    /// Whether `name` may move from `from` to `to` as a parent or companion (kind allowed,
+    /// cooldown passed, not held, not itself vulnerable); `published` is the index's date.
+    pub may_move: &'a MayMove<'a>,
+}
+
+/// The minimal consistent change found for one vulnerable entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The target's new version (`None` when the parent bump dropped it from the graph).
+    pub to: Option<String>,
+    /// The commands that make the change, in order.
+    pub pins: Vec<Pin>,
+    /// Every entry moved, with its role and why.
+    pub steps: Vec<Step>,
+    /// The measured difference of the lockfile.
+    pub blast_radius: Vec<EntryChange>,
+}
+
+/// Why the search found nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchError {
+    /// No consistent change exists within policy; the reason says which rule or requirement.
+    NoFix(String),
+    /// The search could not run (Cargo cannot resolve the copy, the index is unreachable).
+    Unavailable(String),
+}
+
+impl std::fmt::Display for SearchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SearchError::NoFix(reason) | SearchError::Unavailable(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// The vulnerable entry to fix.
+pub struct Target<'a> {
+    /// Crate name.
+    pub name: &'a str,
+    /// Its locked version.
+    pub from: &'a str,
+    /// The versions clearing every advisory, allowed by policy, ascending.
+    pub clean: &'a [String],
+    /// Why it moves (the advisory ids), for its step.
+    pub why: String,
+}
+
+/// Searches the minimal consistent change for `target` in `scratch` (reset first).
+pub fn find_fix(
+    scratch: &Scratch,
+    index: &CargoIndex<'_>,
+    target: &Target<'_>,
+    policy: &SearchPolicy<'_>,
+) -> Result<Found, SearchError> {
+    scratch.reset().map_err(SearchError::Unavailable)?;
+    let original = read_lock(scratch.dir()).map_err(SearchError::Unavailable)?;
+    let mut search = Search {
+        scratch,
+        index,
+        policy,
+        original: original.clone(),
+        pins: Vec::new(),
+        roles: BTreeMap::new(),
+    };
+    let clean: BTreeSet<&str> = target.clean.iter().map(String::as_str).collect();
+    let accept = |v: &str| clean.contains(v);
+    search.roles.insert(
+        target.name.to_string(),
+        (StepRole::Target, target.why.clone(), false),
+    );
+    let to = search.settle(
+        target.name,
+        target.from,
+        &accept,
+        StepRole::Target,
+        &target.why,
+        0,
+    )?;
+    search.step_down_companions()?;
+    check_lock(scratch.dir()).map_err(SearchError::NoFix)?;
+    let now = read_lock(scratch.dir()).map_err(SearchError::Unavailable)?;
+    let blast_radius = diff(&original, &now);
+    let steps = search.describe(&blast_radius, &now);
+    Ok(Found {
+        to,
+        pins: search.pins,
+        steps,
+        blast_radius,
+    })
+}
+
+fn entries(lock: &[LockPackage]) -> Vec<(String, String)> {
+    lock.iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect()
+}
+
+fn diff(old: &[LockPackage], new: &[LockPackage]) -> Vec<EntryChange> {
+    EntryChange::diff(&entries(old), &entries(new))
+}
+
+/// The packages whose dependency lists name `name`@`version`.
+fn dependents<'l>(lock: &'l [LockPackage], name: &str, version: &str) -> Vec<&'l LockPackage> {
+    let Some(entry) = lock.iter().find(|p| p.name == name && p.version == version) else {
+        return Vec::new();
+    };
+    lock.iter()
+        .filter(|p| p.dependencies.iter().any(|d| entry.matches_reference(d)))
+        .collect()
+}
+
+/// A dependent's requirements on a crate.
+struct Requirement {
+    /// The dependent, `name version`.
+    who: String,
+    /// The dependent's name and version.
+    name: String,
+    version: String,
+    /// Every requirement it states (several declarations: normal, build, per target).
+    reqs: Vec<String>,
+    /// A crate of the workspace (its manifest states the requirement).
+    local: bool,
+}
+
+impl Requirement {
+    fn accepts(&self, version: &str) -> bool {
+        self.reqs.iter().all(|r| accepts(r, version))
+    }
+}
+
+struct Search<'s, 'i> {
+    scratch: &'s Scratch,
+    index: &'s CargoIndex<'i>,
+    policy: &'s SearchPolicy<'s>,
+    original: Vec<LockPackage>,
+    pins: Vec<Pin>,
+    /// The role and reason of every entry the search moved on purpose, by name.
+    roles: BTreeMap<String, (StepRole, String, bool)>,
+}
+
+impl Search<'_, '_> {
+    fn lock(&self) -> Result<Vec<LockPackage>, SearchError> {
+        read_lock(self.scratch.dir()).map_err(SearchError::Unavailable)
+    }
+
+    fn unavailable(e: String) -> SearchError {
+        SearchError::Unavailable(e)
+    }
+
+    /// The requirements every dependent of `name`@`version` states on it.
+    fn requirements(
+        &self,
+        lock: &[LockPackage],
+        name: &str,
+        version: &str,
+    ) -> Result<Vec<Requirement>, SearchError> {
+        let mut out = Vec::new();
+        for d in dependents(lock, name, version) {
+            let (reqs, local) = match &d.source {
+                Some(_) => {
+                    let release = self
+                        .index
+                        .release(&d.name, &d.version)
+                        .map_err(Self::unavailable)?;
+                    let reqs = release
+                        .map(|r| {
+                            r.deps
+                                .iter()
+                                .filter(|dep| dep.package == name)
+                                .map(|dep| dep.req.clone())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (reqs, false)
+                }
+                None => (self.workspace_requirements(name)?, true),
+            };
+            out.push(Requirement {
+                who: format!("{} {}", d.name, d.version),
+                name: d.name.clone(),
+                version: d.version.clone(),
+                reqs,
+                local,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every requirement the workspace's manifests state on `name`.
+    fn workspace_requirements(&self, name: &str) -> Result<Vec<String>, SearchError> {
+        let mut out = Vec::new();
+        for path in super::manifests_under(self.scratch.dir()).map_err(Self::unavailable)? {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                out.extend(nanoup_ecosystems::cargo::edit::requirements_on(&text, name));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The versions of `name` above `floor` that `accept` takes, not yanked, not a prerelease
+    /// unless `floor` is one: ascending.
+    fn candidates(
+        &self,
+        name: &str,
+        floor: &str,
+        accept: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<(String, Option<String>)>, SearchError> {
+        let floor_pre = semver::Version::parse(floor).is_ok_and(|v| !v.pre.is_empty());
+        let mut out: Vec<(semver::Version, String, Option<String>)> = self
+            .index
+            .releases(name)
+            .map_err(Self::unavailable)?
+            .iter()
+            .filter(|r| !r.yanked && accept(&r.version))
+            .filter_map(|r| {
+                let v = semver::Version::parse(&r.version).ok()?;
+                (lower(floor, &r.version) && (floor_pre || v.pre.is_empty()))
+                    .then(|| (v, r.version.clone(), r.published.clone()))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out.into_iter().map(|(_, v, p)| (v, p)).collect())
+    }
+
+    /// The version of `name` that stands for the entry that was `floor` (its original version):
+    /// that one while it is locked, else the one version of `name` the original lock did not
+    /// have (Cargo moved it), else `None` (the entry left the graph).
+    fn current(&self, lock: &[LockPackage], name: &str, floor: &str) -> Option<String> {
+        let versions: Vec<&str> = lock
+            .iter()
+            .filter(|p| p.name == name)
+            .map(|p| p.version.as_str())
+            .collect();
+        if versions.contains(&floor) {
+            return Some(floor.to_string());
+        }
+        let new: Vec<&str> = versions
+            .into_iter()
+            .filter(|v| {
+                !self
+                    .original
+                    .iter()
+                    .any(|p| p.name == name && p.version == *v)
+            })
+            .collect();
+        (new.len() == 1).then(|| new[0].to_string())
+    }
+
+    /// Moves the entry of `name` that was `floor` to the lowest version `accept` takes, lifting
+    /// its dependents or widening a manifest when they exclude it. The version it ends at
+    /// (`None`: no longer in the graph).
+    fn settle(
+        &mut self,
+        name: &str,
+        floor: &str,
+        accept: &dyn Fn(&str) -> bool,
+        role: StepRole,
+        why: &str,
+        depth: usize,
+    ) -> Result<Option<String>, SearchError> {
+        if depth > MAX_DEPTH {
+            return Err(SearchError::NoFix(format!(
+                "moving {name} needs parent bumps more than {MAX_DEPTH} levels deep"
+            )));
+        }
+        let lock = self.lock()?;
+        let Some(current) = self.current(&lock, name, floor) else {
+            return Ok(None);
+        };
+        let candidates = self.candidates(name, floor, accept)?;
+        if candidates.is_empty() {
+            return Err(SearchError::NoFix(format!(
+                "no release of {name} above {floor} is acceptable (fixed, not yanked, allowed by \
+                 policy)"
+            )));
+        }
+        let requirements = self.requirements(&lock, name, &current)?;
+        let fits: Vec<&String> = candidates
+            .iter()
+            .map(|(v, _)| v)
+            .filter(|v| requirements.iter().all(|r| r.accepts(v)))
+            .collect();
+        if let Some(lowest) = fits.first()
+            && **lowest == current
+        {
+            return Ok(Some(current));
+        }
+        let mut last_refusal = None;
+        for to in fits.iter().take(MAX_TRIES) {
+            match self.pin_with_companions(name, &current, to, false, role, why, depth) {
+                Ok(()) => return Ok(Some(to.to_string())),
+                Err(SearchError::NoFix(e)) => last_refusal = Some(e),
+                Err(other) => return Err(other),
+            }
+        }
+        if let Some(reason) = last_refusal {
+            return Err(SearchError::NoFix(reason));
+        }
+        // No acceptable version fits every dependent: lift the ones that exclude them all.
+        let blocking: Vec<&Requirement> = requirements
+            .iter()
+            .filter(|r| !candidates.iter().any(|(v, _)| r.accepts(v)))
+            .collect();
+        if blocking.is_empty() {
+            return Err(SearchError::NoFix(format!(
+                "the dependents of {name} {current} ({}) accept no common fixed version",
+                requirements
+                    .iter()
+                    .map(|r| format!("{} requires {}", r.who, r.reqs.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        let clean: Vec<String> = candidates.iter().map(|(v, _)| v.clone()).collect();
+        for parent in &blocking {
+            if parent.local {
+                continue;
+            }
+            let parent_accepts = |pv: &str| -> bool {
+                let Ok(Some(release)) = self.index.release(&parent.name, pv) else {
+                    return false;
+                };
+                let reqs: Vec<&str> = release
+                    .deps
+                    .iter()
+                    .filter(|d| d.package == name)
+                    .map(|d| d.req.as_str())
+                    .collect();
+                (reqs.is_empty() || clean.iter().any(|c| reqs.iter().all(|r| accepts(r, c))))
+                    && (self.policy.may_move)(
+                        &parent.name,
+                        &parent.version,
+                        pv,
+                        release.published.as_deref(),
+                    )
+            };
+            let reason = format!(
+                "{} requires {} {}, which no fixed release matches",
+                parent.who,
+                name,
+                parent.reqs.join(", ")
+            );
+            self.settle(
+                &parent.name,
+                &parent.version,
+                &parent_accepts,
+                StepRole::Parent,
+                &reason,
+                depth + 1,
+            )
+            .map_err(|e| match e {
+                SearchError::NoFix(inner) => SearchError::NoFix(format!("{reason}; {inner}")),
+                other => other,
+            })?;
+        }
+        if let Some(local) = blocking.iter().find(|r| r.local) {
+            if !self.policy.manifest_changes {
+                return Err(SearchError::NoFix(format!(
+                    "the workspace requires {name} {}, which no fixed release matches, and policy \
+                     forbids manifest changes",
+                    local.reqs.join(", ")
+                )));
+            }
+            // Widen the workspace's requirement to the lowest version the others accept.
+            let lock = self.lock()?;
+            let Some(current) = self.current(&lock, name, floor) else {
+                return Ok(None);
+            };
+            let others = self.requirements(&lock, name, &current)?;
+            let to = candidates
+                .iter()
+                .map(|(v, _)| v)
+                .find(|v| others.iter().filter(|r| !r.local).all(|r| r.accepts(v)))
+                .ok_or_else(|| {
+                    SearchError::NoFix(format!(
+                        "no fixed release of {name} is accepted by its other dependents"
+                    ))
+                })?
+                .clone();
+            let why = format!(
+                "{why}; the workspace's requirement {} excludes every fixed release",
+                local.reqs.join(", ")
+            );
+            self.pin_with_companions(name, &current, &to, true, role, &why, depth)?;
+            return Ok(Some(to));
+        }
+        // The parents moved: settle the entry again against its new dependents.
+        self.settle(name, floor, accept, role, why, depth + 1)
+    }
+
+    /// Pins `name`@`at` to `to`; when Cargo refuses, first pins the dependencies that `to` needs
+    /// above their locked versions (companions), then tries again.
+    #[allow(clippy::too_many_arguments)]
+    fn pin_with_companions(
+        &mut self,
+        name: &str,
+        at: &str,
+        to: &str,
+        manifest: bool,
+        role: StepRole,
+        why: &str,
+        depth: usize,
+    ) -> Result<(), SearchError> {
+        let pin = Pin {
+            name: name.to_string(),
+            at: at.to_string(),
+            to: to.to_string(),
+            manifest,
+        };
+        let first = match run_pin(self.scratch.dir(), &pin) {
+            Ok(()) => {
+                self.record(pin, role, why);
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        let Some(release) = self.index.release(name, to).map_err(Self::unavailable)? else {
+            return Err(SearchError::NoFix(first));
+        };
+        let lock = self.lock()?;
+        let mut moved = false;
+        for dep in release.deps.iter().filter(|d| !d.optional) {
+            let locked: Vec<&LockPackage> = lock.iter().filter(|p| p.name == dep.package).collect();
+            if locked.is_empty() || locked.iter().any(|p| accepts(&dep.req, &p.version)) {
+                continue;
+            }
+            let low = &locked[0].version;
+            let req = dep.req.clone();
+            let accept = |v: &str| accepts(&req, v);
+            let reason = format!("{name} {to} requires {} {}", dep.package, dep.req);
+            self.settle(
+                &dep.package,
+                low,
+                &accept,
+                StepRole::Companion,
+                &reason,
+                depth + 1,
+            )?;
+            moved = true;
+        }
+        if !moved {
+            return Err(SearchError::NoFix(first));
+        }
+        run_pin(self.scratch.dir(), &pin).map_err(SearchError::NoFix)?;
+        self.record(pin, role, why);
+        Ok(())
+    }
+
+    fn record(&mut self, pin: Pin, role: StepRole, why: &str) {
+        self.roles
+            .entry(pin.name.clone())
+            .or_insert_with(|| (role, why.to_string(), pin.manifest));
+        if pin.manifest
+            && let Some(entry) = self.roles.get_mut(&pin.name)
+        {
+            entry.1 = why.to_string();
+            entry.2 = true;
+        }
+        self.pins.push(pin);
+    }
+
+    /// Entries Cargo raised or added on its own at their newest match are stepped down to the
+    /// lowest version every dependent accepts, when that keeps the change as small.
+    fn step_down_companions(&mut self) -> Result<(), SearchError> {
+        let now = self.lock()?;
+        let changes = diff(&self.original, &now);
+        let names: BTreeSet<&str> = changes.iter().map(|c| c.name.as_str()).collect();
+        for change in &changes {
+            let Some(to) = change.to.as_deref() else {
+                continue;
+            };
+            if self.roles.contains_key(&change.name) {
+                continue;
+            }
+            let lock = self.lock()?;
+            let requirements = self.requirements(&lock, &change.name, to)?;
+            let floor = change.from.as_deref().unwrap_or("0.0.0");
+            let may = |v: &str| lower(v, to) || v == to;
+            let candidates = self.candidates(&change.name, floor, &may)?;
+            let Some((lowest, published)) = candidates
+                .iter()
+                .find(|(v, _)| requirements.iter().all(|r| r.accepts(v)))
+            else {
+                continue;
+            };
+            if lowest == to
+                || !(self.policy.may_move)(&change.name, floor, lowest, published.as_deref())
+            {
+                continue;
+            }
+            let pin = Pin {
+                name: change.name.clone(),
+                at: to.to_string(),
+                to: lowest.clone(),
+                manifest: false,
+            };
+            if run_pin(self.scratch.dir(), &pin).is_err() {
+                continue;
+            }
+            let after = self.lock()?;
+            let wider = diff(&self.original, &after)
+                .iter()
+                .any(|c| !names.contains(c.name.as_str()));
+            if wider {
+                // Undo: replay the pins made so far on a fresh copy.
+                self.replay()?;
+            } else {
+                let why = format!("lowest version its dependents accept (Cargo took {to})");
+                self.record(pin, StepRole::Companion, &why);
+            }
+        }
+        Ok(())
+    }
+
+    fn replay(&self) -> Result<(), SearchError> {
+        self.scratch.reset().map_err(SearchError::Unavailable)?;
+        for pin in &self.pins {
+            run_pin(self.scratch.dir(), pin).map_err(SearchError::Unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// One step per entry of the blast radius, with its role and why.
+    fn describe(&self, changes: &[EntryChange], now: &[LockPackage]) -> Vec<Step> {
+        changes
+            .iter()
+            .map(|c| {
+                let (role, why, manifest) = match self.roles.get(&c.name) {
+                    Some((role, why, manifest)) => (*role, why.clone(), *manifest),
+                    None => (StepRole::Companion, self.why_companion(c, now), false),
+                };
+                Step {
+                    name: c.name.clone(),
+                    from: c.from.clone(),
+                    to: c.to.clone(),
+                    role,
+                    why,
+                    manifest,
+                }
+            })
+            .collect()
+    }
+
+    /// Why Cargo moved an entry nobody pinned: the moved entries that now require it, or that
+    /// nothing requires it any more.
+    fn why_companion(&self, change: &EntryChange, now: &[LockPackage]) -> String {
+        let Some(to) = &change.to else {
+            return "no longer required by any entry".to_string();
+        };
+        let users: Vec<String> = dependents(now, &change.name, to)
+            .iter()
+            .filter(|p| {
+                !self
+                    .original
+                    .iter()
+                    .any(|o| o.name == p.name && o.version == p.version)
+            })
+            .map(|p| {
+                let req = self
+                    .index
+                    .release(&p.name, &p.version)
+                    .ok()
+                    .flatten()
+                    .and_then(|r| {
+                        r.deps
+                            .iter()
+                            .find(|d| d.package == change.name)
+                            .map(|d| format!(" {}", d.req))
+                    })
+                    .unwrap_or_default();
+                format!("{} {} requires {}{req}", p.name, p.version, change.name)
+            })
+            .collect();
+        if users.is_empty() {
+            format!("Cargo's resolution moved it to {to}")
+        } else {
+            users.join("; ")
+        }
+    }
+}
