@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use nanoup_core::Plan;
+use nanoup_core::{FileDigest, NanoUpdate, Plan};
 use nanoup_engine::apply::{Outcome, apply};
 
 use crate::output::emit;
@@ -17,9 +17,10 @@ pub struct ApplyArgs {
     /// The directory the plan was made for.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// The plan to apply (`nanoup plan --format json -o FILE`).
+    /// The plan to apply (`nanoup plan --format json -o FILE`). Without it, apply plans first
+    /// (with the planning options below, as `nanoup plan` does).
     #[arg(long, value_name = "FILE")]
-    plan: PathBuf,
+    plan: Option<PathBuf>,
     /// Apply only these updates (repeatable).
     #[arg(long = "id", value_name = "ID", required_unless_present = "all")]
     ids: Vec<String>,
@@ -40,6 +41,22 @@ pub struct ApplyArgs {
     /// With --commit, proceed even when the work tree has uncommitted changes.
     #[arg(long, requires = "commit")]
     allow_dirty: bool,
+    /// Also apply updates whose blast radius exceeds `max-blast-radius` in nanoup.toml.
+    #[arg(long)]
+    allow_large: bool,
+    /// Planning options (used without --plan, and when an update is planned again because an
+    /// earlier one changed its lockfile).
+    #[command(flatten)]
+    planning: crate::plan::PlanOptions,
+}
+
+/// What became of one update of the plan.
+enum Row {
+    /// Applied, refused or (dry run) planned.
+    Done(Outcome),
+    /// Not attempted: planned again against the files an earlier update changed, it was no
+    /// longer needed.
+    Skipped(String),
 }
 
 #[derive(serde::Serialize)]
@@ -49,8 +66,6 @@ struct ApplyResult<'a> {
     name: &'a str,
     from: &'a str,
     to: &'a str,
-    #[serde(flatten)]
-    outcome: &'a Outcome,
 }
 
 /// A crash-test hook: with `NANOUP_CRASH_POINT` set to `point`, the process aborts there, as a
@@ -91,19 +106,64 @@ fn record(
     Ok(())
 }
 
-/// Applies the chosen updates. Exit status 0 when every one applied, 1 when any was refused,
-/// 2 on an error (unreadable plan, unknown id).
+/// The plan to apply: `--plan FILE`, else a fresh one.
+fn load_plan(args: &ApplyArgs) -> Result<Plan> {
+    match &args.plan {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a nanoup.plan/v1 document", file.display()))
+        }
+        None => {
+            let options = crate::plan::PlanArgs::json(args.path.clone(), args.planning.clone());
+            let (plan, errors) = crate::plan::make(&options)?;
+            for error in errors {
+                eprintln!("error: {error}");
+            }
+            Ok(plan)
+        }
+    }
+}
+
+/// `update` planned again against the files as they are now (an earlier update changed its
+/// lockfile): the fresh update of the same package, `Ok(None)` when it no longer needs one.
+fn replan(args: &ApplyArgs, update: &NanoUpdate) -> Result<Option<(NanoUpdate, Vec<FileDigest>)>> {
+    let mut options = args.planning.clone();
+    options.drift = update.reasons.iter().any(|r| r == "drift");
+    let plan_args = crate::plan::PlanArgs::json(args.path.clone(), options);
+    let only = |stack: &str, c: &nanoup_core::Component| {
+        stack == update.stack && c.ecosystem == update.ecosystem && c.name == update.name
+    };
+    let (fresh, _) = crate::plan::make_for(&plan_args, &only)?;
+    if let Some(unfixable) = fresh
+        .unfixable
+        .iter()
+        .find(|u| u.name == update.name && u.stack == update.stack)
+    {
+        anyhow::bail!("planned again: {}", unfixable.reason);
+    }
+    Ok(fresh
+        .updates
+        .into_iter()
+        .find(|u| u.name == update.name && u.stack == update.stack)
+        .map(|u| (u, fresh.files)))
+}
+
+/// The digest of `file` under `root` now, if it can be read.
+fn digest_now(root: &std::path::Path, file: &str) -> Option<FileDigest> {
+    std::fs::read(root.join(file))
+        .ok()
+        .map(|bytes| FileDigest::of(file.to_string(), &bytes))
+}
+
+/// Applies the chosen updates. Exit status 0 when every one applied (or was no longer needed),
+/// 1 when any was refused, 2 on an error (unreadable plan, unknown id).
 pub fn run(args: ApplyArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.plan)
-        .with_context(|| format!("cannot read {}", args.plan.display()))?;
-    let plan: Plan = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a nanoup.plan/v1 document", args.plan.display()))?;
+    let plan = load_plan(&args)?;
     for id in &args.ids {
         if !plan.updates.iter().any(|u| &u.id == id) {
-            anyhow::bail!(
-                "no update {id} in {}; run `nanoup plan` to see the ids",
-                args.plan.display()
-            );
+            anyhow::bail!("no update {id} in the plan; run `nanoup plan` to see the ids");
         }
     }
     let chosen: Vec<_> = plan
@@ -120,20 +180,68 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             );
         }
     }
+    let policy = crate::policy_file::load(&args.path)?;
     let ledger = crate::log::open_ledger()?;
     let repository = nanoup_ledger::repository_key(&args.path);
     let fetcher = crate::releases::Fetcher::new(&args.path, false)?;
     let fetch = |u: &nanoup_core::NanoUpdate| fetcher.fetch(u);
+    // The digests each file had when its updates were planned: an update whose file no longer
+    // has it (an earlier update changed it) is planned again first.
     let mut digests = plan.files.clone();
-    let mut results = Vec::new();
-    for update in chosen {
-        let mut outcome = apply(&args.path, &digests, update, args.dry_run, &fetch);
+    let mut results: Vec<(NanoUpdate, Row)> = Vec::new();
+    for planned in chosen {
+        let mut update = planned.clone();
+        // A lockfile that changed since the plan (an earlier update of this run, or anything
+        // else): the update is planned again against it, so "stale" never ends an update that
+        // still has a fix.
+        let stale = digests
+            .iter()
+            .find(|d| d.path == update.file)
+            .is_some_and(|d| digest_now(&args.path, &update.file).is_some_and(|now| now != *d));
+        if stale && !args.dry_run {
+            match replan(&args, &update) {
+                Ok(Some((fresh, files))) => {
+                    update = fresh;
+                    for d in files {
+                        digests.retain(|old| old.path != d.path);
+                        digests.push(d);
+                    }
+                }
+                Ok(None) => {
+                    let reason = format!(
+                        "planned again after an earlier update changed {}: {} needs no update now",
+                        update.file, update.name
+                    );
+                    results.push((update, Row::Skipped(reason)));
+                    continue;
+                }
+                Err(e) => {
+                    let outcome = Outcome::Refused {
+                        reason: e.to_string(),
+                    };
+                    record(&ledger, &repository, &update, &outcome, None)?;
+                    results.push((update, Row::Done(outcome)));
+                    continue;
+                }
+            }
+        }
+        let limit = policy.for_stack(&update.stack).max_blast_radius;
+        let mut outcome = match limit {
+            Some(max) if update.blast_radius.len() > max && !args.allow_large => Outcome::Refused {
+                reason: format!(
+                    "its blast radius is {} entries, above max-blast-radius = {max} \
+                         (nanoup.toml); pass --allow-large to apply it",
+                    update.blast_radius.len()
+                ),
+            },
+            _ => apply(&args.path, &digests, &update, args.dry_run, &fetch),
+        };
         crash_point("after-write");
         let mut commit = None;
         if args.commit
             && let Outcome::Applied { files, changed, .. } = &outcome
         {
-            // The trailer counts the verified blast radius (npm's fallback changes more).
+            // The trailer counts the measured blast radius.
             let mut done = update.clone();
             done.blast_radius = changed.clone();
             let message = nanoup_engine::git::message(&done);
@@ -147,29 +255,34 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                 }
             }
         }
-        record(&ledger, &repository, update, &outcome, commit)?;
-        if matches!(outcome, Outcome::Applied { .. }) {
-            // The next update of the same lockfile starts from what this one wrote.
-            if let Ok(bytes) = std::fs::read(args.path.join(&update.file)) {
-                digests.retain(|d| d.path != update.file);
-                digests.push(nanoup_core::FileDigest::of(update.file.clone(), &bytes));
-            }
-        }
-        results.push((update, outcome));
+        record(&ledger, &repository, &update, &outcome, commit)?;
+        results.push((update, Row::Done(outcome)));
     }
     let refused = results
         .iter()
-        .any(|(_, o)| matches!(o, Outcome::Refused { .. }));
+        .any(|(_, o)| matches!(o, Row::Done(Outcome::Refused { .. })));
     let rendered = if args.json {
-        let list: Vec<ApplyResult> = results
+        let list: Vec<serde_json::Value> = results
             .iter()
-            .map(|(u, o)| ApplyResult {
-                id: &u.id,
-                stack: &u.stack,
-                name: &u.name,
-                from: &u.from,
-                to: &u.to,
-                outcome: o,
+            .map(|(u, row)| {
+                let outcome = match row {
+                    Row::Done(o) => serde_json::to_value(o).unwrap_or_default(),
+                    Row::Skipped(reason) => {
+                        serde_json::json!({"status": "skipped", "reason": reason})
+                    }
+                };
+                let mut value = serde_json::to_value(ApplyResult {
+                    id: &u.id,
+                    stack: &u.stack,
+                    name: &u.name,
+                    from: &u.from,
+                    to: &u.to,
+                })
+                .unwrap_or_default();
+                if let (Some(obj), Some(extra)) = (value.as_object_mut(), outcome.as_object()) {
+                    obj.extend(extra.clone());
+                }
+                value
             })
             .collect();
         let doc = serde_json::json!({"schema": "nanoup.apply/v1", "results": list});
@@ -177,19 +290,23 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     } else {
         results
             .iter()
-            .map(|(u, o)| {
+            .map(|(u, row)| {
                 let what = format!("{} {} {} -> {}", u.id, u.name, u.from, u.to);
-                match o {
-                    Outcome::Applied {
+                match row {
+                    Row::Done(Outcome::Applied {
                         changed, method, ..
-                    } => {
-                        format!(
-                            "applied  {what} via `{method}` ({} entry changed)\n",
-                            changed.len()
-                        )
+                    }) => {
+                        let n = changed.len();
+                        let entries = if n == 1 { "entry" } else { "entries" };
+                        format!("applied  {what} via `{method}` ({n} {entries} changed)\n")
                     }
-                    Outcome::Planned { method } => format!("would    {what} via `{method}`\n"),
-                    Outcome::Refused { reason } => format!("refused  {what}: {reason}\n"),
+                    Row::Done(Outcome::Planned { method }) => {
+                        format!("would    {what} via `{method}`\n")
+                    }
+                    Row::Done(Outcome::Refused { reason }) => {
+                        format!("refused  {what}: {reason}\n")
+                    }
+                    Row::Skipped(reason) => format!("skipped  {what}: {reason}\n"),
                 }
             })
             .collect()

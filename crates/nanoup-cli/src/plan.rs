@@ -27,27 +27,50 @@ pub struct PlanArgs {
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// What to plan, and how to look up releases.
+    #[command(flatten)]
+    pub options: PlanOptions,
+}
+
+/// The planning options `nanoup plan` shares with `nanoup apply` (which plans first when it is
+/// given no plan, and plans an update again when an earlier one changed its lockfile).
+#[derive(Debug, Clone, Args)]
+pub struct PlanOptions {
     /// Also propose one drift step per outdated component (newest patch first, then the next
     /// minor; majors only when allowed).
     #[arg(long)]
-    drift: bool,
+    pub drift: bool,
     /// With --drift, only direct dependencies.
     #[arg(long)]
-    direct: bool,
+    pub direct: bool,
     /// Step kinds allowed (comma-separated). Default: patch,minor,major for vulnerability fixes
     /// (a major fix is still better than none, and is marked), patch,minor for drift.
     #[arg(long, value_delimiter = ',', value_name = "KINDS")]
-    allow: Vec<String>,
+    pub allow: Vec<String>,
     /// Cooldown: releases younger than this are never proposed. Default: `min-age` in
     /// PATH/nanoup.toml, else 3d.
     #[arg(long, value_name = "AGE")]
-    min_age: Option<String>,
+    pub min_age: Option<String>,
     /// Answer registry look-ups from the local cache only.
     #[arg(long)]
-    offline: bool,
+    pub offline: bool,
     /// Give up on look-ups still unanswered after this long.
     #[arg(long, value_name = "AGE", default_value = "120s")]
-    deadline: String,
+    pub deadline: String,
+}
+
+impl PlanOptions {
+    /// The defaults of `nanoup plan` (with `--drift` when `drift`).
+    pub fn defaults(drift: bool) -> PlanOptions {
+        PlanOptions {
+            drift,
+            direct: false,
+            allow: Vec::new(),
+            min_age: None,
+            offline: false,
+            deadline: "120s".into(),
+        }
+    }
 }
 
 /// The output formats of `nanoup plan`.
@@ -100,16 +123,16 @@ impl PlanArgs {
     /// The arguments `nanoup plan PATH [--drift]` gets by default: what `nanoup verify` plans
     /// with when it is given no plan.
     pub fn defaults(path: PathBuf, drift: bool) -> PlanArgs {
+        PlanArgs::json(path, PlanOptions::defaults(drift))
+    }
+
+    /// `nanoup plan PATH --format json` with `options`.
+    pub fn json(path: PathBuf, options: PlanOptions) -> PlanArgs {
         PlanArgs {
             path,
             format: PlanFormat::Json,
             output: None,
-            drift,
-            direct: false,
-            allow: Vec::new(),
-            min_age: None,
-            offline: false,
-            deadline: "120s".into(),
+            options,
         }
     }
 }
@@ -117,18 +140,26 @@ impl PlanArgs {
 /// Makes the plan (and records it in the ledger); also returns the files that could not be
 /// read, each with its place.
 pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
+    make_for(args, &|_, _| true)
+}
+
+/// [`make`] for the components `only` selects (by stack path and component).
+pub fn make_for(
+    args: &PlanArgs,
+    only: &dyn Fn(&str, &nanoup_core::Component) -> bool,
+) -> Result<(Plan, Vec<String>)> {
     let inventory = nanoup_ecosystems::scan(&args.path)?;
     let policy = crate::policy_file::load(&args.path)?;
-    let default_min_age = match (&args.min_age, &policy.min_age) {
+    let default_min_age = match (&args.options.min_age, &policy.min_age) {
         (Some(text), _) => {
             nanoup_policy::parse_age(text).map_err(|e| anyhow::anyhow!("--min-age: {e}"))?
         }
         (None, Some((_, age))) => *age,
         (None, None) => jiff::SignedDuration::from_hours(72),
     };
-    let deadline =
-        nanoup_policy::parse_age(&args.deadline).map_err(|e| anyhow::anyhow!("--deadline: {e}"))?;
-    let allowed = kinds(&args.allow)?;
+    let deadline = nanoup_policy::parse_age(&args.options.deadline)
+        .map_err(|e| anyhow::anyhow!("--deadline: {e}"))?;
+    let allowed = kinds(&args.options.allow)?;
     let now = jiff::Timestamp::now();
     let today = now.strftime("%Y-%m-%d").to_string();
     // The step policy of one component: --allow, else the stack's `allow` in nanoup.toml, else
@@ -149,7 +180,7 @@ pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
                 }
                 (None, false, false) => [UpdateKind::Patch, UpdateKind::Minor].into(),
             };
-            let min_age = match (&args.min_age, &rules.min_age) {
+            let min_age = match (&args.options.min_age, &rules.min_age) {
                 (Some(_), _) | (None, None) => default_min_age,
                 (None, Some((_, age))) => *age,
             };
@@ -174,7 +205,7 @@ pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
     // Drift planning needs no advisories; fixing vulnerabilities does.
     let index = match nanoup_advisories::index::Index::open(&crate::db::index_path()?) {
         Ok(index) => index,
-        Err(nanoup_advisories::index::IndexError::Missing(path)) if args.drift => {
+        Err(nanoup_advisories::index::IndexError::Missing(path)) if args.options.drift => {
             eprintln!(
                 "warning: no advisory index at {}: planning drift only",
                 path.display()
@@ -208,24 +239,25 @@ pub fn make(args: &PlanArgs) -> Result<(Plan, Vec<String>)> {
 
     let components: Vec<_> = inventory
         .components()
+        .filter(|(s, c)| only(&s.path, c))
         .filter(|(s, c)| {
             let vulnerable = c.version.as_ref().is_some_and(|v| {
                 reasons.contains_key(&(s.path.clone(), c.name.clone(), v.clone()))
             });
-            vulnerable || (args.drift && (!args.direct || c.direct))
+            vulnerable || (args.options.drift && (!args.options.direct || c.direct))
         })
         .collect();
     let answers = crate::releases::look_up(
         &args.path,
         &components,
         &crate::releases::LookupOptions {
-            offline: args.offline,
+            offline: args.options.offline,
             deadline,
             concurrency: 64,
         },
     )?;
 
-    let fetcher = crate::releases::Fetcher::new(&args.path, args.offline)?;
+    let fetcher = crate::releases::Fetcher::new(&args.path, args.options.offline)?;
     let fetch_index =
         |stack: &str, name: &str| fetcher.fetch_package(stack, Ecosystem::Cargo, name);
     let mut cargo_planner = nanoup_engine::cargo::Planner::new(&args.path, &fetch_index);
