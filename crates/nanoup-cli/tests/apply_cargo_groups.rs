@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use common::replay::Replay;
-use common::repo::{git, import_osv, init_repository, nanoup, output_text, plan_file};
+use common::repo::{
+    git, import_osv, init_repository, nanoup, output_text, plan_file, rollback_commit,
+};
 use serde_json::Value;
 
 /// Copies the fixture workspace `name` into `dir`, with an empty `src/lib.rs` and Cargo's
@@ -198,6 +200,15 @@ fn a_fix_blocked_by_a_parents_requirement_moves_the_parent_too() {
         .count();
     assert_eq!(differing, 4, "two versions and two checksums:\n{after}");
     assert_eq!(every_commit_is_honest(dir.path(), home.path()), 1);
+
+    // Rolling the group back by its id restores every entry it moved, byte for byte.
+    let id = result["results"][0]["id"].as_str().unwrap();
+    rollback_commit(nanoup(home.path()), dir.path(), id);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap(),
+        before
+    );
+    assert!(cargo_accepts(dir.path(), home.path()));
 }
 
 #[test]
@@ -279,7 +290,7 @@ fn a_manifest_change_moves_the_second_crate_it_needs_and_a_refusal_restores_ever
     assert_eq!(files, ["Cargo.lock", "Cargo.toml"]);
     let after = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
     assert_eq!(
-        moved(&String::from_utf8(lock_before).unwrap(), &after),
+        moved(&String::from_utf8(lock_before.clone()).unwrap(), &after),
         [
             "lazy_static 1.5.1 -> -",
             "once_cell 1.4.1 -> 1.5.2",
@@ -289,4 +300,16 @@ fn a_manifest_change_moves_the_second_crate_it_needs_and_a_refusal_restores_ever
     let toml = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
     assert!(toml.contains("thread_local = \"1.1.4\""), "{toml}");
     assert_eq!(every_commit_is_honest(dir.path(), home.path()), 1);
+
+    // Rolled back by id: the lockfile and the manifest come back byte for byte.
+    let id = result["results"][0]["id"].as_str().unwrap();
+    rollback_commit(nanoup(home.path()), dir.path(), id);
+    assert_eq!(
+        std::fs::read(dir.path().join("Cargo.lock")).unwrap(),
+        lock_before
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("Cargo.toml")).unwrap(),
+        toml_before
+    );
 }

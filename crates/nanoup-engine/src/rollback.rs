@@ -204,6 +204,15 @@ pub fn rollback_after(
             outcome,
         });
     }
+    if ecosystem == Ecosystem::Cargo && moved_more_than_one_entry(root, &commit, &file) {
+        let mut inverse = inverse;
+        let outcome = restore_cargo_entries(root, &commit, &mut inverse);
+        return Ok(Rollback {
+            applied_in: commit,
+            inverse,
+            outcome,
+        });
+    }
     if FileKind::of_path(&file) == Some(FileKind::PoetryLock) {
         let outcome = restore_poetry_entry(root, &commit, &inverse);
         return Ok(Rollback {
@@ -318,6 +327,96 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
         method: format!(
             "entries {} of {file} put back as they were before commit {}",
             names.into_iter().collect::<Vec<_>>().join(", "),
+            short(commit)
+        ),
+    }
+}
+
+/// Whether the Cargo update of `commit` changed more than one entry of `file` or a manifest
+/// (a group update, companions, a manifest change): it is undone from git, not by an inverse
+/// step.
+fn moved_more_than_one_entry(root: &Path, commit: &str, file: &str) -> bool {
+    let manifests = git::changed_files(root, commit)
+        .is_ok_and(|files| files.iter().any(|f| f.ends_with("Cargo.toml")));
+    let entries = texts_around(root, commit, file).is_ok_and(|(before, after, _)| {
+        nanoup_ecosystems::cargo::edit::changed_entries(file, &before, &after)
+            .is_ok_and(|c| c.len() > 1)
+    });
+    manifests || entries
+}
+
+/// A Cargo update that moved several entries (and maybe manifests) is undone by putting back
+/// every entry its commit changed as the commit's parent had it, byte for byte, and each
+/// manifest it changed (when nothing changed it since); Cargo must accept the result. Refused,
+/// with every file left as it was, when a later change touched one of those entries or
+/// manifests. `inverse.blast_radius` becomes the entries restored.
+fn restore_cargo_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Outcome {
+    use nanoup_ecosystems::cargo::{edit, splice};
+    let file = inverse.file.clone();
+    let refuse = |reason: String| Outcome::Refused { reason };
+    let (before, after, current) = match texts_around(root, commit, &file) {
+        Ok(texts) => texts,
+        Err(e) => return refuse(e),
+    };
+    let restored = match splice::revert_update(&current, &before, &after) {
+        Ok(text) => text,
+        Err(e) => {
+            return refuse(format!(
+                "cannot undo commit {} in {file}: {e}",
+                short(commit)
+            ));
+        }
+    };
+    let mut manifests = Vec::new();
+    for changed in git::changed_files(root, commit).unwrap_or_default() {
+        if !changed.ends_with("Cargo.toml") {
+            continue;
+        }
+        let (old, new, now) = match texts_around(root, commit, &changed) {
+            Ok(texts) => texts,
+            Err(e) => return refuse(e),
+        };
+        if now != new {
+            return refuse(format!(
+                "{changed} changed again after commit {}; revert that change first",
+                short(commit)
+            ));
+        }
+        manifests.push((changed, old, now));
+    }
+    let done = match edit::changed_entries(&file, &current, &restored) {
+        Ok(done) => done,
+        Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
+    };
+    let lock_path = root.join(&file);
+    let write_all = |lock: &str, manifests: &[(String, String, String)], old: bool| {
+        let mut result = crate::apply::write_atomically(&lock_path, lock.as_bytes());
+        for (path, before, now) in manifests {
+            let text = if old { before } else { now };
+            result = result.and(crate::apply::write_atomically(
+                &root.join(path),
+                text.as_bytes(),
+            ));
+        }
+        result
+    };
+    if let Err(e) = write_all(&restored, &manifests, true) {
+        let _ = write_all(&current, &manifests, false);
+        return refuse(format!("cannot write the restored files: {e}"));
+    }
+    let dir = lock_path.parent().unwrap_or(root);
+    if let Err(e) = crate::cargo::check_lock(dir) {
+        let _ = write_all(&current, &manifests, false);
+        return refuse(format!("{e}; every file left as it was"));
+    }
+    inverse.blast_radius = done.clone();
+    let mut files = vec![file.clone()];
+    files.extend(manifests.iter().map(|(path, _, _)| path.clone()));
+    Outcome::Applied {
+        changed: done,
+        files,
+        method: format!(
+            "the entries commit {} changed in {file} put back as they were before it",
             short(commit)
         ),
     }

@@ -309,6 +309,99 @@ pub fn splice_resolution(old: &str, resolved: &str) -> Result<String, String> {
     Ok(reassemble(old_layout.preamble, texts.into_iter(), &tail))
 }
 
+/// Cargo's order of lockfile entries: by name, then version (SemVer order), then source.
+fn cargo_order(a: &Block<'_>, b: &Block<'_>) -> std::cmp::Ordering {
+    let version = |v: &str| nanoup_versions::Scheme::SemVer.parse(v).ok();
+    a.name
+        .cmp(&b.name)
+        .then_with(|| match (version(&a.version), version(&b.version)) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => a.version.cmp(&b.version),
+        })
+        .then_with(|| a.source.cmp(&b.source))
+}
+
+/// Undoes one update in `current`: the entries its commit changed (`before` -> `after`) are put
+/// back as `before` had them, byte for byte: entries it added are removed, entries it removed
+/// come back, entries whose text it changed (versions, dependency lists) get their old text. The
+/// names of entries any other change touched since are refused: `current` must still hold what
+/// the update wrote for every entry it changed.
+pub fn revert_update(current: &str, before: &str, after: &str) -> Result<String, String> {
+    let (b, a, c) = (split(before)?, split(after)?, split(current)?);
+    let by_key = |layout: &Layout<'_>| -> BTreeMap<String, String> {
+        layout
+            .blocks
+            .iter()
+            .map(|blk| (key_of(blk), blk.text.to_string()))
+            .collect()
+    };
+    let (bk, ak, ck) = (by_key(&b), by_key(&a), by_key(&c));
+    let mut blocks: BTreeMap<String, String> = ck.clone();
+    for (key, text) in &ak {
+        match bk.get(key) {
+            Some(old) if old == text => {}
+            old => {
+                if ck.get(key) != Some(text) {
+                    return Err(format!(
+                        "the entry {key} changed again after the update; roll back or revert that \
+                         change first"
+                    ));
+                }
+                match old {
+                    Some(old) => blocks.insert(key.clone(), old.clone()),
+                    None => blocks.remove(key),
+                };
+            }
+        }
+    }
+    for (key, text) in &bk {
+        if !ak.contains_key(key) {
+            if ck.contains_key(key) {
+                return Err(format!(
+                    "the entry {key}, which the update removed, is back in the lockfile"
+                ));
+            }
+            blocks.insert(key.clone(), text.clone());
+        }
+    }
+    let mut parsed: Vec<Block<'_>> = blocks
+        .values()
+        .map(|text| parse_block(text))
+        .collect::<Result<_, _>>()?;
+    parsed.sort_by(cargo_order);
+    // The first format's checksums follow their entries.
+    let tail = if c.tail.contains("[metadata]") {
+        let sums = |layout: &Layout<'_>| metadata_checksums(layout.tail);
+        let (bs, cs) = (sums(&b), sums(&c));
+        let keys: BTreeSet<String> = parsed.iter().map(key_of).collect();
+        let mut tail = String::from("[metadata]\n");
+        let mut lines: Vec<String> = c
+            .tail
+            .lines()
+            .filter(|l| *l != "[metadata]" && !l.is_empty() && !l.starts_with("\"checksum "))
+            .map(str::to_string)
+            .collect();
+        for key in &keys {
+            if let Some(sum) = cs.get(key).or_else(|| bs.get(key)) {
+                lines.push(format!("\"checksum {key}\" = \"{sum}\""));
+            }
+        }
+        lines.sort();
+        for line in lines {
+            tail.push_str(&line);
+            tail.push('\n');
+        }
+        tail
+    } else {
+        c.tail.to_string()
+    };
+    Ok(reassemble(
+        c.preamble,
+        parsed.iter().map(|blk| blk.text.to_string()),
+        &tail,
+    ))
+}
+
 /// Joins a preamble, blocks (each ending in a newline) separated by blank lines, and a tail
 /// after a blank line.
 fn reassemble(preamble: &str, blocks: impl Iterator<Item = String>, tail: &str) -> String {
@@ -385,6 +478,25 @@ mod tests {
             "\"checksum memchr 2.3.4 (registry+https://github.com/rust-lang/crates.io-index)\" = \"abcd\"",
         );
         assert_eq!(spliced, expected);
+    }
+
+    #[test]
+    fn an_update_is_reverted_entry_by_entry_after_a_later_one() {
+        let before = "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\n \"b\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\nsource = \"registry+x\"\nchecksum = \"1\"\n\n[[package]]\nname = \"z\"\nversion = \"1.0.0\"\nsource = \"registry+x\"\nchecksum = \"9\"\n";
+        // The update replaced b with c 2.0.0 (a's dependency list follows).
+        let after = "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\n \"c\",\n]\n\n[[package]]\nname = \"c\"\nversion = \"2.0.0\"\nsource = \"registry+x\"\nchecksum = \"2\"\n\n[[package]]\nname = \"z\"\nversion = \"1.0.0\"\nsource = \"registry+x\"\nchecksum = \"9\"\n";
+        // A later update moved z.
+        let current = after.replace("\"z\"\nversion = \"1.0.0\"", "\"z\"\nversion = \"1.0.1\"");
+        let reverted = revert_update(&current, before, after).unwrap();
+        assert_eq!(
+            reverted,
+            before.replace("\"z\"\nversion = \"1.0.0\"", "\"z\"\nversion = \"1.0.1\"")
+        );
+        // Reverting the update alone gives back the file before it, byte for byte.
+        assert_eq!(revert_update(after, before, after).unwrap(), before);
+        // An entry the update changed that changed again is refused.
+        let again = after.replace("\"c\"\nversion = \"2.0.0\"", "\"c\"\nversion = \"2.0.1\"");
+        assert!(revert_update(&again, before, after).is_err());
     }
 
     #[test]
