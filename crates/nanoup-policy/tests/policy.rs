@@ -574,3 +574,19 @@ fn holds_that_cannot_compare_are_errors() {
         .unwrap_err();
     assert!(e.message.contains("cannot compare p"), "{e}");
 }
+
+#[test]
+fn update_size_limits_merge_per_stack() {
+    let text = "max-blast-radius = 5\n\n[[stack]]\npath = \"services/*\"\nmax-blast-radius = 20\nmanifest-changes = false\n";
+    let policy = ok(text);
+    let root = policy.for_stack(".");
+    assert_eq!(root.max_blast_radius, Some(5));
+    assert!(root.manifest_changes, "manifest changes are allowed by default");
+    let service = policy.for_stack("services/api");
+    assert_eq!(service.max_blast_radius, Some(20));
+    assert!(!service.manifest_changes);
+    assert_eq!(ok("").for_stack(".").max_blast_radius, None);
+    err("max-blast-radius = 0\n", 1, 20, "positive integer");
+    err("max-blast-radius = \"5\"\n", 1, 20, "positive integer");
+    err("manifest-changes = \"no\"\n", 1, 20, "true or false");
+}
