@@ -288,14 +288,16 @@ pub fn make_for(
                         // minimal consistent change with Cargo.
                         let clean = clean_versions(c, &found.releases, &advisories, &rules);
                         let may_move =
-                            |name: &str, from: &str, to: &str, published: Option<&str>| {
+                            |name: &str, from: Option<&str>, to: &str, published: Option<&str>| {
                                 let rules = step_policy(&stack.path, Ecosystem::Cargo, name, true);
-                                step_allowed(Scheme::SemVer, from, to, published, &rules)
-                                    && !index
-                                        .advisories_for(Ecosystem::Cargo.osv_name(), name)
-                                        .is_ok_and(|a| {
-                                            affects(Ecosystem::Cargo.osv_name(), name, &a, to)
-                                        })
+                                // An added entry is no step: only its advisories matter.
+                                from.is_none_or(|from| {
+                                    step_allowed(Scheme::SemVer, from, to, published, &rules)
+                                }) && !index
+                                    .advisories_for(Ecosystem::Cargo.osv_name(), name)
+                                    .is_ok_and(|a| {
+                                        affects(Ecosystem::Cargo.osv_name(), name, &a, to)
+                                    })
                             };
                         let search_policy = SearchPolicy {
                             manifest_changes: policy.for_stack(&stack.path).manifest_changes,

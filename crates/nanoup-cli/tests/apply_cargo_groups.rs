@@ -200,6 +200,13 @@ fn a_fix_blocked_by_a_parents_requirement_moves_the_parent_too() {
         .count();
     assert_eq!(differing, 4, "two versions and two checksums:\n{after}");
     assert_eq!(every_commit_is_honest(dir.path(), home.path()), 1);
+    // The commit says what moved and why.
+    let message = git(dir.path(), &["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains("Moves 2 lockfile entries:\n- lazy_static 1.2.0 -> 1.3.0 (parent: lazy_static 1.2.0 requires spin ^0.4.10")
+            && message.contains("- spin 0.4.10 -> 0.5.2 (target: RUSTSEC-2019-0013)"),
+        "{message}"
+    );
 
     // Rolling the group back by its id restores every entry it moved, byte for byte.
     let id = result["results"][0]["id"].as_str().unwrap();

@@ -192,6 +192,17 @@ pub enum StepRole {
     Companion,
 }
 
+impl StepRole {
+    /// The lowercase name used in output (`target`, `parent`, `companion`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepRole::Target => "target",
+            StepRole::Parent => "parent",
+            StepRole::Companion => "companion",
+        }
+    }
+}
+
 /// One entry an update moves: its role, why, and how apply makes the move.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {

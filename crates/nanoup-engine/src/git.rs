@@ -1,6 +1,7 @@
 //! The git edge: clean-tree checks, one commit per update with machine-readable trailers, and
 //! finding an update's commit again by its id.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -59,8 +60,31 @@ pub fn dirty_files(root: &Path) -> Result<Vec<String>, String> {
 /// The commit message of `update`: a subject, then the trailers of DESIGN.md.
 pub fn message(update: &NanoUpdate) -> String {
     let purl = nanoup_core::purl_for(update.ecosystem, &update.name, Some(&update.from));
+    // An update of several entries lists each, with its role and why when the plan gave them.
+    let moves = if update.blast_radius.len() > 1 {
+        let mut body = format!("Moves {} lockfile entries:\n", update.blast_radius.len());
+        for change in &update.blast_radius {
+            let step = update
+                .steps
+                .iter()
+                .find(|s| s.name == change.name && s.from == change.from && s.to == change.to);
+            let _ = writeln!(
+                body,
+                "- {} {} -> {}{}",
+                change.name,
+                change.from.as_deref().unwrap_or("(new)"),
+                change.to.as_deref().unwrap_or("(removed)"),
+                step.map(|s| format!(" ({}: {})", s.role.as_str(), s.why))
+                    .unwrap_or_default()
+            );
+        }
+        body.push('\n');
+        body
+    } else {
+        String::new()
+    };
     format!(
-        "chore(deps): nano update {} {} -> {}\n\n{UPDATE_TRAILER}: {}\n{PACKAGE_TRAILER}: {} -> {}\n\
+        "chore(deps): nano update {} {} -> {}\n\n{moves}{UPDATE_TRAILER}: {}\n{PACKAGE_TRAILER}: {} -> {}\n\
          {REASON_TRAILER}: {}\n{BLAST_RADIUS_TRAILER}: {}\n",
         update.name,
         update.from,

@@ -581,7 +581,10 @@ fn update_size_limits_merge_per_stack() {
     let policy = ok(text);
     let root = policy.for_stack(".");
     assert_eq!(root.max_blast_radius, Some(5));
-    assert!(root.manifest_changes, "manifest changes are allowed by default");
+    assert!(
+        root.manifest_changes,
+        "manifest changes are allowed by default"
+    );
     let service = policy.for_stack("services/api");
     assert_eq!(service.max_blast_radius, Some(20));
     assert!(!service.manifest_changes);

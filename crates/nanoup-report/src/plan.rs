@@ -15,13 +15,14 @@ pub fn json(plan: &Plan) -> String {
 /// One line per update (id, stack, package, step, kind, why, whether the manifest changes), then
 /// the unfixable components with their reason.
 pub fn table(plan: &Plan) -> String {
-    let mut rows = vec![[
+    let mut rows: Vec<[String; 8]> = vec![[
         "ID".to_string(),
         "STACK".to_string(),
         "PACKAGE".to_string(),
         "FROM".to_string(),
         "TO".to_string(),
         "KIND".to_string(),
+        "MOVES".to_string(),
         "REASONS".to_string(),
     ]];
     for u in &plan.updates {
@@ -32,14 +33,16 @@ pub fn table(plan: &Plan) -> String {
             u.from.clone(),
             u.to.clone(),
             format!(
-                "{}{}",
+                "{}{}{}",
                 u.kind.as_str(),
+                if u.is_group() { " group" } else { "" },
                 if u.manifest_change { " +manifest" } else { "" }
             ),
+            u.blast_radius.len().to_string(),
             u.reasons.join(", "),
         ]);
     }
-    let widths: Vec<usize> = (0..7)
+    let widths: Vec<usize> = (0..8)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
@@ -53,6 +56,22 @@ pub fn table(plan: &Plan) -> String {
                 .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
                 .collect();
             let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+        }
+    }
+    // The entries of updates that move more than their target, each with its role and why.
+    for u in plan.updates.iter().filter(|u| !u.steps.is_empty()) {
+        let _ = writeln!(out, "\n{} {} {} -> {} moves:", u.id, u.name, u.from, u.to);
+        for s in &u.steps {
+            let _ = writeln!(
+                out,
+                "  {:<9} {} {} -> {}{}: {}",
+                s.role.as_str(),
+                s.name,
+                s.from.as_deref().unwrap_or("(new)"),
+                s.to.as_deref().unwrap_or("(removed)"),
+                if s.manifest { " +manifest" } else { "" },
+                s.why
+            );
         }
     }
     if !plan.unfixable.is_empty() {

@@ -83,7 +83,7 @@ pub(super) fn apply_cargo(root: &Path, update: &NanoUpdate, old: &[u8], dry_run:
     };
     for pin in &pins {
         if let Err(e) = run_pin(&dir, pin) {
-            return restore(e);
+            return restore(e.message);
         }
     }
     let resolved = match std::fs::read_to_string(&lock_path) {

@@ -186,12 +186,50 @@ pub fn manifests_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(tree.named("Cargo.toml").map(|rel| dir.join(rel)).collect())
 }
 
+/// Why a pin failed: Cargo's message, and the locked entry Cargo names as the conflict when it
+/// says so (a dependency the new release needs above its locked version, held there by another
+/// entry): the search moves that entry first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinFailure {
+    /// What went wrong, for a refusal.
+    pub message: String,
+    /// `(name, locked version, requirement it must meet)` of the conflicting entry.
+    pub conflict: Option<(String, String, String)>,
+}
+
+impl From<String> for PinFailure {
+    fn from(message: String) -> PinFailure {
+        PinFailure {
+            message,
+            conflict: None,
+        }
+    }
+}
+
+/// The locked entry Cargo's resolution error names as the conflict: "failed to select a version
+/// for `NAME` which could resolve this conflict", with "previously selected package `NAME
+/// vVERSION`" and "versions that meet the requirements `REQ`".
+pub fn conflict_in(stderr: &str) -> Option<(String, String, String)> {
+    let between = |text: &str, start: &str, end: char| -> Option<String> {
+        let at = text.rfind(start)? + start.len();
+        Some(text[at..].split(end).next()?.to_string())
+    };
+    let name = between(stderr, "failed to select a version for `", '`')?;
+    let selected = between(stderr, "previously selected package `", '`')?;
+    let (selected_name, version) = selected.split_once(" v")?;
+    if selected_name != name {
+        return None;
+    }
+    let req = between(stderr, "versions that meet the requirements `", '`')?;
+    Some((name, version.to_string(), req))
+}
+
 /// Makes one pin in the workspace of `dir` (the lockfile's directory): with `manifest`, first the
 /// requirement on the crate becomes `TO` in every manifest that declares it; then `cargo update
 /// -p NAME@AT --precise TO`. A widened requirement lets Cargo take its newest match first: the
 /// entry is then stepped back to `TO`. On failure every manifest is put back (Cargo writes no
 /// lockfile when it fails) and the reason comes back.
-pub fn run_pin(dir: &Path, pin: &Pin) -> Result<(), String> {
+pub fn run_pin(dir: &Path, pin: &Pin) -> Result<(), PinFailure> {
     let mut edited: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let restore = |edited: &[(PathBuf, Vec<u8>)]| {
         for (path, bytes) in edited {
@@ -199,19 +237,20 @@ pub fn run_pin(dir: &Path, pin: &Pin) -> Result<(), String> {
         }
     };
     if pin.manifest {
-        for path in manifests_under(dir)? {
-            let old =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for path in manifests_under(dir).map_err(PinFailure::from)? {
+            let old = std::fs::read(&path)
+                .map_err(|e| PinFailure::from(format!("cannot read {}: {e}", path.display())))?;
             let Ok(text) = std::str::from_utf8(&old) else {
                 continue;
             };
-            let (new, count) =
-                nanoup_ecosystems::cargo::edit::set_requirement(text, &pin.name, &pin.to)
-                    .map_err(|e| format!("cannot edit {}: {e}", path.display()))?;
+            let (new, count) = nanoup_ecosystems::cargo::edit::set_requirement(
+                text, &pin.name, &pin.to,
+            )
+            .map_err(|e| PinFailure::from(format!("cannot edit {}: {e}", path.display())))?;
             if count > 0 {
                 if let Err(e) = write_atomically(&path, new.as_bytes()) {
                     restore(&edited);
-                    return Err(format!("cannot write {}: {e}", path.display()));
+                    return Err(format!("cannot write {}: {e}", path.display()).into());
                 }
                 edited.push((path, old));
             }
@@ -220,12 +259,13 @@ pub fn run_pin(dir: &Path, pin: &Pin) -> Result<(), String> {
             return Err(format!(
                 "no Cargo.toml of the workspace declares {}; cannot change its requirement",
                 pin.name
-            ));
+            )
+            .into());
         }
     }
     let result = precise(dir, &pin.name, &pin.at, &pin.to).and_then(|()| {
         // A widened requirement: Cargo may have re-resolved the crate to its newest match.
-        let lock = read_lock(dir)?;
+        let lock = read_lock(dir).map_err(PinFailure::from)?;
         let versions: Vec<&str> = lock
             .iter()
             .filter(|p| p.name == pin.name)
@@ -236,13 +276,35 @@ pub fn run_pin(dir: &Path, pin: &Pin) -> Result<(), String> {
         }
         match versions.iter().find(|v| **v != pin.at) {
             Some(newest) => precise(dir, &pin.name, newest, &pin.to),
-            None => Err(format!("cargo did not move {} to {}", pin.name, pin.to)),
+            None => Err(format!("cargo did not move {} to {}", pin.name, pin.to).into()),
         }
     });
     if result.is_err() {
         restore(&edited);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_conflicting_locked_entry_is_read_from_cargos_error() {
+        // Cargo 1.95's words, from `cargo update -p hyper@0.14.32 --precise 0.14.12` on
+        // spotify-tui's lockfile.
+        let stderr = "error: failed to select a version for `winapi`.\n    ... required by package `socket2 v0.4.10`\n    ... which satisfies dependency `socket2 = \"^0.4\"` of package `hyper v0.14.12`\nversions that meet the requirements `^0.3.9` are: 0.3.9\n\nall possible versions conflict with previously selected packages.\n\n  previously selected package `winapi v0.3.8`\n    ... which satisfies dependency `winapi = \"^0.3.8\"` (locked to 0.3.8) of package `crossterm v0.17.5`\n\nfailed to select a version for `winapi` which could resolve this conflict\n";
+        assert_eq!(
+            conflict_in(stderr),
+            Some(("winapi".into(), "0.3.8".into(), "^0.3.9".into()))
+        );
+        assert_eq!(
+            conflict_in("error: no matching package named `x` found"),
+            None
+        );
+        let other = stderr.replace("package `winapi v0.3.8`", "package `quote v1.0.4`");
+        assert_eq!(conflict_in(&other), None);
+    }
 }
 
 /// The packages of the Cargo.lock in `dir`.
@@ -255,7 +317,7 @@ pub fn read_lock(dir: &Path) -> Result<Vec<nanoup_ecosystems::cargo::LockPackage
 
 /// `cargo update -p NAME@AT --precise TO` in `dir`, stopped after `NANOUP_CARGO_TIMEOUT` seconds
 /// (default 300).
-fn precise(dir: &Path, name: &str, at: &str, to: &str) -> Result<(), String> {
+fn precise(dir: &Path, name: &str, at: &str, to: &str) -> Result<(), PinFailure> {
     let spec = format!("{name}@{at}");
     cargo(dir, &["update", "-p", spec.as_str(), "--precise", to])
 }
@@ -267,10 +329,10 @@ fn precise(dir: &Path, name: &str, at: &str, to: &str) -> Result<(), String> {
 pub fn check_lock(dir: &Path) -> Result<(), String> {
     cargo(dir, &["update", "--workspace", "--locked", "--offline"])
         .or_else(|_| cargo(dir, &["update", "--workspace", "--locked"]))
-        .map_err(|e| format!("Cargo rejects the lockfile: {e}"))
+        .map_err(|e| format!("Cargo rejects the lockfile: {}", e.message))
 }
 
-fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
+fn cargo(dir: &Path, args: &[&str]) -> Result<(), PinFailure> {
     let env = [("CARGO_TERM_COLOR", "never")];
     match run_timed(
         "cargo",
@@ -286,8 +348,11 @@ fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
                 .lines()
                 .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("Updating"))
                 .collect();
-            Err(failure_tail(&shown, status, &lines))
+            Err(PinFailure {
+                message: failure_tail(&shown, status, &lines),
+                conflict: conflict_in(&stderr),
+            })
         }
-        Err(reason) => Err(reason),
+        Err(reason) => Err(reason.into()),
     }
 }

@@ -35,9 +35,13 @@ use super::{CargoIndex, accepts, check_lock, lower, read_lock, run_pin};
 const MAX_DEPTH: usize = 6;
 /// How many clean versions of one entry are tried when Cargo refuses the lowest.
 const MAX_TRIES: usize = 3;
+/// At most this many Cargo runs per update step companions down to their lowest accepted
+/// version (each try costs a Cargo run; the rest stay as Cargo chose them).
+const MAX_STEP_DOWNS: usize = 12;
 
-/// Whether policy lets `name` move from `from` to `to` (`published`: the index's date).
-pub type MayMove<'a> = dyn Fn(&str, &str, &str, Option<&str>) -> bool + 'a;
+/// Whether policy lets `name` move from `from` (`None`: the entry is added) to `to`
+/// (`published`: the index's date).
+pub type MayMove<'a> = dyn Fn(&str, Option<&str>, &str, Option<&str>) -> bool + 'a;
 
 /// What the search may do beyond the target, decided by the stack's policy.
 pub struct SearchPolicy<'a> {
@@ -332,9 +336,18 @@ impl Search<'_, '_> {
         }
         let mut last_refusal = None;
         for to in fits.iter().take(MAX_TRIES) {
+            // An attempt that fails half-way (a companion moved, the target refused) is undone.
+            let (pins, roles) = (self.pins.len(), self.roles.clone());
             match self.pin_with_companions(name, &current, to, false, role, why, depth) {
                 Ok(()) => return Ok(Some(to.to_string())),
-                Err(SearchError::NoFix(e)) => last_refusal = Some(e),
+                Err(SearchError::NoFix(e)) => {
+                    last_refusal = Some(e);
+                    if self.pins.len() > pins {
+                        self.pins.truncate(pins);
+                        self.roles = roles;
+                        self.replay()?;
+                    }
+                }
                 Err(other) => return Err(other),
             }
         }
@@ -374,7 +387,7 @@ impl Search<'_, '_> {
                 (reqs.is_empty() || clean.iter().any(|c| reqs.iter().all(|r| accepts(r, c))))
                     && (self.policy.may_move)(
                         &parent.name,
-                        &parent.version,
+                        Some(&parent.version),
                         pv,
                         release.published.as_deref(),
                     )
@@ -433,8 +446,9 @@ impl Search<'_, '_> {
         self.settle(name, floor, accept, role, why, depth + 1)
     }
 
-    /// Pins `name`@`at` to `to`; when Cargo refuses, first pins the dependencies that `to` needs
-    /// above their locked versions (companions), then tries again.
+    /// Pins `name`@`at` to `to`; when Cargo refuses, first moves what holds the release back
+    /// (companions) and tries again: the dependencies `to` needs above their locked versions,
+    /// and the locked entry Cargo names as the conflict (a dependency of a dependency).
     #[allow(clippy::too_many_arguments)]
     fn pin_with_companions(
         &mut self,
@@ -452,43 +466,72 @@ impl Search<'_, '_> {
             to: to.to_string(),
             manifest,
         };
-        let first = match run_pin(self.scratch.dir(), &pin) {
+        let mut failure = match run_pin(self.scratch.dir(), &pin) {
             Ok(()) => {
                 self.record(pin, role, why);
                 return Ok(());
             }
             Err(e) => e,
         };
-        let Some(release) = self.index.release(name, to).map_err(Self::unavailable)? else {
-            return Err(SearchError::NoFix(first));
-        };
-        let lock = self.lock()?;
-        let mut moved = false;
-        for dep in release.deps.iter().filter(|d| !d.optional) {
-            let locked: Vec<&LockPackage> = lock.iter().filter(|p| p.name == dep.package).collect();
-            if locked.is_empty() || locked.iter().any(|p| accepts(&dep.req, &p.version)) {
-                continue;
+        // The release's own dependencies locked too low.
+        if let Some(release) = self.index.release(name, to).map_err(Self::unavailable)? {
+            let lock = self.lock()?;
+            let mut moved = false;
+            for dep in release.deps.iter().filter(|d| !d.optional) {
+                let locked: Vec<&LockPackage> =
+                    lock.iter().filter(|p| p.name == dep.package).collect();
+                if locked.is_empty() || locked.iter().any(|p| accepts(&dep.req, &p.version)) {
+                    continue;
+                }
+                let low = locked[0].version.clone();
+                let req = dep.req.clone();
+                let accept = |v: &str| accepts(&req, v);
+                let reason = format!("{name} {to} requires {} {}", dep.package, dep.req);
+                self.settle(
+                    &dep.package,
+                    &low,
+                    &accept,
+                    StepRole::Companion,
+                    &reason,
+                    depth + 1,
+                )?;
+                moved = true;
             }
-            let low = &locked[0].version;
-            let req = dep.req.clone();
+            if moved {
+                match run_pin(self.scratch.dir(), &pin) {
+                    Ok(()) => {
+                        self.record(pin, role, why);
+                        return Ok(());
+                    }
+                    Err(e) => failure = e,
+                }
+            }
+        }
+        // Entries deeper in the graph that Cargo names as the conflict, one at a time.
+        let mut unlocked = BTreeSet::new();
+        while let Some((conflict, locked, req)) = failure.conflict.clone() {
+            if conflict == name || !unlocked.insert(conflict.clone()) {
+                break;
+            }
             let accept = |v: &str| accepts(&req, v);
-            let reason = format!("{name} {to} requires {} {}", dep.package, dep.req);
+            let reason = format!("{name} {to} needs {conflict} {req} (Cargo's resolution)");
             self.settle(
-                &dep.package,
-                low,
+                &conflict,
+                &locked,
                 &accept,
                 StepRole::Companion,
                 &reason,
                 depth + 1,
             )?;
-            moved = true;
+            match run_pin(self.scratch.dir(), &pin) {
+                Ok(()) => {
+                    self.record(pin, role, why);
+                    return Ok(());
+                }
+                Err(e) => failure = e,
+            }
         }
-        if !moved {
-            return Err(SearchError::NoFix(first));
-        }
-        run_pin(self.scratch.dir(), &pin).map_err(SearchError::NoFix)?;
-        self.record(pin, role, why);
-        Ok(())
+        Err(SearchError::NoFix(failure.message))
     }
 
     fn record(&mut self, pin: Pin, role: StepRole, why: &str) {
@@ -505,37 +548,59 @@ impl Search<'_, '_> {
     }
 
     /// Entries Cargo raised or added on its own at their newest match are stepped down to the
-    /// lowest version every dependent accepts, when that keeps the change as small.
+    /// lowest version every dependent accepts, when that does not widen the change: first those
+    /// the moved entries require directly (stepping one down can drop its whole subtree), at
+    /// most [`MAX_STEP_DOWNS`] Cargo runs per update.
     fn step_down_companions(&mut self) -> Result<(), SearchError> {
-        let now = self.lock()?;
-        let changes = diff(&self.original, &now);
-        let names: BTreeSet<&str> = changes.iter().map(|c| c.name.as_str()).collect();
-        for change in &changes {
-            let Some(to) = change.to.as_deref() else {
-                continue;
+        let mut tried: BTreeSet<String> = BTreeSet::new();
+        let mut runs = 0;
+        while runs < MAX_STEP_DOWNS {
+            let now = self.lock()?;
+            let changes = diff(&self.original, &now);
+            let names: BTreeSet<String> = changes.iter().map(|c| c.name.clone()).collect();
+            let open: Vec<&EntryChange> = changes
+                .iter()
+                .filter(|c| {
+                    c.to.is_some() && !self.roles.contains_key(&c.name) && !tried.contains(&c.name)
+                })
+                .collect();
+            // Nearest to what was pinned first.
+            let near = |c: &&&EntryChange| {
+                let to = c.to.as_deref().unwrap_or_default();
+                dependents(&now, &c.name, to)
+                    .iter()
+                    .any(|d| self.roles.contains_key(&d.name))
             };
-            if self.roles.contains_key(&change.name) {
-                continue;
-            }
-            let lock = self.lock()?;
-            let requirements = self.requirements(&lock, &change.name, to)?;
-            let floor = change.from.as_deref().unwrap_or("0.0.0");
-            let may = |v: &str| lower(v, to) || v == to;
-            let candidates = self.candidates(&change.name, floor, &may)?;
+            let Some(change) = open.iter().find(near).or_else(|| open.first()).copied() else {
+                break;
+            };
+            tried.insert(change.name.clone());
+            let to = change.to.clone().unwrap_or_default();
+            let requirements = self.requirements(&now, &change.name, &to)?;
+            let floor = change.from.clone().unwrap_or_else(|| "0.0.0".into());
+            let at_most = |v: &str| lower(v, &to) || v == to;
+            let candidates = self.candidates(&change.name, &floor, &at_most)?;
             let Some((lowest, published)) = candidates
                 .iter()
                 .find(|(v, _)| requirements.iter().all(|r| r.accepts(v)))
+                .cloned()
             else {
                 continue;
             };
             if lowest == to
-                || !(self.policy.may_move)(&change.name, floor, lowest, published.as_deref())
+                || !(self.policy.may_move)(
+                    &change.name,
+                    change.from.as_deref(),
+                    &lowest,
+                    published.as_deref(),
+                )
             {
                 continue;
             }
+            runs += 1;
             let pin = Pin {
                 name: change.name.clone(),
-                at: to.to_string(),
+                at: to.clone(),
                 to: lowest.clone(),
                 manifest: false,
             };
@@ -545,7 +610,7 @@ impl Search<'_, '_> {
             let after = self.lock()?;
             let wider = diff(&self.original, &after)
                 .iter()
-                .any(|c| !names.contains(c.name.as_str()));
+                .any(|c| !names.contains(&c.name));
             if wider {
                 // Undo: replay the pins made so far on a fresh copy.
                 self.replay()?;
@@ -560,7 +625,7 @@ impl Search<'_, '_> {
     fn replay(&self) -> Result<(), SearchError> {
         self.scratch.reset().map_err(SearchError::Unavailable)?;
         for pin in &self.pins {
-            run_pin(self.scratch.dir(), pin).map_err(SearchError::Unavailable)?;
+            run_pin(self.scratch.dir(), pin).map_err(|e| SearchError::Unavailable(e.message))?;
         }
         Ok(())
     }
