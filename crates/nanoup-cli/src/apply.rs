@@ -44,6 +44,10 @@ pub struct ApplyArgs {
     /// Also apply updates whose blast radius exceeds `max-blast-radius` in nanoup.toml.
     #[arg(long)]
     allow_large: bool,
+    /// Apply only updates moving at most N lockfile entries (the larger ones are refused,
+    /// saying so); overrides `max-blast-radius` in nanoup.toml.
+    #[arg(long, value_name = "N")]
+    max_blast_radius: Option<usize>,
     /// Planning options (used without --plan, and when an update is planned again because an
     /// earlier one changed its lockfile).
     #[command(flatten)]
@@ -198,43 +202,69 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             .iter()
             .find(|d| d.path == update.file)
             .is_some_and(|d| digest_now(&args.path, &update.file).is_some_and(|now| now != *d));
+        let within_limit = |update: &NanoUpdate| -> Result<(), Outcome> {
+            let limit = args
+                .max_blast_radius
+                .or(policy.for_stack(&update.stack).max_blast_radius);
+            match limit {
+                Some(max) if update.blast_radius.len() > max && !args.allow_large => {
+                    Err(Outcome::Refused {
+                        reason: format!(
+                            "its blast radius is {} entries, above max-blast-radius = {max} \
+                             (--max-blast-radius or nanoup.toml); pass --allow-large to apply it",
+                            update.blast_radius.len()
+                        ),
+                    })
+                }
+                _ => Ok(()),
+            }
+        };
+        let attempt = |update: &NanoUpdate, digests: &[FileDigest]| -> Outcome {
+            match within_limit(update) {
+                Ok(()) => apply(&args.path, digests, update, args.dry_run, &fetch),
+                Err(refused) => refused,
+            }
+        };
+        let mut outcome = None;
         if stale && !args.dry_run {
-            match replan(&args, &update) {
-                Ok(Some((fresh, files))) => {
-                    update = fresh;
-                    for d in files {
-                        digests.retain(|old| old.path != d.path);
-                        digests.push(d);
+            // The planned update on the files as they are now: kept when it still moves
+            // exactly what it planned (the earlier updates touched other entries).
+            let now: Vec<FileDigest> = digest_now(&args.path, &update.file).into_iter().collect();
+            let first = attempt(&update, &now);
+            if matches!(first, Outcome::Applied { .. }) {
+                outcome = Some(first);
+            } else {
+                match replan(&args, &update) {
+                    Ok(Some((fresh, files))) => {
+                        update = fresh;
+                        for d in files {
+                            digests.retain(|old| old.path != d.path);
+                            digests.push(d);
+                        }
                     }
-                }
-                Ok(None) => {
-                    let reason = format!(
-                        "planned again after an earlier update changed {}: {} needs no update now",
-                        update.file, update.name
-                    );
-                    results.push((update, Row::Skipped(reason)));
-                    continue;
-                }
-                Err(e) => {
-                    let outcome = Outcome::Refused {
-                        reason: e.to_string(),
-                    };
-                    record(&ledger, &repository, &update, &outcome, None)?;
-                    results.push((update, Row::Done(outcome)));
-                    continue;
+                    Ok(None) => {
+                        let reason = format!(
+                            "planned again after an earlier update changed {}: {} needs no \
+                             update now",
+                            update.file, update.name
+                        );
+                        results.push((update, Row::Skipped(reason)));
+                        continue;
+                    }
+                    Err(e) => {
+                        let outcome = Outcome::Refused {
+                            reason: e.to_string(),
+                        };
+                        record(&ledger, &repository, &update, &outcome, None)?;
+                        results.push((update, Row::Done(outcome)));
+                        continue;
+                    }
                 }
             }
         }
-        let limit = policy.for_stack(&update.stack).max_blast_radius;
-        let mut outcome = match limit {
-            Some(max) if update.blast_radius.len() > max && !args.allow_large => Outcome::Refused {
-                reason: format!(
-                    "its blast radius is {} entries, above max-blast-radius = {max} \
-                         (nanoup.toml); pass --allow-large to apply it",
-                    update.blast_radius.len()
-                ),
-            },
-            _ => apply(&args.path, &digests, &update, args.dry_run, &fetch),
+        let mut outcome = match outcome {
+            Some(done) => done,
+            None => attempt(&update, &digests),
         };
         crash_point("after-write");
         let mut commit = None;

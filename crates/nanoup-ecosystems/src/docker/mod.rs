@@ -1,6 +1,7 @@
 //! The docker ecosystem: the base images named by Dockerfiles.
 //!
-//! Every file called `Dockerfile`, `*.Dockerfile` or `Dockerfile.*` (any letter case) is read;
+//! Every file called `Dockerfile`, `*.Dockerfile`, `Dockerfile.*`, `Dockerfile-*` or `Dockerfile_*`
+//! (and the same with Podman's `Containerfile`, any letter case) is read;
 //! the Dockerfiles of one directory make one stack. Each `FROM` that names an image (not
 //! `scratch`, not an earlier stage) is a direct component: the image reference without tag or
 //! digest as written is the name, the tag (else the digest, else `latest`) the version. Images
@@ -74,18 +75,27 @@ const NOT_DOCKERFILE_EXTENSIONS: &[&str] = &[
     "bak",
 ];
 
-/// Whether a file name is a Dockerfile: `Dockerfile`, `*.Dockerfile` or `Dockerfile.*`, in any
-/// letter case, except `Dockerfile.<ext>` names whose extension marks another kind of file
-/// (`Dockerfile.dockerignore`, `dockerfile.go`, `Dockerfile.md`...).
+/// Whether a file name is a Dockerfile: `Dockerfile` or `Containerfile` (Podman's name), alone,
+/// with a suffix (`Dockerfile.prod`, `Dockerfile-k8s`, `Dockerfile_dev`) or as an extension
+/// (`api.Dockerfile`), in any letter case, except `Dockerfile.<ext>` names whose extension marks
+/// another kind of file (`Dockerfile.dockerignore`, `dockerfile.go`, `Dockerfile.md`...).
 pub fn is_dockerfile_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    if lower == "dockerfile" {
-        return true;
-    }
-    if let Some(ext) = lower.strip_prefix("dockerfile.") {
-        return !ext.is_empty() && !NOT_DOCKERFILE_EXTENSIONS.contains(&ext);
-    }
-    lower.len() > ".dockerfile".len() && lower.ends_with(".dockerfile")
+    ["dockerfile", "containerfile"].iter().any(|base| {
+        if lower == *base {
+            return true;
+        }
+        if let Some(ext) = lower.strip_prefix(&format!("{base}.")) {
+            return !ext.is_empty() && !NOT_DOCKERFILE_EXTENSIONS.contains(&ext);
+        }
+        if let Some(suffix) = lower
+            .strip_prefix(&format!("{base}-"))
+            .or_else(|| lower.strip_prefix(&format!("{base}_")))
+        {
+            return !suffix.is_empty() && !suffix.contains('.');
+        }
+        lower.len() > base.len() + 1 && lower.ends_with(&format!(".{base}"))
+    })
 }
 
 /// What one `FROM` builds on.

@@ -234,6 +234,11 @@ fn dockerfile_names() {
         "Dockerfile.debug",
         "app.Dockerfile",
         "DOCKERFILE",
+        "Dockerfile-k8s",
+        "Dockerfile_prod",
+        "Containerfile",
+        "Containerfile.arm64",
+        "base.containerfile",
     ] {
         assert!(is_dockerfile_name(yes), "{yes}");
     }
@@ -244,6 +249,10 @@ fn dockerfile_names() {
         ".dockerfile",
         "Dockerfile.",
         "docker-compose.yml",
+        "Dockerfile-",
+        "Dockerfile-k8s.md",
+        "containerfile.go",
+        "Containerfiles",
     ] {
         assert!(!is_dockerfile_name(no), "{no}");
     }

@@ -56,6 +56,24 @@ struct RawLock<'a> {
     dependencies: Option<Entries<'a, RawV1Dependency<'a>>>,
 }
 
+/// A `resolved` value: where the package came from, or `false`, which npm 6 writes for an
+/// optional package it did not fetch (fsevents on Linux): no source recorded.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Resolved<'a> {
+    Text(#[serde(borrow)] Cow<'a, str>),
+    Flag(#[allow(dead_code)] bool),
+}
+
+impl Resolved<'_> {
+    fn as_text(&self) -> Option<&str> {
+        match self {
+            Resolved::Text(text) => Some(text),
+            Resolved::Flag(_) => None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct RawPackage<'a> {
     #[serde(default, borrow)]
@@ -63,7 +81,7 @@ struct RawPackage<'a> {
     #[serde(default, borrow)]
     version: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    resolved: Option<Cow<'a, str>>,
+    resolved: Option<Resolved<'a>>,
     #[serde(default)]
     link: bool,
     #[serde(default)]
@@ -89,7 +107,7 @@ struct RawV1Dependency<'a> {
     #[serde(default, borrow)]
     version: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    resolved: Option<Cow<'a, str>>,
+    resolved: Option<Resolved<'a>>,
     #[serde(default)]
     dev: bool,
     #[serde(default)]
@@ -169,7 +187,11 @@ fn read_package(lock: &mut PackageLock, path: &str, line: u32, package: RawPacka
         .as_deref()
         .map_or(installed_name, |n| n)
         .to_string();
-    let resolved = package.resolved.as_deref().map(str::to_string);
+    let resolved = package
+        .resolved
+        .as_ref()
+        .and_then(Resolved::as_text)
+        .map(str::to_string);
     let (source, link_target) = if package.link {
         (Source::Path, resolved.clone())
     } else {
@@ -227,7 +249,7 @@ fn read_v1_dependencies(
         };
         let is_version = version.bytes().next().is_some_and(|b| b.is_ascii_digit());
         let (version, source, resolved) = if is_version {
-            let resolved = dependency.resolved.as_deref();
+            let resolved = dependency.resolved.as_ref().and_then(Resolved::as_text);
             let source = resolved.map_or(Source::Registry, source_of_resolved);
             let resolved = resolved
                 .filter(|_| source != Source::Registry)

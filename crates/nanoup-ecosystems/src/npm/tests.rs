@@ -914,3 +914,39 @@ fn run_all(text: &str) {
         lock.components();
     }
 }
+
+#[test]
+fn npm6_resolved_false_is_no_source_not_an_error() {
+    // npm 6 writes `"resolved": false` for an optional package it did not fetch (fsevents on
+    // Linux); the rest of the stack must still be read.
+    let lock = r#"{
+  "name": "app",
+  "version": "1.0.0",
+  "lockfileVersion": 1,
+  "requires": true,
+  "dependencies": {
+    "fsevents": {
+      "version": "1.2.13",
+      "resolved": false,
+      "integrity": "sha512-oWb1Z6mkHIskLzEJ/XWX0srkpkTQ7vaopMQkyaEIoq0fmtFVxOthb8cCxeT+p3ynTdkk/RZwbgG4brR5BeWECw==",
+      "dev": true,
+      "optional": true
+    },
+    "lodash": {
+      "version": "4.17.15",
+      "resolved": "https://registry.npmjs.org/lodash/-/lodash-4.17.15.tgz",
+      "integrity": "sha512-8xOcRHvCjnocdS5cpwqQXuqDhd3LiYh4yBW4HIaiTjFKLaUOy0MLbEE1ChkmBPOVNbTc5M5STZUxULpixh3DjA=="
+    }
+  }
+}"#;
+    let manifest = r#"{"name": "app", "version": "1.0.0", "dependencies": {"lodash": "^4.17.0"}, "devDependencies": {"fsevents": "^1.2.0"}}"#;
+    let scanned = scan_files(&[("package-lock.json", lock), ("package.json", manifest)]);
+    assert!(scanned.errors.is_empty(), "{:?}", scanned.errors);
+    let stack = &scanned.stacks[0];
+    let fsevents = find(stack, "fsevents", "1.2.13");
+    assert_eq!(fsevents.source, Source::Registry);
+    find(stack, "lodash", "4.17.15");
+    // `true` is not a place either: still read, no source recorded.
+    let odd = lock.replace("\"resolved\": false", "\"resolved\": true");
+    assert!(parse_package_lock("package-lock.json", &odd).is_ok());
+}

@@ -285,28 +285,6 @@ pub fn run_pin(dir: &Path, pin: &Pin) -> Result<(), PinFailure> {
     result
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_conflicting_locked_entry_is_read_from_cargos_error() {
-        // Cargo 1.95's words, from `cargo update -p hyper@0.14.32 --precise 0.14.12` on
-        // spotify-tui's lockfile.
-        let stderr = "error: failed to select a version for `winapi`.\n    ... required by package `socket2 v0.4.10`\n    ... which satisfies dependency `socket2 = \"^0.4\"` of package `hyper v0.14.12`\nversions that meet the requirements `^0.3.9` are: 0.3.9\n\nall possible versions conflict with previously selected packages.\n\n  previously selected package `winapi v0.3.8`\n    ... which satisfies dependency `winapi = \"^0.3.8\"` (locked to 0.3.8) of package `crossterm v0.17.5`\n\nfailed to select a version for `winapi` which could resolve this conflict\n";
-        assert_eq!(
-            conflict_in(stderr),
-            Some(("winapi".into(), "0.3.8".into(), "^0.3.9".into()))
-        );
-        assert_eq!(
-            conflict_in("error: no matching package named `x` found"),
-            None
-        );
-        let other = stderr.replace("package `winapi v0.3.8`", "package `quote v1.0.4`");
-        assert_eq!(conflict_in(&other), None);
-    }
-}
-
 /// The packages of the Cargo.lock in `dir`.
 pub fn read_lock(dir: &Path) -> Result<Vec<nanoup_ecosystems::cargo::LockPackage>, String> {
     let path = dir.join("Cargo.lock");
@@ -354,5 +332,27 @@ fn cargo(dir: &Path, args: &[&str]) -> Result<(), PinFailure> {
             })
         }
         Err(reason) => Err(reason.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_conflicting_locked_entry_is_read_from_cargos_error() {
+        // Cargo 1.95's words, from `cargo update -p hyper@0.14.32 --precise 0.14.12` on
+        // spotify-tui's lockfile.
+        let stderr = "error: failed to select a version for `winapi`.\n    ... required by package `socket2 v0.4.10`\n    ... which satisfies dependency `socket2 = \"^0.4\"` of package `hyper v0.14.12`\nversions that meet the requirements `^0.3.9` are: 0.3.9\n\nall possible versions conflict with previously selected packages.\n\n  previously selected package `winapi v0.3.8`\n    ... which satisfies dependency `winapi = \"^0.3.8\"` (locked to 0.3.8) of package `crossterm v0.17.5`\n\nfailed to select a version for `winapi` which could resolve this conflict\n";
+        assert_eq!(
+            conflict_in(stderr),
+            Some(("winapi".into(), "0.3.8".into(), "^0.3.9".into()))
+        );
+        assert_eq!(
+            conflict_in("error: no matching package named `x` found"),
+            None
+        );
+        let other = stderr.replace("package `winapi v0.3.8`", "package `quote v1.0.4`");
+        assert_eq!(conflict_in(&other), None);
     }
 }

@@ -37,7 +37,7 @@ const MAX_DEPTH: usize = 6;
 const MAX_TRIES: usize = 3;
 /// At most this many Cargo runs per update step companions down to their lowest accepted
 /// version (each try costs a Cargo run; the rest stay as Cargo chose them).
-const MAX_STEP_DOWNS: usize = 12;
+const MAX_STEP_DOWNS: usize = 8;
 
 /// Whether policy lets `name` move from `from` (`None`: the entry is added) to `to`
 /// (`published`: the index's date).
