@@ -398,9 +398,64 @@ pub fn scan(tree: &Tree) -> Scanned {
         parsed: HashMap::new(),
         errors: BTreeSet::new(),
     };
+    // Directories whose files include each other's (`-r requirements/main.txt`) make one stack,
+    // at the shallowest of them: every file is read in exactly one stack.
+    let mut group: BTreeMap<String, String> = by_dir
+        .keys()
+        .map(|d| (d.to_string(), d.to_string()))
+        .collect();
+    fn root_of(group: &BTreeMap<String, String>, dir: &str) -> String {
+        let mut at = dir.to_string();
+        while let Some(up) = group.get(&at).filter(|up| **up != at) {
+            at = up.clone();
+        }
+        at
+    }
+    let depth = |d: &str| {
+        if d == "." {
+            0
+        } else {
+            d.matches('/').count() + 1
+        }
+    };
+    for (dir, files) in &by_dir {
+        for file in files {
+            for entry in reader.entries(file).unwrap_or_default() {
+                let Entry::Include { target, .. } = entry else {
+                    continue;
+                };
+                let Some(target) = resolve_include(file, &target) else {
+                    continue;
+                };
+                let target_dir = dir_of(&target);
+                if target_dir == *dir
+                    || !by_dir.contains_key(target_dir)
+                    || !tree.contains(&target)
+                {
+                    continue;
+                }
+                let (a, b) = (root_of(&group, dir), root_of(&group, target_dir));
+                if a != b {
+                    let (keep, merge) = if (depth(&a), &a) <= (depth(&b), &b) {
+                        (a, b)
+                    } else {
+                        (b, a)
+                    };
+                    group.insert(merge, keep);
+                }
+            }
+        }
+    }
+    let mut by_owner: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (dir, files) in &by_dir {
+        by_owner
+            .entry(root_of(&group, dir))
+            .or_default()
+            .extend(files);
+    }
     let mut stacks = Vec::new();
-    for (dir, files) in by_dir {
-        if let Some(stack) = reader.stack(dir, &files) {
+    for (dir, files) in by_owner {
+        if let Some(stack) = reader.stack(&dir, &files) {
             stacks.push(stack);
         }
     }

@@ -248,8 +248,10 @@ fn requirements_stack_follows_includes_and_constraints() {
             "included file `../missing.txt` not found"
         )]
     );
+    // requirements/lint.txt is included from the root folder: the `requirements/` folder is
+    // read in the root's stack, not as a second stack claiming the same files.
     let paths: Vec<_> = scanned.stacks.iter().map(|s| s.path.as_str()).collect();
-    assert_eq!(paths, [".", "docs", "requirements"]);
+    assert_eq!(paths, [".", "docs"]);
     let root = &scanned.stacks[0];
     // requirements.txt is included by requirements-dev.txt: one stack, read through it.
     assert_eq!(
@@ -288,12 +290,60 @@ fn requirements_stack_follows_includes_and_constraints() {
     let lib = find(root, "some-lib");
     assert_eq!((lib.source, lib.version.as_deref()), (Source::Git, None));
     assert_eq!(find(root, "flake8").file, "requirements/lint.txt");
-    // The `requirements/` folder is a stack of its own, reading ../requirements.txt too.
-    assert_eq!(
-        scanned.stacks[2].files,
-        ["../constraints.txt", "../requirements.txt", "lint.txt"]
-    );
     assert_eq!(scanned.stacks[1].components.len(), 1);
+}
+
+#[test]
+fn a_requirements_folder_included_from_its_parent_is_one_stack_with_it() {
+    // The layout of many Django projects: requirements.txt at the root includes the production
+    // pins of requirements/main.txt; requirements/docs.txt and requirements/dev.txt include it
+    // too. Every file belongs to one stack, so every finding is reported once.
+    let (_dir, tree) = temp_tree(&[
+        (
+            "requirements.txt",
+            "-r requirements/main.txt
+",
+        ),
+        (
+            "requirements/main.txt",
+            "django==3.2.0
+requests==2.25.0
+",
+        ),
+        (
+            "requirements/docs.txt",
+            "-r main.txt
+sphinx==5.0
+",
+        ),
+        (
+            "requirements/dev.txt",
+            "-r main.txt
+pytest==7.0.0
+",
+        ),
+    ]);
+    let scanned = scan(&tree);
+    assert!(scanned.errors.is_empty(), "{:?}", scanned.errors);
+    assert_eq!(scanned.stacks.len(), 1);
+    let stack = &scanned.stacks[0];
+    assert_eq!(stack.path, ".");
+    assert_eq!(
+        stack.files,
+        [
+            "requirements.txt",
+            "requirements/dev.txt",
+            "requirements/docs.txt",
+            "requirements/main.txt"
+        ]
+    );
+    let django: Vec<_> = stack
+        .components
+        .iter()
+        .filter(|c| c.name == "django")
+        .collect();
+    assert_eq!(django.len(), 1);
+    assert_eq!(django[0].file, "requirements/main.txt");
 }
 
 #[test]
