@@ -847,3 +847,22 @@ fn every_renderer_is_deterministic_and_ignores_input_order() {
     );
     assert_eq!(audit::markdown(&report), audit::markdown(&other));
 }
+
+#[test]
+fn a_file_not_read_is_never_reported_as_no_vulnerabilities() {
+    let mut partial = empty_report();
+    partial.errors = report().errors;
+    let table = audit::table(&partial);
+    assert!(!table.contains("No known vulnerabilities found"), "{table}");
+    assert!(
+        table.contains(
+            "but 1 file was not read and not audited (see below): the result is incomplete."
+        ),
+        "{table}"
+    );
+    let markdown = audit::markdown(&partial);
+    assert!(!markdown.contains("✅"), "{markdown}");
+    assert!(markdown.contains("**Incomplete:**"), "{markdown}");
+    // With every file read, an empty report still says so plainly.
+    assert!(audit::table(&empty_report()).contains("No known vulnerabilities found."));
+}

@@ -428,9 +428,7 @@ pub fn scan(tree: &Tree) -> Scanned {
                     continue;
                 };
                 let target_dir = dir_of(&target);
-                if target_dir == *dir
-                    || !by_dir.contains_key(target_dir)
-                    || !tree.contains(&target)
+                if target_dir == *dir || !by_dir.contains_key(target_dir) || !tree.contains(&target)
                 {
                     continue;
                 }

@@ -89,7 +89,14 @@ pub fn render(report: &AuditReport) -> String {
 }
 
 fn write_summary(out: &mut String, report: &AuditReport) {
-    if report.findings.is_empty() {
+    if report.findings.is_empty() && !report.errors.is_empty() {
+        let _ = write!(
+            out,
+            "⚠️ **Incomplete:** no known vulnerabilities in what could be read, but {} not read \
+             and not audited.",
+            plural(report.errors.len(), "file was", "files were")
+        );
+    } else if report.findings.is_empty() {
         out.push_str("✅ **No known vulnerabilities.**");
     } else {
         let _ = write!(

@@ -29,7 +29,15 @@ pub fn render(report: &AuditReport) -> String {
     let mut out = String::new();
     write_database(&mut out, &report.database);
 
-    if report.findings.is_empty() {
+    if report.findings.is_empty() && !report.errors.is_empty() {
+        // A file that could not be read is never "no vulnerabilities": its stack was not audited.
+        let _ = writeln!(
+            out,
+            "\nNo known vulnerabilities in what could be read, but {} not read and not \
+             audited (see below): the result is incomplete.",
+            plural(report.errors.len(), "file was", "files were")
+        );
+    } else if report.findings.is_empty() {
         let _ = writeln!(
             out,
             "\nNo known vulnerabilities found{}.",
