@@ -40,6 +40,7 @@ pub fn build_report(
             })
             .collect(),
         errors,
+        unread: Vec::new(),
     };
     for finding in findings {
         let rules = per_stack

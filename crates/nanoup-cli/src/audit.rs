@@ -94,7 +94,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let now = jiff::Timestamp::now();
     let today = now.strftime("%Y-%m-%d").to_string();
     let database = database_info(&index, now, args.max_age_days);
-    let report = nanoup_advisories::audit::build_report(
+    let mut report = nanoup_advisories::audit::build_report(
         findings,
         &rules_for,
         &all_rules,
@@ -102,6 +102,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         database,
         inventory.errors.clone(),
     );
+    report.unread = inventory.unread.clone();
     let rendered = match args.format {
         AuditFormat::Table => nanoup_report::audit::table(&report),
         AuditFormat::Json => nanoup_report::audit::json(&report),

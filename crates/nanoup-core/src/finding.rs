@@ -182,4 +182,7 @@ pub struct AuditReport {
     pub expired_ignores: Vec<String>,
     /// Files the scan could not read (their stacks are missing from the audit).
     pub errors: Vec<crate::ParseError>,
+    /// Dependency files nanoup does not read at all (their dependencies are not audited).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<crate::UnreadFile>,
 }

@@ -92,6 +92,29 @@ pub struct Inventory {
     pub stacks: Vec<Stack>,
     /// Files that failed to parse, sorted by file then place.
     pub errors: Vec<ParseError>,
+    /// Dependency files nanoup does not read (Gemfile.lock, composer.lock, Gradle builds...):
+    /// their dependencies are not in the inventory, and the output says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<UnreadFile>,
+}
+
+/// A lockfile or build file nanoup does not read, with what it is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UnreadFile {
+    /// The file, relative to the scanned root.
+    pub file: String,
+    /// What it is (`Ruby (Bundler) lockfile`, `Gradle build`, ...).
+    pub kind: String,
+}
+
+impl std::fmt::Display for UnreadFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} not read by nanoup; its dependencies are not inventoried or audited",
+            self.file, self.kind
+        )
+    }
 }
 
 impl Inventory {
@@ -106,6 +129,7 @@ impl Inventory {
             schema: SCAN_SCHEMA.to_string(),
             stacks,
             errors,
+            unread: Vec::new(),
         }
     }
 

@@ -23,7 +23,7 @@ pub use error::ParseError;
 pub use finding::{
     AUDIT_SCHEMA, AuditReport, DatabaseInfo, Finding, FindingKind, IgnoredFinding, Severity,
 };
-pub use inventory::{Inventory, SCAN_SCHEMA, Stack};
+pub use inventory::{Inventory, SCAN_SCHEMA, Stack, UnreadFile};
 pub use purl::{parse_purl, purl_for};
 pub use release::Release;
 pub use text::{LineIndex, normalize_pypi_name};

@@ -15,6 +15,7 @@ pub mod npm;
 pub mod pypi;
 mod toml_spans;
 mod tree;
+pub mod unread;
 
 use std::path::Path;
 
@@ -171,7 +172,9 @@ pub fn scan_tree(tree: &Tree) -> Inventory {
                 a.extend(b);
                 a
             });
-    Inventory::new(found.stacks, found.errors)
+    let mut inventory = Inventory::new(found.stacks, found.errors);
+    inventory.unread = unread::find(tree);
+    inventory
 }
 
 /// Standard base64 (RFC 4648) with padding, as registries and lockfiles write digests and

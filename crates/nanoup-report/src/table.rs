@@ -55,6 +55,9 @@ pub fn scan(inventory: &Inventory, verbose: bool) -> String {
     for error in &inventory.errors {
         let _ = writeln!(out, "error: {error}");
     }
+    for unread in &inventory.unread {
+        let _ = writeln!(out, "warning: {unread}");
+    }
     out
 }
 

@@ -230,6 +230,7 @@ fn report() -> AuditReport {
             5,
             "expected `,` or `}` after an object member",
         )],
+        unread: vec![],
     }
 }
 
@@ -257,6 +258,7 @@ fn empty_report() -> AuditReport {
         ignored: vec![],
         expired_ignores: vec![],
         errors: vec![],
+        unread: vec![],
     }
 }
 
@@ -865,4 +867,23 @@ fn a_file_not_read_is_never_reported_as_no_vulnerabilities() {
     assert!(markdown.contains("**Incomplete:**"), "{markdown}");
     // With every file read, an empty report still says so plainly.
     assert!(audit::table(&empty_report()).contains("No known vulnerabilities found."));
+}
+
+#[test]
+fn unread_dependency_files_are_warned_about() {
+    let mut with_gemfile = empty_report();
+    with_gemfile.unread = vec![nanoup_core::UnreadFile {
+        file: "web/Gemfile.lock".into(),
+        kind: "Ruby (Bundler) lockfile".into(),
+    }];
+    let table = audit::table(&with_gemfile);
+    assert!(
+        table.contains(
+            "warning: web/Gemfile.lock: Ruby (Bundler) lockfile not read by nanoup; its \
+             dependencies are not inventoried or audited\n"
+        ),
+        "{table}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&audit::json(&with_gemfile)).unwrap();
+    assert_eq!(json["unread"][0]["file"], "web/Gemfile.lock");
 }

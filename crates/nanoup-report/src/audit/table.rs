@@ -78,6 +78,13 @@ pub fn render(report: &AuditReport) -> String {
         }
     }
 
+    if !report.unread.is_empty() {
+        out.push('\n');
+        for unread in &report.unread {
+            let _ = writeln!(out, "warning: {unread}");
+        }
+    }
+
     if !report.errors.is_empty() {
         out.push('\n');
         for error in &report.errors {
