@@ -408,6 +408,17 @@ pub fn plan_yarn_edit(
     roots: &[String],
 ) -> Result<YarnEdit, YarnRefusal> {
     parse_yarn_lock(file, text)?;
+    if text.lines().any(|l| l.starts_with("__metadata:")) {
+        return Err(YarnRefusal::Unsupported {
+            file: file.to_string(),
+            line: 1,
+            reason: format!(
+                "a yarn 2+ (berry) lockfile, which nanoup reads but does not edit yet; run \
+                 `yarn up {name}@{}` there",
+                manifest.version
+            ),
+        });
+    }
     let blocks = read_blocks(file, text)?;
     let to = manifest.version.as_str();
     let targets: Vec<&Block> = blocks

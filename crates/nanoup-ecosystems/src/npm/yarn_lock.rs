@@ -4,8 +4,14 @@
 //! separated specifiers it satisfies (`"ms@^2.0.0", ms@^2.1.1:`), with two-space indented
 //! fields (`version "2.1.3"`, `resolved "..."`) and four-space indented dependency lists.
 //! yarn.lock has no dev or optional flags: scope is derived from the graph (see the module
-//! documentation of `npm`). Yarn 2+ ("berry") lockfiles are YAML with a `__metadata` entry and
-//! are reported as unsupported.
+//! documentation of `npm`).
+//!
+//! Yarn 2+ ("berry") lockfiles are YAML of the same shape: a `__metadata` entry first, headers
+//! that are one quoted string (`"ms@npm:^2.0.0, ms@npm:^2.1.1":`), `key: value` fields
+//! (`version: 2.1.3`, `resolution: "ms@npm:2.1.3"`), nested maps nanoup does not need
+//! (`dependenciesMeta`, `peerDependenciesMeta`). They are read into the same model: a
+//! specifier's `npm:` protocol is dropped (`ms@npm:^2.0.0` is `ms@^2.0.0`, as dependency lists
+//! write it), and the workspace's own packages (`@workspace:`) are not components.
 
 use std::collections::HashMap;
 
@@ -53,6 +59,9 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<YarnLock, ParseError> {
     let mut block: Option<Block> = None;
     let mut section: Option<Scope> = None;
     let mut offset = 0;
+    // A yarn 2+ lockfile (it starts with `__metadata:`), and lines of a block being skipped.
+    let mut berry = false;
+    let mut skipping = false;
     for (line_index, raw_line) in text.split('\n').enumerate() {
         let line_offset = offset;
         offset += raw_line.len() + 1;
@@ -72,14 +81,17 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<YarnLock, ParseError> {
                 "expected spaces for indentation, found a tab".into(),
             ));
         }
+        if indent == 0 && content.starts_with("__metadata:") && lock.entries.is_empty() {
+            berry = true;
+            skipping = true;
+            continue;
+        }
+        if skipping && indent > 0 {
+            continue;
+        }
+        skipping = false;
         match indent {
             0 => {
-                if content.starts_with("__metadata:") {
-                    return Err(error(
-                        0,
-                        "this is a yarn 2+ (berry) lockfile; only yarn.lock v1 is supported".into(),
-                    ));
-                }
                 if let Some(done) = block.take() {
                     finish_block(&mut lock, text, done)?;
                 }
@@ -90,7 +102,19 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<YarnLock, ParseError> {
                         "expected `:` at the end of a package header line".into(),
                     ));
                 };
-                let specs = parse_specifiers(header).map_err(|(at, message)| error(at, message))?;
+                let mut specs =
+                    parse_specifiers(header).map_err(|(at, message)| error(at, message))?;
+                if berry {
+                    specs = berry_specifiers(&specs);
+                    // The workspace's own packages are not components.
+                    if specs
+                        .iter()
+                        .any(|s| split_name_at(s).1.starts_with("workspace:"))
+                    {
+                        skipping = true;
+                        continue;
+                    }
+                }
                 block = Some(Block {
                     line: line_no,
                     offset: line_offset,
@@ -108,7 +132,12 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<YarnLock, ParseError> {
                     ));
                 };
                 section = None;
-                let (key, value) = split_field(content).map_err(|(at, m)| error(indent + at, m))?;
+                let (key, value) = if berry {
+                    berry_field(content)
+                } else {
+                    split_field(content)
+                }
+                .map_err(|(at, m)| error(indent + at, m))?;
                 match (key.as_str(), value) {
                     ("dependencies", None) => section = Some(Scope::Prod),
                     ("optionalDependencies", None) => section = Some(Scope::Optional),
@@ -125,14 +154,20 @@ pub fn parse_yarn_lock(file: &str, text: &str) -> Result<YarnLock, ParseError> {
                         "expected a `dependencies:` line before this entry".into(),
                     ));
                 };
-                let (name, range) =
-                    split_field(content).map_err(|(at, m)| error(indent + at, m))?;
+                let (name, range) = if berry {
+                    berry_field(content)
+                } else {
+                    split_field(content)
+                }
+                .map_err(|(at, m)| error(indent + at, m))?;
                 if scope != Scope::Build {
                     current
                         .dependencies
                         .push((name, range.unwrap_or_default(), scope));
                 }
             }
+            // Berry nests maps nanoup does not read (`dependenciesMeta: fsevents: optional`).
+            6.. if berry => {}
             _ => {
                 return Err(error(
                     indent,
@@ -248,6 +283,50 @@ pub(super) fn split_field(content: &str) -> Result<(String, Option<String>), (us
         value
     } else {
         value.trim_end().to_string()
+    };
+    Ok((key, Some(value)))
+}
+
+/// A berry header's specifiers as yarn 1 and the dependency lists write them: a header is one
+/// quoted string of comma-separated specifiers, and the `npm:` protocol of a registry range is
+/// dropped (`ms@npm:^2.0.0` is `ms@^2.0.0`; an alias `a@npm:b@^1` keeps it).
+fn berry_specifiers(specs: &[String]) -> Vec<String> {
+    specs
+        .iter()
+        .flat_map(|s| s.split(", "))
+        .map(|spec| {
+            let (name, range) = split_name_at(spec.trim());
+            match range.strip_prefix("npm:") {
+                Some(plain) if !plain.contains('@') => {
+                    format!("{name}@{plain}")
+                }
+                _ => spec.trim().to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Splits a berry field line (`key: value`, `"key": value`, `key:` opening a nested map) into its
+/// key and value; values may be quoted. Errors carry the byte position within `content`.
+fn berry_field(content: &str) -> Result<(String, Option<String>), (usize, String)> {
+    let (key, key_len) = if content.starts_with('"') {
+        unquote(content).map_err(|m| (0, m))?
+    } else {
+        let end = content.find(':').unwrap_or(content.len());
+        (content.get(..end).unwrap_or("").to_string(), end)
+    };
+    let Some(rest) = content.get(key_len..).and_then(|r| r.strip_prefix(':')) else {
+        return Err((key_len, format!("expected `:` after `{key}`")));
+    };
+    let value = rest.trim();
+    if value.is_empty() {
+        return Ok((key, None));
+    }
+    let at = content.len() - rest.trim_start().len();
+    let value = if value.starts_with('"') {
+        unquote(value).map_err(|m| (at, m))?.0
+    } else {
+        value.to_string()
     };
     Ok((key, Some(value)))
 }
