@@ -91,6 +91,20 @@ pub struct Component {
     /// Ecosystem-specific facts worth keeping (image digest, platform, git revision, go.mod replace...).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub extra: std::collections::BTreeMap<String, String>,
+    /// The other places of the stack that declare the same package at the same version (another
+    /// requirements file, another Dockerfile, another path of an npm tree), sorted; `file` and
+    /// `line` are the most essential one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Place>,
+}
+
+/// A place in a file: `file:line`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Place {
+    /// The file, relative to the scanned root.
+    pub file: String,
+    /// The 1-based line.
+    pub line: u32,
 }
 
 impl Component {
@@ -119,6 +133,7 @@ impl Component {
             requirement: None,
             unresolved: None,
             extra: Default::default(),
+            also: Vec::new(),
         }
     }
 
@@ -147,6 +162,7 @@ impl Component {
             requirement,
             unresolved: Some(reason.into()),
             extra: Default::default(),
+            also: Vec::new(),
         }
     }
 

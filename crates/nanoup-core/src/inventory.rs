@@ -69,12 +69,43 @@ impl Stack {
 }
 
 fn merge_into(existing: &mut Component, other: Component) {
+    use crate::component::Place;
     existing.direct |= other.direct;
-    existing.scope = existing.scope.min(other.scope);
-    if (other.file.as_str(), other.line) < (existing.file.as_str(), existing.line) {
-        existing.file = other.file;
-        existing.line = other.line;
+    // The place named first is the most essential declaration (a production requirements file
+    // before a docs one), then the first in file order; every other place is kept in `also`.
+    let mut places: Vec<(crate::Scope, Place)> = vec![
+        (
+            existing.scope,
+            Place {
+                file: std::mem::take(&mut existing.file),
+                line: existing.line,
+            },
+        ),
+        (
+            other.scope,
+            Place {
+                file: other.file.clone(),
+                line: other.line,
+            },
+        ),
+    ];
+    places.extend(
+        std::mem::take(&mut existing.also)
+            .into_iter()
+            .chain(other.also)
+            .map(|p| (crate::Scope::Build, p)),
+    );
+    places.sort();
+    let mut seen = std::collections::BTreeSet::new();
+    places.retain(|(_, p)| seen.insert(p.clone()));
+    let mut places = places.into_iter().map(|(_, p)| p);
+    if let Some(first) = places.next() {
+        existing.file = first.file;
+        existing.line = first.line;
     }
+    existing.also = places.collect();
+    existing.also.sort();
+    existing.scope = existing.scope.min(other.scope);
     if existing.requirement.is_none() {
         existing.requirement = other.requirement;
     }

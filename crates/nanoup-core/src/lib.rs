@@ -16,7 +16,7 @@ mod release;
 mod text;
 mod update;
 
-pub use component::{Component, Scope, Source};
+pub use component::{Component, Place, Scope, Source};
 pub use datadir::{DATA_DIR_ENV, data_dir, data_dir_from};
 pub use ecosystem::Ecosystem;
 pub use error::ParseError;

@@ -376,11 +376,14 @@ pub fn is_requirements_file(rel: &str) -> bool {
     name.contains("requirements") || file_name(dir_of(rel)).eq_ignore_ascii_case("requirements")
 }
 
-/// The scope of the components a requirements file declares: `dev` when its name contains
-/// `dev` or `test`, else `prod`.
+/// The scope of the components a requirements file declares: `dev` when its name says it is for
+/// development (`dev`, `test`, `doc`, `lint`), else `prod`.
 pub fn file_scope(rel: &str) -> Scope {
     let name = file_name(rel).to_ascii_lowercase();
-    if name.contains("dev") || name.contains("test") {
+    if ["dev", "test", "doc", "lint"]
+        .iter()
+        .any(|w| name.contains(w))
+    {
         Scope::Dev
     } else {
         Scope::Prod

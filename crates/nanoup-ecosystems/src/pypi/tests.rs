@@ -347,6 +347,40 @@ pytest==7.0.0
 }
 
 #[test]
+fn a_pin_in_several_files_is_reported_at_the_production_one_with_the_others_listed() {
+    let (_dir, tree) = temp_tree(&[
+        (
+            "requirements/docs.txt",
+            "sphinx==5.0
+django==3.2.0
+",
+        ),
+        (
+            "requirements/main.txt",
+            "requests==2.25.0
+django==3.2.0
+",
+        ),
+    ]);
+    let scanned = scan(&tree);
+    let stack = &scanned.stacks[0];
+    let django = find(stack, "django");
+    assert_eq!(
+        (django.file.as_str(), django.line),
+        ("requirements/main.txt", 2)
+    );
+    assert_eq!(django.scope, Scope::Prod);
+    assert_eq!(
+        django.also,
+        [nanoup_core::Place {
+            file: "requirements/docs.txt".into(),
+            line: 2
+        }]
+    );
+    assert_eq!(find(stack, "sphinx").scope, Scope::Dev);
+}
+
+#[test]
 fn requirements_include_cycles_are_reported_not_followed() {
     let (_dir, tree) = temp_tree(&[
         ("requirements-a.txt", "a==1\n-r requirements-b.txt\n"),
