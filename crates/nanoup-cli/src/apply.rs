@@ -130,9 +130,19 @@ fn load_plan(args: &ApplyArgs) -> Result<Plan> {
     }
 }
 
+/// What planning an update again against the files as they are now found.
+enum Replanned {
+    /// The fresh update of the same package, with the digests of the files it read.
+    Fresh(Box<NanoUpdate>, Vec<FileDigest>),
+    /// The package is no longer at the update's `from` version: an earlier update moved it.
+    Moved,
+    /// The package is still at `from` and the plan proposes nothing else for it.
+    Same,
+}
+
 /// `update` planned again against the files as they are now (an earlier update changed its
-/// lockfile): the fresh update of the same package, `Ok(None)` when it no longer needs one.
-fn replan(args: &ApplyArgs, update: &NanoUpdate) -> Result<Option<(NanoUpdate, Vec<FileDigest>)>> {
+/// lockfile).
+fn replan(args: &ApplyArgs, update: &NanoUpdate) -> Result<Replanned> {
     let mut options = args.planning.clone();
     options.drift = update.reasons.iter().any(|r| r == "drift");
     let plan_args = crate::plan::PlanArgs::json(args.path.clone(), options);
@@ -140,6 +150,13 @@ fn replan(args: &ApplyArgs, update: &NanoUpdate) -> Result<Option<(NanoUpdate, V
         stack == update.stack && c.ecosystem == update.ecosystem && c.name == update.name
     };
     let (fresh, _) = crate::plan::make_for(&plan_args, &only)?;
+    if let Some(found) = fresh
+        .updates
+        .iter()
+        .find(|u| u.name == update.name && u.stack == update.stack)
+    {
+        return Ok(Replanned::Fresh(Box::new(found.clone()), fresh.files));
+    }
     if let Some(unfixable) = fresh
         .unfixable
         .iter()
@@ -147,11 +164,18 @@ fn replan(args: &ApplyArgs, update: &NanoUpdate) -> Result<Option<(NanoUpdate, V
     {
         anyhow::bail!("planned again: {}", unfixable.reason);
     }
-    Ok(fresh
-        .updates
-        .into_iter()
-        .find(|u| u.name == update.name && u.stack == update.stack)
-        .map(|u| (u, fresh.files)))
+    let inventory = nanoup_ecosystems::scan(&args.path)?;
+    let still_there = inventory.components().any(|(s, c)| {
+        s.path == update.stack
+            && c.ecosystem == update.ecosystem
+            && c.name == update.name
+            && c.version.as_deref() == Some(update.from.as_str())
+    });
+    Ok(if still_there {
+        Replanned::Same
+    } else {
+        Replanned::Moved
+    })
 }
 
 /// The digest of `file` under `root` now, if it can be read.
@@ -235,18 +259,20 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                 outcome = Some(first);
             } else {
                 match replan(&args, &update) {
-                    Ok(Some((fresh, files))) => {
-                        update = fresh;
+                    Ok(Replanned::Fresh(fresh, files)) => {
+                        update = *fresh;
                         for d in files {
                             digests.retain(|old| old.path != d.path);
                             digests.push(d);
                         }
                     }
-                    Ok(None) => {
+                    // Nothing else to propose: the first attempt's answer stands.
+                    Ok(Replanned::Same) => outcome = Some(first),
+                    Ok(Replanned::Moved) => {
                         let reason = format!(
-                            "planned again after an earlier update changed {}: {} needs no \
+                            "an earlier update moved {} from {}; planned again, it needs no \
                              update now",
-                            update.file, update.name
+                            update.name, update.from
                         );
                         results.push((update, Row::Skipped(reason)));
                         continue;

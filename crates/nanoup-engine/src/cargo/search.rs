@@ -177,6 +177,23 @@ impl Requirement {
     }
 }
 
+/// Whether policy lets `name` move from `from` to `to` (kind, cooldown by the index's date, not
+/// affected by an advisory): every entry the search moves on purpose is held to it.
+fn allowed(
+    index: &CargoIndex<'_>,
+    policy: &SearchPolicy<'_>,
+    name: &str,
+    from: Option<&str>,
+    to: &str,
+) -> bool {
+    let published = index
+        .release(name, to)
+        .ok()
+        .flatten()
+        .and_then(|r| r.published);
+    (policy.may_move)(name, from, to, published.as_deref())
+}
+
 struct Search<'s, 'i> {
     scratch: &'s Scratch,
     index: &'s CargoIndex<'i>,
@@ -485,7 +502,10 @@ impl Search<'_, '_> {
                 }
                 let low = locked[0].version.clone();
                 let req = dep.req.clone();
-                let accept = |v: &str| accepts(&req, v);
+                let (index, policy) = (self.index, self.policy);
+                let accept = |v: &str| {
+                    accepts(&req, v) && allowed(index, policy, &dep.package, Some(&low), v)
+                };
                 let reason = format!("{name} {to} requires {} {}", dep.package, dep.req);
                 self.settle(
                     &dep.package,
@@ -513,7 +533,9 @@ impl Search<'_, '_> {
             if conflict == name || !unlocked.insert(conflict.clone()) {
                 break;
             }
-            let accept = |v: &str| accepts(&req, v);
+            let (index, policy) = (self.index, self.policy);
+            let accept =
+                |v: &str| accepts(&req, v) && allowed(index, policy, &conflict, Some(&locked), v);
             let reason = format!("{name} {to} needs {conflict} {req} (Cargo's resolution)");
             self.settle(
                 &conflict,
