@@ -19,7 +19,8 @@
 # Usage: bench/remediation.sh [SET...]        (SET = a directory name under ../shared/corpus/cargo)
 # Env:   NANOUP=/path/to/nanoup (default target/release/nanoup, else target/debug/nanoup; copy a
 #        binary out of target/ if someone may rebuild it during the run)
-#        KEEP=1 keeps the scratch directories; APPLY_TIMEOUT (default 1800 s) bounds nanoup.
+#        KEEP=1 keeps the scratch directories; APPLY_TIMEOUT (default 1800 s) bounds nanoup;
+#        APPLY_ARGS adds options to `nanoup apply` (e.g. "--max-blast-radius 40").
 # Needs: cargo, git, python3 >= 3.11 (tomllib), network (crates.io index); cargo-audit optional.
 # Never builds anything and never writes under ../shared.
 set -euo pipefail
@@ -305,7 +306,8 @@ run_set() {
   # -- scalpel
   local t0 t1 rc=0 timed_out=0 mode="apply (plans itself)" plan_wall="-"
   t0=$(now)
-  timeout "$apply_timeout" "$NANOUP" apply "$a" --all --commit --json >"$sd/apply.json" 2>"$sd/apply.err" || rc=$?
+  # shellcheck disable=SC2086 # APPLY_ARGS is a list of options
+  timeout "$apply_timeout" "$NANOUP" apply "$a" --all --commit --json ${APPLY_ARGS:-} >"$sd/apply.json" 2>"$sd/apply.err" || rc=$?
   if ((rc == 2)) && grep -q -- '--plan' "$sd/apply.err"; then
     mode="plan --min-age 0s, then apply --plan"
     rc=0

@@ -11,7 +11,8 @@ use std::path::Path;
 
 use common::replay::Replay;
 use common::repo::{
-    git, import_osv, init_repository, nanoup, output_text, plan_file, rollback_commit,
+    cargo_lock_entries, git, import_osv, init_repository, nanoup, output_text, plan_file,
+    rollback_commit,
 };
 use serde_json::Value;
 
@@ -32,25 +33,9 @@ fn workspace(dir: &Path, name: &str, base: &str) {
     .unwrap();
 }
 
-/// The (name, version) entries of a Cargo.lock text.
-fn entries(text: &str) -> Vec<(String, String)> {
-    let doc: toml_edit::DocumentMut = text.parse().unwrap();
-    doc["package"]
-        .as_array_of_tables()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_string(),
-                p["version"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// `name from -> to` of each entry that differs, sorted (`-` for absent).
 fn moved(old: &str, new: &str) -> Vec<String> {
-    let (old, new) = (entries(old), entries(new));
+    let (old, new) = (cargo_lock_entries(old), cargo_lock_entries(new));
     let mut out = Vec::new();
     let names: std::collections::BTreeSet<&String> =
         old.iter().chain(&new).map(|(n, _)| n).collect();
@@ -116,7 +101,10 @@ fn every_commit_is_honest(dir: &Path, home: &Path) -> usize {
             .unwrap();
         let after = git(dir, &["show", &format!("{sha}:Cargo.lock")]);
         let before = git(dir, &["show", &format!("{sha}^:Cargo.lock")]);
-        let diff = nanoup_core::EntryChange::diff(&entries(&before), &entries(&after));
+        let diff = nanoup_core::EntryChange::diff(
+            &cargo_lock_entries(&before),
+            &cargo_lock_entries(&after),
+        );
         assert_eq!(trailer, diff.len(), "{sha}: {diff:?}");
         // Cargo accepts the lockfile of the commit, with the manifest of the commit.
         let check = tempfile::tempdir().unwrap();

@@ -222,20 +222,7 @@ fn scalpel_against_hammer(set: &str, stubs: &[&str]) -> (usize, usize, usize, us
         String::from_utf8_lossy(&out.stderr)
     );
     // Every commit: Cargo accepts its lockfile, its trailer counts the measured difference.
-    let entries = |text: &str| -> Vec<(String, String)> {
-        let doc: toml_edit::DocumentMut = text.parse().unwrap();
-        doc["package"]
-            .as_array_of_tables()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap().to_string(),
-                    p["version"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    };
+    let entries = common::repo::cargo_lock_entries;
     let commits = git(&["log", "--format=%H", "--grep", "Nanoup-Update"]);
     for sha in commits.lines() {
         git(&["checkout", "-q", sha]);

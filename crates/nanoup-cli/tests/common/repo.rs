@@ -260,3 +260,20 @@ pub fn byte_diff<'a>(old: &'a [u8], new: &'a [u8]) -> (usize, &'a [u8], &'a [u8]
         &new[prefix..new.len() - suffix],
     )
 }
+
+/// The (name, version) entries of a Cargo.lock text.
+#[allow(dead_code)] // each test binary uses a different subset
+pub fn cargo_lock_entries(text: &str) -> Vec<(String, String)> {
+    let doc: toml_edit::DocumentMut = text.parse().unwrap();
+    doc["package"]
+        .as_array_of_tables()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}

@@ -336,6 +336,14 @@ struct RawEntry<'a> {
     pubtime: Option<Cow<'a, str>>,
 }
 
+/// The non-blank lines of an index file with their 1-based numbers (a trailing `\r` dropped).
+fn index_lines(body: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    body.split(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.strip_suffix(b"\r").unwrap_or(line)))
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+}
+
 /// Reads `name`'s sparse index file: one JSON object per line, in the index's order.
 ///
 /// Blank lines (a trailing newline) are skipped. A line that is not a valid entry, or that
@@ -343,12 +351,7 @@ struct RawEntry<'a> {
 /// (an index serves no file for a crate without versions).
 pub fn parse_index(name: &str, body: &[u8]) -> Result<Vec<IndexEntry>, RegistryError> {
     let mut entries = Vec::new();
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let number = i + 1;
+    for (number, line) in index_lines(body) {
         let raw: RawEntry<'_> = serde_json::from_slice(line).map_err(|e| {
             RegistryError(format!(
                 "index file of crate {name:?}, line {number}: {e} (expected one JSON object per \
@@ -435,16 +438,11 @@ struct RawDep {
 /// the file's shape and errors; this reads the `deps` it skips).
 pub fn parse_index_releases(name: &str, body: &[u8]) -> Result<Vec<IndexRelease>, RegistryError> {
     let mut out = Vec::new();
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
+    for (number, line) in index_lines(body) {
         let raw: RawRelease = serde_json::from_slice(line).map_err(|e| {
             RegistryError(format!(
-                "index file of crate {name:?}, line {}: {e} (expected one JSON object per line \
-                 with vers and deps; the response may be truncated, try again)",
-                i + 1
+                "index file of crate {name:?}, line {number}: {e} (expected one JSON object per \
+                 line with vers and deps; the response may be truncated, try again)"
             ))
         })?;
         out.push(IndexRelease {
