@@ -223,6 +223,7 @@ fn scalpel_against_hammer(set: &str, stubs: &[&str]) -> (usize, usize, usize, us
     );
     // Every commit: Cargo accepts its lockfile, its trailer counts the measured difference.
     let entries = common::repo::cargo_lock_entries;
+    let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim().to_string();
     let commits = git(&["log", "--format=%H", "--grep", "Nanoup-Update"]);
     for sha in commits.lines() {
         git(&["checkout", "-q", sha]);
@@ -246,7 +247,7 @@ fn scalpel_against_hammer(set: &str, stubs: &[&str]) -> (usize, usize, usize, us
         );
         assert_eq!(trailer, diff.len(), "{sha}: {diff:?}");
     }
-    git(&["checkout", "-q", "-"]);
+    git(&["checkout", "-q", &branch]);
     let moved = nanoup_core::EntryChange::diff(
         &entries(&git(&["show", "HEAD~0:Cargo.lock"])),
         &entries(&std::fs::read_to_string(corpus(&format!("cargo/{set}/Cargo.lock"))).unwrap()),
