@@ -223,7 +223,9 @@ fn scalpel_against_hammer(set: &str, stubs: &[&str]) -> (usize, usize, usize, us
     );
     // Every commit: Cargo accepts its lockfile, its trailer counts the measured difference.
     let entries = common::repo::cargo_lock_entries;
-    let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim().to_string();
+    let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"])
+        .trim()
+        .to_string();
     let commits = git(&["log", "--format=%H", "--grep", "Nanoup-Update"]);
     for sha in commits.lines() {
         git(&["checkout", "-q", sha]);

@@ -14,7 +14,6 @@ const UNREAD: &[(&str, &str)] = &[
     ("build.gradle.kts", "Gradle build"),
     ("gradle.lockfile", "Gradle lockfile"),
     ("bun.lockb", "bun binary lockfile"),
-    ("bun.lock", "bun lockfile"),
     ("deno.lock", "Deno lockfile"),
     ("Podfile.lock", "CocoaPods lockfile"),
     ("Package.resolved", "Swift Package Manager lockfile"),

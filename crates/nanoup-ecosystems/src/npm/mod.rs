@@ -12,6 +12,7 @@
 //! A package that no declaration reaches (a stale lockfile, a missing manifest) counts as prod,
 //! the cautious choice for an audit.
 
+mod bun_lock;
 pub mod edit;
 mod json;
 mod package_json;
@@ -54,6 +55,11 @@ pub const PARSERS: &[NamedParser] = &[
         parse: |file, text| parse_pnpm_lock(file, text).map(|lock| lock.entry_count()),
     },
     NamedParser {
+        name: "npm_bun_lock",
+        file_name: "bun.lock",
+        parse: |file, text| bun_lock::parse_bun_lock(file, text).map(|lock| lock.entry_count()),
+    },
+    NamedParser {
         name: "npm_package_json",
         file_name: "package.json",
         parse: |file, text| {
@@ -72,6 +78,7 @@ const LOCKFILE_NAMES: &[&str] = &[
     "package-lock.json",
     "yarn.lock",
     "pnpm-lock.yaml",
+    "bun.lock",
 ];
 
 /// One parsed `package.json` of a stack, placed relative to the stack's directory.
@@ -199,6 +206,7 @@ fn scan_lockfile(
     let lock = match lock_name {
         "yarn.lock" => parse_yarn_lock(lockfile, &text).map(Lock::Yarn),
         "pnpm-lock.yaml" => parse_pnpm_lock(lockfile, &text).map(Lock::Pnpm),
+        "bun.lock" => bun_lock::parse_bun_lock(lockfile, &text).map(Lock::Bun),
         _ => parse_package_lock(lockfile, &text).map(Lock::Npm),
     };
     let lock = match lock {
@@ -225,7 +233,7 @@ fn scan_lockfile(
             }
             workspace_members(manifests, dir, &globs)
         }
-        Lock::Yarn(_) => {
+        Lock::Yarn(_) | Lock::Bun(_) => {
             let globs = members
                 .first()
                 .map(|m| m.manifest.workspaces.clone())
@@ -250,6 +258,7 @@ fn scan_lockfile(
         Lock::Npm(npm) => npm.components(&members),
         Lock::Yarn(yarn) => yarn.components(&members),
         Lock::Pnpm(pnpm) => pnpm.components(),
+        Lock::Bun(bun) => bun.components(&members),
     };
     Some(Stack::new(dir, Ecosystem::Npm, files, components))
 }
@@ -258,6 +267,7 @@ fn scan_lockfile(
 enum Lock {
     Npm(PackageLock),
     Yarn(YarnLock),
+    Bun(bun_lock::BunLock),
     Pnpm(PnpmLock),
 }
 

@@ -1035,3 +1035,55 @@ fn yarn_berry_lockfiles_are_read_in_full() {
     assert_eq!(find(stack, "fsevents", "2.3.3").scope, Scope::Optional);
     assert_eq!(stack.components.len(), 3);
 }
+
+/// A bun.lock as bun 1.2 writes it (text format, trailing commas) for a project depending on
+/// debug (which needs ms 2.1.2, nested under it) and ms 2.1.3, with typescript for development.
+const BUN_LOCK: &str = r#"{
+  "lockfileVersion": 1,
+  "workspaces": {
+    "": {
+      "name": "app",
+      "dependencies": {
+        "debug": "^4.3.4",
+        "ms": "^2.1.3",
+      },
+      "devDependencies": {
+        "typescript": "^5.7.2",
+      },
+    },
+  },
+  "packages": {
+    "debug": ["debug@4.3.4", "", { "dependencies": { "ms": "2.1.2" } }, "sha512-PRWFHuSU3eDtQJPvnNY7Jcket1j0t5OuOsFzPPzsekD52Zl8qUfFIPEiswXqIvHWGVHOgX+7G/vCNNhehwxfkQ=="],
+
+    "ms": ["ms@2.1.3", "", {}, "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA=="],
+
+    "typescript": ["typescript@5.7.2", "", { "bin": { "tsc": "bin/tsc", "tsserver": "bin/tsserver" } }, "sha512-i5t66RHxDvVN40HfDd1PsEThGNnlMCMT3jMUuoh9/0TaqWevNontacunWyN02LA9/fIbEWlcHZcgTKb9QoaLfg=="],
+
+    "debug/ms": ["ms@2.1.2", "", {}, "sha512-sGkPx+VjMtmA6MX27oA4FBFELFCZZ4S4XqeGOXCv68tT+jb3vk/RyaKWP0PTKyWtmLSM0b+adUTEvbs1PEaH2w=="],
+  }
+}
+"#;
+
+#[test]
+fn bun_text_lockfiles_are_read() {
+    let manifest = r#"{"name": "app", "dependencies": {"debug": "^4.3.4", "ms": "^2.1.3"}, "devDependencies": {"typescript": "^5.7.2"}}"#;
+    let scanned = scan_files(&[("bun.lock", BUN_LOCK), ("package.json", manifest)]);
+    assert!(scanned.errors.is_empty(), "{:?}", scanned.errors);
+    let stack = &scanned.stacks[0];
+    assert_eq!(stack.files, ["bun.lock", "package.json"]);
+    assert_eq!(stack.components.len(), 4);
+    let debug = find(stack, "debug", "4.3.4");
+    assert!(debug.direct);
+    assert_eq!(debug.line, 16);
+    assert_eq!(find(stack, "typescript", "5.7.2").scope, Scope::Dev);
+    // ms 2.1.2 is debug's copy: transitive, prod through debug.
+    let nested = find(stack, "ms", "2.1.2");
+    assert!(!nested.direct);
+    assert_eq!(nested.scope, Scope::Prod);
+    assert!(find(stack, "ms", "2.1.3").direct);
+    // A truncated file is an error at its place, not a panic.
+    let cut = &BUN_LOCK[..BUN_LOCK.len() / 2];
+    let scanned = scan_files(&[("bun.lock", cut), ("package.json", manifest)]);
+    assert_eq!(scanned.errors.len(), 1);
+    assert_eq!(scanned.errors[0].file, "bun.lock");
+}
