@@ -150,17 +150,18 @@ fn replan(args: &ApplyArgs, update: &NanoUpdate) -> Result<Replanned> {
         stack == update.stack && c.ecosystem == update.ecosystem && c.name == update.name
     };
     let (fresh, _) = crate::plan::make_for(&plan_args, &only)?;
+    // The same entry (a package may be locked at several versions, each its own update).
     if let Some(found) = fresh
         .updates
         .iter()
-        .find(|u| u.name == update.name && u.stack == update.stack)
+        .find(|u| u.name == update.name && u.stack == update.stack && u.from == update.from)
     {
         return Ok(Replanned::Fresh(Box::new(found.clone()), fresh.files));
     }
     if let Some(unfixable) = fresh
         .unfixable
         .iter()
-        .find(|u| u.name == update.name && u.stack == update.stack)
+        .find(|u| u.name == update.name && u.stack == update.stack && u.version == update.from)
     {
         anyhow::bail!("planned again: {}", unfixable.reason);
     }

@@ -271,12 +271,16 @@ pub fn splice_resolution(old: &str, resolved: &str) -> Result<String, String> {
         if let Some(sum) = &sum {
             checksums.insert(key.clone(), sum.clone());
         }
+        // Unchanged: the same content, and (in the newer formats, whose references are short
+        // unless a name is ambiguous) references written the same way: a reference that must
+        // now name its version because a second version of the crate appeared takes Cargo's.
         let unchanged = old_by_key.get(&key).is_some_and(|old_block| {
-            content(
-                old_block,
-                checksum_of(old_block, &old_sums).as_deref(),
-                &old_packages,
-            ) == content(block, sum.as_deref(), &new_packages)
+            (first_format || old_block.dependencies == block.dependencies)
+                && content(
+                    old_block,
+                    checksum_of(old_block, &old_sums).as_deref(),
+                    &old_packages,
+                ) == content(block, sum.as_deref(), &new_packages)
         });
         texts.push(match (unchanged, first_format) {
             (true, _) => old_by_key[&key].text.to_string(),
@@ -506,6 +510,17 @@ mod tests {
         let spliced = splice_resolution(old, resolved).unwrap();
         // The header keeps format 3; b is gone, c is in, a takes Cargo's dependency list.
         assert_eq!(spliced, resolved.replace("version = 4", "version = 3"));
+        // A reference that becomes ambiguous (a second version of c appears) is written as
+        // Cargo writes it, although the entry holding it did not change.
+        let two = resolved
+            .replace(
+                "[[package]]\nname = \"z\"",
+                "[[package]]\nname = \"c\"\nversion = \"3.0.0\"\nsource = \"registry+x\"\nchecksum = \"3\"\n\n[[package]]\nname = \"z\"",
+            )
+            .replace(" \"c\",\n", " \"c 2.0.0\",\n");
+        let spliced = splice_resolution(resolved, &two).unwrap();
+        assert_eq!(spliced, two);
+        assert!(spliced.contains(" \"c 2.0.0\",\n"), "{spliced}");
         // A file not laid out as Cargo writes it is not spliced.
         assert!(splice_resolution(&old.replace('\n', "\r\n"), resolved).is_err());
     }
