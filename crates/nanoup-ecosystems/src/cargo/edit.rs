@@ -1,5 +1,6 @@
-//! What an edit of a Cargo.lock changed: the entries, for the blast-radius check. (The edit
-//! itself is Cargo's: `cargo update -p NAME@FROM --precise TO` is the exact nano update.)
+//! What an edit of a Cargo.lock changed (the entries, for the blast-radius check), and the
+//! requirements of a Cargo.toml: read and set. (The lockfile edit itself is Cargo's, see
+//! `splice` for how it is kept in the file's format.)
 
 use nanoup_core::{EntryChange, ParseError};
 
@@ -17,172 +18,6 @@ pub fn changed_entries(file: &str, old: &str, new: &str) -> Result<Vec<EntryChan
         &lock_entries(file, old)?,
         &lock_entries(file, new)?,
     ))
-}
-
-/// Splices Cargo's resolution of one update into the original text: in the `[[package]]` entry
-/// `name`@`from` of `old`, the version becomes `to` and the checksum (inline, or in the old
-/// format's `[metadata]` table) becomes the one Cargo recorded in `resolved` (Cargo's own
-/// output, which may use another lockfile format). Refused when the new version's dependency list
-/// differs from the old one's: then more than one entry changes and Cargo's full rewrite would be
-/// the truth, which is not a nano update.
-pub fn splice_update(
-    old: &str,
-    resolved: &str,
-    name: &str,
-    from: &str,
-    to: &str,
-) -> Result<String, String> {
-    let old_doc = super::lockfile::parse("Cargo.lock", old).map_err(|e| e.to_string())?;
-    let new_doc = super::lockfile::parse("Cargo.lock", resolved).map_err(|e| e.to_string())?;
-    let before = old_doc
-        .iter()
-        .find(|p| p.name == name && p.version == from)
-        .ok_or_else(|| format!("{name} {from} is not in the lockfile"))?;
-    let after = new_doc
-        .iter()
-        .find(|p| p.name == name && p.version == to)
-        .ok_or_else(|| format!("cargo did not resolve {name} to {to}"))?;
-    let names = |deps: &[String]| -> Vec<String> {
-        let mut n: Vec<String> = deps
-            .iter()
-            .filter_map(|d| d.split_whitespace().next().map(str::to_string))
-            .collect();
-        n.sort();
-        n
-    };
-    if names(&before.dependencies) != names(&after.dependencies) {
-        return Err(format!(
-            "{name} {to} depends on other crates than {from} ({:?} instead of {:?}): more than one entry would change",
-            names(&after.dependencies),
-            names(&before.dependencies)
-        ));
-    }
-    let checksum = new_checksum(resolved, name, to);
-    // The entry's block: from its `name = ` line to the next blank line.
-    let header = format!("name = \"{name}\"\nversion = \"{from}\"\n");
-    let start = old
-        .find(&header)
-        .ok_or_else(|| format!("cannot find the {name} {from} entry's lines"))?;
-    let end = old[start..]
-        .find("\n\n")
-        .map_or(old.len(), |i| start + i + 1);
-    let mut block = old[start..end].replacen(
-        &format!("version = \"{from}\""),
-        &format!("version = \"{to}\""),
-        1,
-    );
-    if let Some(line_start) = block.find("checksum = \"") {
-        let sum = checksum
-            .as_deref()
-            .ok_or_else(|| format!("cargo recorded no checksum for {name} {to}"))?;
-        let value_start = line_start + "checksum = \"".len();
-        let value_end = block[value_start..]
-            .find('"')
-            .map(|i| value_start + i)
-            .ok_or("unterminated checksum")?;
-        block.replace_range(value_start..value_end, sum);
-    }
-    let mut text = format!("{}{}{}", &old[..start], block, &old[end..]);
-    // The old format keeps checksums in `[metadata]`: "checksum NAME VERSION (SOURCE)" = "...".
-    let key = format!("\"checksum {name} {from} (");
-    if let Some(at) = text.find(&key) {
-        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-        let line = &text[at..line_end];
-        let sum = checksum
-            .as_deref()
-            .ok_or_else(|| format!("cargo recorded no checksum for {name} {to}"))?;
-        let new_line = match line.rsplit_once(" = \"") {
-            Some((k, _)) => format!(
-                "{} = \"{sum}\"",
-                k.replacen(&format!(" {from} ("), &format!(" {to} ("), 1)
-            ),
-            None => return Err("cannot read the [metadata] checksum line".into()),
-        };
-        text.replace_range(at..line_end, &new_line);
-    }
-    Ok(text)
-}
-
-/// The checksum Cargo recorded for `name`@`version`: the entry's inline `checksum`, else the old
-/// format's `[metadata]` line.
-fn new_checksum(text: &str, name: &str, version: &str) -> Option<String> {
-    let header = format!("name = \"{name}\"\nversion = \"{version}\"\n");
-    let start = text.find(&header)?;
-    let end = text[start..].find("\n\n").map_or(text.len(), |i| start + i);
-    if let Some(line) = text[start..end]
-        .lines()
-        .find_map(|l| l.strip_prefix("checksum = \""))
-    {
-        return Some(line.trim_end_matches('"').to_string());
-    }
-    let key = format!("\"checksum {name} {version} (");
-    let at = text.find(&key)?;
-    let line = text[at..].lines().next()?;
-    Some(
-        line.rsplit_once(" = \"")?
-            .1
-            .trim_end_matches('"')
-            .to_string(),
-    )
-}
-
-/// Checks the text outside the entries of `names`: the preamble and every other `[[package]]`
-/// block must be byte-identical in `old` and `new`. Returns what differs otherwise.
-pub fn untouched_outside(old: &str, new: &str, names: &[&str]) -> Result<(), String> {
-    fn blocks(text: &str) -> (String, Vec<(String, String)>) {
-        let mut parts = text.split("\n[[package]]\n");
-        let preamble = parts.next().unwrap_or_default().to_string();
-        let blocks = parts
-            .map(|b| {
-                let name = b
-                    .lines()
-                    .find_map(|l| l.strip_prefix("name = \""))
-                    .and_then(|n| n.strip_suffix('"'))
-                    .unwrap_or_default()
-                    .to_string();
-                (name, b.to_string())
-            })
-            .collect();
-        (preamble, blocks)
-    }
-    // The first lockfile format keeps checksums in a trailing `[metadata]` table: compare it
-    // apart, without the lines of the named packages.
-    let split = |text: &'_ str| -> (String, Vec<String>) {
-        match text.split_once("\n[metadata]\n") {
-            Some((packages, metadata)) => (
-                packages.to_string(),
-                metadata
-                    .lines()
-                    .filter(|l| {
-                        !names
-                            .iter()
-                            .any(|n| l.starts_with(&format!("\"checksum {n} ")))
-                    })
-                    .map(str::to_string)
-                    .collect(),
-            ),
-            None => (text.to_string(), Vec::new()),
-        }
-    };
-    let ((old, old_meta), (new, new_meta)) = (split(old), split(new));
-    if old_meta != new_meta {
-        return Err("checksums of other entries changed".into());
-    }
-    let (old_pre, old_blocks) = blocks(&old);
-    let (new_pre, new_blocks) = blocks(&new);
-    if old_pre != new_pre {
-        return Err("the lockfile header changed".into());
-    }
-    let others = |b: &[(String, String)]| -> Vec<String> {
-        b.iter()
-            .filter(|(n, _)| !names.contains(&n.as_str()))
-            .map(|(_, t)| t.clone())
-            .collect()
-    };
-    if others(&old_blocks) != others(&new_blocks) {
-        return Err("entries outside the update changed (dependency lists or checksums)".into());
-    }
-    Ok(())
 }
 
 /// Sets the version requirement of every declaration of crate `package` in a Cargo.toml
@@ -340,13 +175,6 @@ mod tests {
             }]
         );
         assert!(changed_entries("Cargo.lock", &old, "not toml [").is_err());
-        assert!(untouched_outside(&old, &new, &["smallvec"]).is_ok());
-        let touched = new.replacen(
-            "name = \"tokio\"\nversion = \"0.2.21\"",
-            "name = \"tokio\"\nversion = \"0.2.22\"",
-            1,
-        );
-        assert!(untouched_outside(&old, &touched, &["smallvec"]).is_err());
     }
 
     #[test]
@@ -368,72 +196,5 @@ mod tests {
         assert_eq!(n, 1);
         assert_eq!(edited, workspace.replace("\"0.2\"", "\"1.0.0\""));
         assert!(requirements_on("not [toml", "idna").is_empty());
-    }
-
-    #[test]
-    fn splices_one_entry_with_its_inline_checksum() {
-        // spotify-tui's lockfile has no format line and inline checksums.
-        let old = std::fs::read_to_string(
-            corpus().join("cargo/Rigellute__spotify-tui__7a5a04c91a/Cargo.lock"),
-        )
-        .unwrap();
-        // What Cargo 1.95 writes back: format 4, the entry inline.
-        let resolved = "version = 4\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"abc123\"\n";
-        let spliced = splice_update(&old, resolved, "smallvec", "1.4.0", "1.6.1").unwrap();
-        let changed: Vec<(&str, &str)> = old
-            .lines()
-            .zip(spliced.lines())
-            .filter(|(a, b)| a != b)
-            .collect();
-        assert_eq!(
-            changed,
-            [
-                ("version = \"1.4.0\"", "version = \"1.6.1\""),
-                (
-                    "checksum = \"c7cb5678e1615754284ec264d9bb5b4c27d2018577fd90ac0ceb578591ed5ee4\"",
-                    "checksum = \"abc123\""
-                )
-            ]
-        );
-        assert_eq!(old.lines().count(), spliced.lines().count());
-        assert!(untouched_outside(&old, &spliced, &["smallvec"]).is_ok());
-        // A new version with other dependencies is not a nano update.
-        let other = resolved.replace("checksum", "dependencies = [\n \"serde\",\n]\nchecksum");
-        assert!(splice_update(&old, &other, "smallvec", "1.4.0", "1.6.1").is_err());
-    }
-
-    #[test]
-    fn splices_the_old_formats_metadata_checksum() {
-        // ripgrep's lockfile is Cargo's first format: checksums in [metadata].
-        let old = std::fs::read_to_string(
-            corpus().join("cargo/BurntSushi__ripgrep__7cb211378a/Cargo.lock"),
-        )
-        .unwrap();
-        let resolved = "version = 4\n\n[[package]]\nname = \"memchr\"\nversion = \"2.3.4\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"def456\"\n";
-        let spliced = splice_update(&old, resolved, "memchr", "2.3.3", "2.3.4").unwrap();
-        let changed: Vec<(&str, &str)> = old
-            .lines()
-            .zip(spliced.lines())
-            .filter(|(a, b)| a != b)
-            .collect();
-        assert_eq!(changed.len(), 2, "{changed:?}");
-        assert_eq!(changed[0].1, "version = \"2.3.4\"");
-        assert_eq!(
-            changed[1].1,
-            "\"checksum memchr 2.3.4 (registry+https://github.com/rust-lang/crates.io-index)\" = \"def456\""
-        );
-        assert_eq!(
-            changed_entries("Cargo.lock", &old, &spliced).unwrap().len(),
-            1
-        );
-        assert!(untouched_outside(&old, &spliced, &["memchr"]).is_ok());
-        assert!(
-            untouched_outside(
-                &old,
-                &spliced.replace("\"checksum walkdir 2.3.1", "\"checksum walkdir 2.3.9"),
-                &["memchr"]
-            )
-            .is_err()
-        );
     }
 }
