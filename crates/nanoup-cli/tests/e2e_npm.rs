@@ -788,6 +788,9 @@ fn audit_plan_apply_audit(set: &str) -> Figures {
                 figures.refused += 1;
                 assert!(!r["reason"].as_str().unwrap().is_empty());
             }
+            // An earlier update (a fallback's tree) already moved the package: planned again,
+            // it needed nothing.
+            "skipped" => assert!(r["reason"].as_str().unwrap().contains("earlier update")),
             other => panic!("unexpected status {other}"),
         }
     }
