@@ -214,9 +214,10 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     let repository = nanoup_ledger::repository_key(&args.path);
     let fetcher = crate::releases::Fetcher::new(&args.path, false)?;
     let fetch = |u: &nanoup_core::NanoUpdate| fetcher.fetch(u);
-    // The digests each file had when its updates were planned: an update whose file no longer
-    // has it (an earlier update changed it) is planned again first.
-    let mut digests = plan.files.clone();
+    // The digests each file had when the plan was made: an update whose file no longer has it
+    // (an earlier update changed it) is tried as it is, else planned again. Never refreshed:
+    // every later update of a changed file goes through the same check.
+    let digests = plan.files.clone();
     let mut results: Vec<(NanoUpdate, Row)> = Vec::new();
     for planned in chosen {
         let mut update = planned.clone();
@@ -262,10 +263,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                 match replan(&args, &update) {
                     Ok(Replanned::Fresh(fresh, files)) => {
                         update = *fresh;
-                        for d in files {
-                            digests.retain(|old| old.path != d.path);
-                            digests.push(d);
-                        }
+                        outcome = Some(attempt(&update, &files));
                     }
                     // Nothing else to propose: the first attempt's answer stands.
                     Ok(Replanned::Same) => outcome = Some(first),
