@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use nanoup_core::{Ecosystem, FileDigest, FindingKind, PLAN_SCHEMA, Plan, Unfixable, UpdateKind};
 use nanoup_engine::cargo::search::{SearchError, SearchPolicy};
 use nanoup_engine::plan::{
-    StepPolicy, affects, clean_versions, drift_step, fix_step, step_allowed,
+    StepPolicy, affecting, clean_versions, drift_step, fix_step, step_allowed,
 };
 use nanoup_versions::Scheme;
 
@@ -290,14 +290,18 @@ pub fn make_for(
                         let may_move =
                             |name: &str, from: Option<&str>, to: &str, published: Option<&str>| {
                                 let rules = step_policy(&stack.path, Ecosystem::Cargo, name, true);
-                                // An added entry is no step: only its advisories matter.
+                                // An added entry is no step: only its advisories matter. A moved
+                                // one may keep advisories it already had (a parent still vulnerable
+                                // otherwise, as Cargo would leave it) but gain none.
+                                let advisories = index
+                                    .advisories_for(Ecosystem::Cargo.osv_name(), name)
+                                    .unwrap_or_default();
+                                let ids = |v: &str| {
+                                    affecting(Ecosystem::Cargo.osv_name(), name, &advisories, v)
+                                };
                                 from.is_none_or(|from| {
                                     step_allowed(Scheme::SemVer, from, to, published, &rules)
-                                }) && !index
-                                    .advisories_for(Ecosystem::Cargo.osv_name(), name)
-                                    .is_ok_and(|a| {
-                                        affects(Ecosystem::Cargo.osv_name(), name, &a, to)
-                                    })
+                                }) && ids(to).is_subset(&from.map(&ids).unwrap_or_default())
                             };
                         let search_policy = SearchPolicy {
                             manifest_changes: policy.for_stack(&stack.path).manifest_changes,

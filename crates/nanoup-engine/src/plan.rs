@@ -233,12 +233,28 @@ pub fn step_allowed(
 /// Whether any advisory among `advisories` (not withdrawn, not informational) affects `version`
 /// of the package `name` in `ecosystem` (its OSV name).
 pub fn affects(ecosystem: &str, name: &str, advisories: &[Advisory], version: &str) -> bool {
+    !affecting(ecosystem, name, advisories, version).is_empty()
+}
+
+/// The ids of the advisories among `advisories` (not withdrawn, not informational) that affect
+/// `version` of the package `name` in `ecosystem` (its OSV name).
+pub fn affecting(
+    ecosystem: &str,
+    name: &str,
+    advisories: &[Advisory],
+    version: &str,
+) -> BTreeSet<String> {
     advisories
         .iter()
         .filter(|a| a.withdrawn.is_none() && !a.is_informational())
-        .flat_map(|a| &a.affected)
-        .filter(|p| p.ecosystem == ecosystem && p.name == name)
-        .any(|p| is_affected(p, version))
+        .filter(|a| {
+            a.affected
+                .iter()
+                .filter(|p| p.ecosystem == ecosystem && p.name == name)
+                .any(|p| is_affected(p, version))
+        })
+        .map(|a| a.id.clone())
+        .collect()
 }
 
 /// Says which rule removed every candidate, so `unfixable` entries explain themselves.
