@@ -11,8 +11,8 @@ use std::path::Path;
 
 use common::replay::Replay;
 use common::repo::{
-    cargo_lock_entries, git, import_osv, init_repository, nanoup, output_text, plan_file,
-    rollback_commit,
+    assert_trailer_is_the_lock_diff, cargo_lock_entries, git, import_osv, init_repository, nanoup,
+    output_text, plan_file, rollback_commit,
 };
 use serde_json::Value;
 
@@ -92,20 +92,9 @@ fn every_commit_is_honest(dir: &Path, home: &Path) -> usize {
     let mut count = 0;
     for sha in commits.lines() {
         let message = git(dir, &["log", "-1", "--format=%B", sha]);
-        let trailer: usize = message
-            .lines()
-            .find_map(|l| l.strip_prefix("Nanoup-Blast-Radius: "))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
         let after = git(dir, &["show", &format!("{sha}:Cargo.lock")]);
         let before = git(dir, &["show", &format!("{sha}^:Cargo.lock")]);
-        let diff = nanoup_core::EntryChange::diff(
-            &cargo_lock_entries(&before),
-            &cargo_lock_entries(&after),
-        );
-        assert_eq!(trailer, diff.len(), "{sha}: {diff:?}");
+        assert_trailer_is_the_lock_diff(&message, &before, &after, sha);
         // Cargo accepts the lockfile of the commit, with the manifest of the commit.
         let check = tempfile::tempdir().unwrap();
         for file in ["Cargo.toml", "Cargo.lock"] {

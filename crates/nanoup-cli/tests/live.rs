@@ -236,18 +236,12 @@ fn scalpel_against_hammer(set: &str, stubs: &[&str]) -> (usize, usize, usize, us
             String::from_utf8_lossy(&check.stderr)
         );
         let message = git(&["log", "-1", "--format=%B", sha]);
-        let trailer: usize = message
-            .lines()
-            .find_map(|l| l.strip_prefix("Nanoup-Blast-Radius: "))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        let diff = nanoup_core::EntryChange::diff(
-            &entries(&git(&["show", &format!("{sha}^:Cargo.lock")])),
-            &entries(&git(&["show", &format!("{sha}:Cargo.lock")])),
+        common::repo::assert_trailer_is_the_lock_diff(
+            &message,
+            &git(&["show", &format!("{sha}^:Cargo.lock")]),
+            &git(&["show", &format!("{sha}:Cargo.lock")]),
+            sha,
         );
-        assert_eq!(trailer, diff.len(), "{sha}: {diff:?}");
     }
     git(&["checkout", "-q", &branch]);
     let moved = nanoup_core::EntryChange::diff(

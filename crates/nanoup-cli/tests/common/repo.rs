@@ -277,3 +277,18 @@ pub fn cargo_lock_entries(text: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The entries that differ between two Cargo.lock texts, and the `Nanoup-Blast-Radius` a commit
+/// `message` gives: the two must agree for every commit apply makes.
+#[allow(dead_code)] // each test binary uses a different subset
+pub fn assert_trailer_is_the_lock_diff(message: &str, before: &str, after: &str, commit: &str) {
+    let trailer: usize = message
+        .lines()
+        .find_map(|l| l.strip_prefix("Nanoup-Blast-Radius: "))
+        .unwrap_or_else(|| panic!("{commit}: no Nanoup-Blast-Radius trailer"))
+        .trim()
+        .parse()
+        .unwrap();
+    let diff = EntryChange::diff(&cargo_lock_entries(before), &cargo_lock_entries(after));
+    assert_eq!(trailer, diff.len(), "{commit}: {diff:?}");
+}

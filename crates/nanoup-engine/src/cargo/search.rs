@@ -29,7 +29,7 @@ use nanoup_core::{EntryChange, Pin, Step, StepRole};
 use nanoup_ecosystems::cargo::LockPackage;
 
 use super::scratch::Scratch;
-use super::{CargoIndex, accepts, check_lock, lower, read_lock, run_pin};
+use super::{CargoIndex, PinFailure, accepts, check_lock, lower, read_lock, run_pin};
 
 /// How deep parent bumps may go (a dependent of a dependent of ...).
 const MAX_DEPTH: usize = 6;
@@ -483,11 +483,8 @@ impl Search<'_, '_> {
             to: to.to_string(),
             manifest,
         };
-        let mut failure = match run_pin(self.scratch.dir(), &pin) {
-            Ok(()) => {
-                self.record(pin, role, why);
-                return Ok(());
-            }
+        let mut failure = match self.try_pin(&pin, role, why) {
+            Ok(()) => return Ok(()),
             Err(e) => e,
         };
         // The release's own dependencies locked too low.
@@ -500,29 +497,13 @@ impl Search<'_, '_> {
                 if locked.is_empty() || locked.iter().any(|p| accepts(&dep.req, &p.version)) {
                     continue;
                 }
-                let low = locked[0].version.clone();
-                let req = dep.req.clone();
-                let (index, policy) = (self.index, self.policy);
-                let accept = |v: &str| {
-                    accepts(&req, v) && allowed(index, policy, &dep.package, Some(&low), v)
-                };
                 let reason = format!("{name} {to} requires {} {}", dep.package, dep.req);
-                self.settle(
-                    &dep.package,
-                    &low,
-                    &accept,
-                    StepRole::Companion,
-                    &reason,
-                    depth + 1,
-                )?;
+                self.move_companion(&dep.package, &locked[0].version, &dep.req, &reason, depth)?;
                 moved = true;
             }
             if moved {
-                match run_pin(self.scratch.dir(), &pin) {
-                    Ok(()) => {
-                        self.record(pin, role, why);
-                        return Ok(());
-                    }
+                match self.try_pin(&pin, role, why) {
+                    Ok(()) => return Ok(()),
                     Err(e) => failure = e,
                 }
             }
@@ -533,27 +514,44 @@ impl Search<'_, '_> {
             if conflict == name || !unlocked.insert(conflict.clone()) {
                 break;
             }
-            let (index, policy) = (self.index, self.policy);
-            let accept =
-                |v: &str| accepts(&req, v) && allowed(index, policy, &conflict, Some(&locked), v);
             let reason = format!("{name} {to} needs {conflict} {req} (Cargo's resolution)");
-            self.settle(
-                &conflict,
-                &locked,
-                &accept,
-                StepRole::Companion,
-                &reason,
-                depth + 1,
-            )?;
-            match run_pin(self.scratch.dir(), &pin) {
-                Ok(()) => {
-                    self.record(pin, role, why);
-                    return Ok(());
-                }
+            self.move_companion(&conflict, &locked, &req, &reason, depth)?;
+            match self.try_pin(&pin, role, why) {
+                Ok(()) => return Ok(()),
                 Err(e) => failure = e,
             }
         }
         Err(SearchError::NoFix(failure.message))
+    }
+
+    /// Makes `pin` on the copy and records it with its role and why when Cargo accepts it.
+    fn try_pin(&mut self, pin: &Pin, role: StepRole, why: &str) -> Result<(), PinFailure> {
+        run_pin(self.scratch.dir(), pin)?;
+        self.record(pin.clone(), role, why);
+        Ok(())
+    }
+
+    /// Moves the companion `name`, locked at `locked`, to the lowest version meeting `req`
+    /// that policy allows (see [`Search::settle`]).
+    fn move_companion(
+        &mut self,
+        name: &str,
+        locked: &str,
+        req: &str,
+        reason: &str,
+        depth: usize,
+    ) -> Result<(), SearchError> {
+        let (index, policy) = (self.index, self.policy);
+        let accept = |v: &str| accepts(req, v) && allowed(index, policy, name, Some(locked), v);
+        self.settle(
+            name,
+            locked,
+            &accept,
+            StepRole::Companion,
+            reason,
+            depth + 1,
+        )?;
+        Ok(())
     }
 
     fn record(&mut self, pin: Pin, role: StepRole, why: &str) {
