@@ -78,12 +78,17 @@ curl_args_npm() { printf '%s\n' -H 'Accept: application/json'; }
 # After re-recording, run `cargo test -p nanoup-ecosystems pypi::registry`: the tests assert
 # facts about these bytes (flask 2.2.5's upload time, requests 2.32.0/2.32.1 yanked...).
 PYPI_BASE="${PYPI_BASE:-https://pypi.org}"
+# `files/<path>` records a file of the file host as pypi/files/<path>: a wheel's core metadata
+# (PEP 658/714, `<wheel url>.metadata`), which apply reads when no JSON answer gives a release's
+# dependencies.
+PYPI_FILES="${PYPI_FILES:-https://files.pythonhosted.org}"
 FIXTURES+='
 pypi json/flask
 pypi json/requests
 pypi json/six
 pypi simple/flask
 pypi simple/requests
+pypi files/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl.metadata
 '
 
 # `release/<name>/<version>` records the per-version answer (/pypi/<name>/<version>/json) as
@@ -95,12 +100,14 @@ url_pypi() {
     json) printf '%s/pypi/%s/json' "$PYPI_BASE" "$project" ;;
     simple) printf '%s/simple/%s/' "$PYPI_BASE" "$project" ;;
     release) printf '%s/pypi/%s/json' "$PYPI_BASE" "$project" ;;
+    files) printf '%s/%s' "$PYPI_FILES" "$project" ;;
     *) echo "unknown PyPI fixture kind '$api' (expected json/<name>, simple/<name> or release/<name>/<version>)" >&2; return 1 ;;
   esac
 }
 file_pypi() {
   case "$1" in
     release/*) printf 'json/%s.json' "${1#release/}" ;;
+    files/*) printf '%s' "$1" ;;
     *) printf '%s.json' "$1" ;;
   esac
 }

@@ -168,6 +168,7 @@ fn a_poetry_lock_entry_gets_the_new_releases_dependencies_and_nothing_else_moves
             name: "flask".into(),
             from: Some("3.1.0".into()),
             to: Some("3.1.3".into()),
+            path: None,
         }]
     );
     assert_eq!(
@@ -221,7 +222,8 @@ fn a_new_dependency_the_lock_lacks_is_refused_and_the_lock_left_alone() {
         "{log:?}"
     );
 
-    // A PEP 691 simple index has no requires_dist: refused as before, saying so.
+    // Behind a PEP 691 simple index, with no core metadata of flask 3.1.3's wheel on the file
+    // host (not recorded: 404): refused as before, saying so.
     let mut simple = nanoup(home.path());
     simple.env("PIP_INDEX_URL", format!("{}/pypi/simple/", server.base()));
     let (code, out) = apply_plan_with(simple, dir.path(), &plan, &["--all", "--json"]);
@@ -230,13 +232,87 @@ fn a_new_dependency_the_lock_lacks_is_refused_and_the_lock_left_alone() {
     let reason = result["results"][0]["reason"].as_str().unwrap();
     assert!(
         reason.contains("are still those of 3.1.0")
-            && reason.contains("a PEP 691 simple index has none")
+            && reason.contains("no wheel of it with core metadata (PEP 658)")
             && reason.contains("`poetry update flask`"),
         "{reason}"
     );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap(),
         old
+    );
+}
+
+#[test]
+fn without_a_json_answer_about_the_release_its_dependencies_come_from_the_wheels_core_metadata() {
+    // flask 3.1.1: no per-version answer (404), and the project answer's `info` is 3.1.3's.
+    // The wheel's core metadata (PEP 658/714, recorded from files.pythonhosted.org) says
+    // what 3.1.1 depends on, both behind the JSON API and behind a PEP 691 simple index.
+    let faults = HashMap::from([("/pypi/flask/3.1.1/json".to_string(), Fault::NotFound)]);
+    let server = Replay::start(faults);
+    let metadata_path = "/pypi-files/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl.metadata";
+    let simple = |home: &Path| {
+        let mut cmd = nanoup(home);
+        cmd.env("PIP_INDEX_URL", format!("{}/pypi/simple/", server.base()));
+        cmd
+    };
+    let json_api = |home: &Path| with_json_api(home, &server);
+    for (label, command) in [
+        (
+            "JSON API",
+            &json_api as &dyn Fn(&Path) -> assert_cmd::Command,
+        ),
+        ("simple index", &simple),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let old = poetry_project(dir.path(), true);
+        let flask = update(Ecosystem::PyPI, "poetry.lock", "flask", "3.1.0", "3.1.1");
+        let plan = write_plan(home.path(), dir.path(), "flask", &[flask]);
+        let (code, out) = apply_plan_with(
+            command(home.path()),
+            dir.path(),
+            &plan,
+            &["--all", "--json"],
+        );
+        assert_eq!(code, Some(0), "{label}: {out}");
+        let result: Value = serde_json::from_str(&out).unwrap();
+        let result = &result["results"][0];
+        assert_eq!(result["status"], "applied", "{label}: {out}");
+        assert_eq!(
+            result["changed"],
+            serde_json::json!([{"name": "flask", "from": "3.1.0", "to": "3.1.1"}]),
+            "{label}"
+        );
+        let new = std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap();
+        // Only flask's entry changed, and its dependencies are 3.1.1's (3.1.0 had no markupsafe).
+        let entry = |text: &str| {
+            let start = text.find("name = \"flask\"").unwrap();
+            let end = start + text[start..].find("\n[[package]]").unwrap();
+            text[start..end].to_string()
+        };
+        assert_eq!(
+            new.replace(&entry(&new), ""),
+            old.replace(&entry(&old), ""),
+            "{label}"
+        );
+        let flask_entry = entry(&new);
+        assert!(
+            flask_entry.contains("version = \"3.1.1\"")
+                && flask_entry.contains("markupsafe = \">=2.1.1\"")
+                && flask_entry.contains("werkzeug = \">=3.1.0\"")
+                && flask_entry.contains("flask-3.1.1-py3-none-any.whl"),
+            "{label}: {flask_entry}"
+        );
+    }
+    let log = server.log.lock().unwrap().clone();
+    let metadata_asked = log
+        .iter()
+        .filter(|(path, status)| path == metadata_path && *status == 200)
+        .count();
+    assert_eq!(metadata_asked, 2, "{log:?}");
+    assert!(
+        log.contains(&("/pypi/flask/3.1.1/json".to_string(), 404)),
+        "{log:?}"
     );
 }
 

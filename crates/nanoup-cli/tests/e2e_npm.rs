@@ -513,8 +513,8 @@ fn npm_fallback_changes_the_tree_and_reports_the_real_blast_radius() {
     assert_eq!(
         sorted_changes(&result["changed"]),
         sorted_changes(&json!([
-            {"name": "dep-a", "from": "1.0.0", "to": "1.1.0"},
-            {"name": "dep-b", "from": null, "to": "2.0.0"},
+            {"name": "dep-a", "from": "1.0.0", "to": "1.1.0", "path": "node_modules/dep-a"},
+            {"name": "dep-b", "from": null, "to": "2.0.0", "path": "node_modules/dep-a/node_modules/dep-b"},
         ]))
     );
     assert_eq!(result["files"], json!(["package-lock.json"]));
@@ -586,7 +586,9 @@ fn npm_fallback_makes_a_manifest_change_and_names_package_json() {
     assert_eq!(manifest["dependencies"]["dep-a"], "^1.0.0");
     let changed = sorted_changes(&result["changed"]);
     assert!(
-        changed.contains(&json!({"name": "dep-c", "from": "1.0.0", "to": "1.1.0"})),
+        changed.contains(
+            &json!({"name": "dep-c", "from": "1.0.0", "to": "1.1.0", "path": "node_modules/dep-c"})
+        ),
         "{changed:?}"
     );
 }

@@ -304,6 +304,7 @@ fn entry(name: &str, from: &str, to: &str) -> EntryChange {
         name: name.to_string(),
         from: Some(from.to_string()),
         to: Some(to.to_string()),
+        path: None,
     }
 }
 

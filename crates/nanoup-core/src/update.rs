@@ -82,9 +82,29 @@ pub struct EntryChange {
     pub from: Option<String>,
     /// Version after (`None` when the entry is removed).
     pub to: Option<String>,
+    /// Where in the file, when one package has several places that count apart (an npm
+    /// lockfile's install location, `node_modules/a/node_modules/b`): the blast radius then
+    /// counts places, not names. `None` for files with one entry per name and version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl EntryChange {
+    /// `changes` as steps (name, from, to), each once, sorted, whatever their places: what a
+    /// plan names, to compare with the places an edit measured.
+    pub fn steps(changes: &[EntryChange]) -> Vec<EntryChange> {
+        let mut steps: Vec<EntryChange> = changes
+            .iter()
+            .map(|c| EntryChange {
+                path: None,
+                ..c.clone()
+            })
+            .collect();
+        steps.sort();
+        steps.dedup();
+        steps
+    }
+
     /// The entries that differ between two lockfiles given as (name, version) lists: per name,
     /// versions only in `old` pair with versions only in `new` in version-text order
     /// (`from -> to`), the rest are removals (`to: None`) or additions (`from: None`). This is
@@ -113,6 +133,7 @@ impl EntryChange {
                     name: name.to_string(),
                     from: gone.get(i).map(|v| v.to_string()),
                     to: added.get(i).map(|v| v.to_string()),
+                    path: None,
                 });
             }
         }
@@ -327,6 +348,7 @@ mod tests {
             name: n.into(),
             from: f.map(Into::into),
             to: t.map(Into::into),
+            path: None,
         };
         assert_eq!(
             EntryChange::diff(&old, &new),

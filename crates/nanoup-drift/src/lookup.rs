@@ -80,18 +80,44 @@ pub async fn fetch_release(
     name: &str,
     version: &str,
 ) -> Result<nanoup_http::CachedResponse, String> {
-    let Some(asked) = source
+    let answer = match source
         .release_request(name, version)
         .map_err(|e| e.to_string())?
-    else {
-        return fetch(client, source, name).await;
+    {
+        None => fetch(client, source, name).await?,
+        Some(asked) => match get(client, asked.request).await {
+            Err(e) if e.is_not_found() && asked.package_answer_serves => {
+                fetch(client, source, name).await?
+            }
+            answer => answer.map_err(|e| e.to_string())?,
+        },
     };
-    match get(client, asked.request).await {
-        Err(e) if e.is_not_found() && asked.package_answer_serves => {
-            fetch(client, source, name).await
-        }
-        answer => answer.map_err(|e| e.to_string()),
-    }
+    complete(client, source, name, version, answer).await
+}
+
+/// `answer` completed by the datasource's [`Datasource::completion_request`] when it asks for
+/// one (PyPI: a wheel's core metadata). A completion the registry does not serve (404) leaves
+/// the answer as it was (apply then says what it lacks); any other failure is an error.
+async fn complete(
+    client: &CachedClient,
+    source: &dyn Datasource,
+    name: &str,
+    version: &str,
+    mut answer: nanoup_http::CachedResponse,
+) -> Result<nanoup_http::CachedResponse, String> {
+    let Some(request) = source.completion_request(name, version, &answer.body) else {
+        return Ok(answer);
+    };
+    let url = request.url.clone();
+    let extra = match get(client, request).await {
+        Ok(extra) => extra,
+        Err(e) if e.is_not_found() => return Ok(answer),
+        Err(e) => return Err(format!("{url}: {e}")),
+    };
+    answer.body = source
+        .complete(version, answer.body, &extra.body)
+        .map_err(|e| format!("{url}: {}", e.0))?;
+    Ok(answer)
 }
 
 /// GETs what a datasource asked for through the cached client.

@@ -50,6 +50,31 @@ pub trait Datasource: Send + Sync {
         let _ = (name, version);
         Ok(None)
     }
+
+    /// A second request that completes an answer about release `version` of `name` (`body`)
+    /// lacking what apply needs: PyPI's core metadata of a wheel when no JSON answer gives the
+    /// release's dependencies. `None` (the default): the answer is complete.
+    fn completion_request(
+        &self,
+        name: &str,
+        version: &str,
+        body: &[u8],
+    ) -> Option<RegistryRequest> {
+        let _ = (name, version, body);
+        None
+    }
+
+    /// `body` completed with `answer`, the registry's answer to
+    /// [`Datasource::completion_request`]; an error when `answer` cannot be read.
+    fn complete(
+        &self,
+        version: &str,
+        body: Vec<u8>,
+        answer: &[u8],
+    ) -> Result<Vec<u8>, RegistryError> {
+        let _ = (version, answer);
+        Ok(body)
+    }
 }
 
 /// One GET about a single release, with what to do when the registry does not serve it.

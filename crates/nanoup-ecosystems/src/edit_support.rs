@@ -46,6 +46,7 @@ pub(crate) fn diff_fingerprints(before: &[Fingerprint], after: &[Fingerprint]) -
                     name: name.to_string(),
                     from: from.flatten(),
                     to: to.flatten(),
+                    path: None,
                 }),
             }
         }

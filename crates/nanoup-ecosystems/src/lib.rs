@@ -234,6 +234,7 @@ pub(crate) mod testutil {
             name: name.into(),
             from: Some(from.into()),
             to: Some(to.into()),
+            path: None,
         }
     }
 
@@ -243,6 +244,7 @@ pub(crate) mod testutil {
             name: name.to_string(),
             from: from.map(str::to_string),
             to: to.map(str::to_string),
+            path: None,
         }
     }
 

@@ -110,6 +110,7 @@ fn update(
             name: component.name.clone(),
             from: Some(from.to_string()),
             to: Some(to.as_str().to_string()),
+            path: None,
         }],
         file: component.file.clone(),
         steps: Vec::new(),

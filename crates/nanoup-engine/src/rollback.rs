@@ -175,6 +175,7 @@ pub fn rollback_after(
             name: name.clone(),
             from: Some(to.clone()),
             to: Some(from.clone()),
+            path: None,
         }],
         file: file.clone(),
         steps: Vec::new(),
@@ -298,6 +299,7 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
             name: c.name.clone(),
             from: c.to.clone(),
             to: c.from.clone(),
+            path: None,
         })
         .collect();
     expected.sort();
@@ -442,6 +444,7 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outc
         name: inverse.name.clone(),
         from: Some(inverse.to.clone()),
         to: Some(inverse.from.clone()),
+        path: None,
     };
     match changed(&before, &after) {
         Ok(changes) if changes == [applied.clone()] => {}

@@ -210,6 +210,7 @@ fn events_from_a_nano_update_carry_its_fields() {
             name: "smallvec".into(),
             from: Some("1.4.0".into()),
             to: Some("1.6.1".into()),
+            path: None,
         }],
         file: "app/Cargo.lock".into(),
         steps: Vec::new(),

@@ -1,7 +1,8 @@
 //! A tiny HTTP/1.1 server on 127.0.0.1 that replays recorded registry responses from
 //! crates/nanoup-ecosystems/tests/fixtures/registry (crates.io's sparse index, npm packuments,
-//! PyPI's simple and JSON APIs, a container registry's tag lists and manifests), with ETag
-//! revalidation and scripted faults.
+//! PyPI's simple and JSON APIs and wheels' core metadata, a container registry's tag lists and
+//! manifests), with ETag revalidation and scripted faults. PyPI's answers point at the server's
+//! copy of the file host (`/pypi-files/`), as a mirror's do.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -60,6 +61,10 @@ fn file_for(path: &str) -> Option<PathBuf> {
                 .join("pypi/simple")
                 .join(format!("{}.json", rest.trim_end_matches('/'))),
         );
+    }
+    // PyPI's file host (wheels' core metadata), mirrored at /pypi-files/.
+    if let Some(rest) = decoded.strip_prefix("/pypi-files/") {
+        return Some(fixtures().join("pypi/files").join(rest));
     }
     // PyPI's JSON API: the project answer and the per-version answer.
     if let Some(rest) = decoded.strip_prefix("/pypi/") {
@@ -214,7 +219,21 @@ fn serve(
     let body = if path == "/crates.io/config.json" {
         Some(format!("{{\"dl\":\"http://127.0.0.1:{port}/crates.io/dl\"}}").into_bytes())
     } else {
-        file_for(&path).and_then(|f| std::fs::read(f).ok())
+        file_for(&path)
+            .and_then(|f| std::fs::read(f).ok())
+            .map(|body| {
+                // As a mirror does, PyPI's answers point at the mirror's copy of the file host.
+                if path.starts_with("/pypi/") {
+                    String::from_utf8_lossy(&body)
+                        .replace(
+                            "https://files.pythonhosted.org/",
+                            &format!("http://127.0.0.1:{port}/pypi-files/"),
+                        )
+                        .into_bytes()
+                } else {
+                    body
+                }
+            })
     };
     let Some(mut body) = body else {
         return respond(

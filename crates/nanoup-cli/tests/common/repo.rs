@@ -176,6 +176,7 @@ pub fn update(ecosystem: Ecosystem, file: &str, name: &str, from: &str, to: &str
             name: name.into(),
             from: Some(from.into()),
             to: Some(to.into()),
+            path: None,
         }],
         file: file.into(),
         steps: Vec::new(),

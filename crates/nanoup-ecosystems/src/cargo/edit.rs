@@ -171,7 +171,8 @@ mod tests {
             [EntryChange {
                 name: "smallvec".into(),
                 from: Some("1.4.0".into()),
-                to: Some("1.6.1".into())
+                to: Some("1.6.1".into()),
+                path: None,
             }]
         );
         assert!(changed_entries("Cargo.lock", &old, "not toml [").is_err());

@@ -194,6 +194,7 @@ fn changed_entries_sees_everything_outside_the_images() {
         name: "[rest of Dockerfile]".into(),
         from: None,
         to: None,
+        path: None,
     };
     // A stage reference, an instruction and a comment are outside the images.
     for (before, after) in [

@@ -144,6 +144,7 @@ pub fn edit_require(
         name: module.to_string(),
         from: Some(from.to_string()),
         to: Some(to.to_string()),
+        path: None,
     }];
     let changed = changed_entries(file, text, &new_text)?;
     if changed != expected {
@@ -255,6 +256,7 @@ pub fn changed_entries(
                         name: path.clone(),
                         from: Some(version.clone()),
                         to: Some(version.clone()),
+                        path: None,
                     });
                 }
             }

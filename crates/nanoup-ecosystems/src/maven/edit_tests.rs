@@ -337,6 +337,7 @@ fn changed_entries_sees_everything_outside_the_versions() {
             name: "[rest of pom.xml]".into(),
             from: None,
             to: None,
+            path: None,
         }]
     );
     // A property several dependencies share moves them all.

@@ -400,10 +400,11 @@ pub fn plan_edit(
 
     let mut changed: Vec<EntryChange> = locations
         .iter()
-        .map(|_| EntryChange {
+        .map(|location| EntryChange {
             name: name.to_string(),
             from: Some(from.to_string()),
             to: Some(to.version.clone()),
+            path: Some(location.clone()),
         })
         .collect();
     changed.sort();
@@ -425,7 +426,7 @@ pub fn plan_edit(
 }
 
 /// Compares two versions of a lockfile entry by entry and returns one [`EntryChange`] per
-/// install location whose entry differs in any way (added, removed, another version, or the
+/// install location (its `path`) whose entry differs in any way (added, removed, another version, or the
 /// same version with other content: integrity, flags, dependencies), sorted.
 ///
 /// Locations are keys of `packages` (v2/v3) and the paths of the nested `dependencies` (v1
@@ -450,6 +451,7 @@ pub fn changed_entries(old_text: &str, new_text: &str) -> Result<Vec<EntryChange
             name,
             from: before.and_then(|e| e.version.clone()),
             to: after.and_then(|e| e.version.clone()),
+            path: Some(location.clone()),
         });
     }
     let keys: BTreeSet<&String> = old_fields.keys().chain(new_fields.keys()).collect();
@@ -460,6 +462,7 @@ pub fn changed_entries(old_text: &str, new_text: &str) -> Result<Vec<EntryChange
                 name: format!("{FILE} field `{key}`"),
                 from: before.map(|v| v.to_string()),
                 to: after.map(|v| v.to_string()),
+                path: None,
             });
         }
     }

@@ -195,7 +195,10 @@ fn v1_top_level_ms_moves_when_every_requirer_accepts() {
     let old = lock(COREUI);
     let edit = plan_edit(&old, "ms", "2.1.2", &manifest("ms", "2.1.3")).unwrap();
     assert_eq!(edit.locations, vec!["node_modules/ms".to_string()]);
-    assert_eq!(edit.changed, vec![change("ms", "2.1.2", "2.1.3")]);
+    assert_eq!(
+        edit.changed,
+        vec![placed(change("ms", "2.1.2", "2.1.3"), "node_modules/ms")]
+    );
     assert_eq!(changed_entries(&old, &edit.new_text).unwrap(), edit.changed);
     let lines = differing_lines(&old, &edit.new_text);
     assert_eq!(lines.len(), 3, "version, resolved, integrity: {lines:?}");
@@ -297,12 +300,18 @@ fn v2_edits_both_sections_and_nothing_else() {
     );
     assert_eq!(
         changed_entries(&old, &relaxed).unwrap(),
-        vec![change("debug", "4.3.4", "4.3.4")]
+        vec![placed(
+            change("debug", "4.3.4", "4.3.4"),
+            "node_modules/debug"
+        )]
     );
 
     let edit = plan_edit(&relaxed, "ms", "2.1.2", &manifest("ms", "2.1.3")).unwrap();
     assert_eq!(edit.locations, vec!["node_modules/ms".to_string()]);
-    assert_eq!(edit.changed, vec![change("ms", "2.1.2", "2.1.3")]);
+    assert_eq!(
+        edit.changed,
+        vec![placed(change("ms", "2.1.2", "2.1.3"), "node_modules/ms")]
+    );
     assert_eq!(
         changed_entries(&relaxed, &edit.new_text).unwrap(),
         edit.changed
@@ -378,7 +387,10 @@ fn v3_edits_the_package_entry_only() {
         "\"ms\": \"^2.1.1\"",
     );
     let edit = plan_edit(&relaxed, "ms", "2.1.2", &manifest("ms", "2.1.3")).unwrap();
-    assert_eq!(edit.changed, vec![change("ms", "2.1.2", "2.1.3")]);
+    assert_eq!(
+        edit.changed,
+        vec![placed(change("ms", "2.1.2", "2.1.3"), "node_modules/ms")]
+    );
     assert_eq!(
         changed_entries(&relaxed, &edit.new_text).unwrap(),
         edit.changed
@@ -461,7 +473,10 @@ fn new_dependency_missing_from_the_tree_is_refused() {
     assert_eq!(entry["dependencies"]["follow-redirects"], "^1.14.0");
     assert_eq!(
         changed_entries(&text, &edit.new_text).unwrap(),
-        vec![change("axios", "0.21.1", "0.21.4")]
+        vec![placed(
+            change("axios", "0.21.1", "0.21.4"),
+            "node_modules/axios"
+        )]
     );
 }
 
@@ -592,7 +607,7 @@ fn changed_entries_sees_every_kind_of_change() {
     let tampered = replace_after(&old, "\"node_modules/ms\": {", "sha512-", "sha512-X");
     assert_eq!(
         changed_entries(&old, &tampered).unwrap(),
-        vec![change("ms", "2.1.2", "2.1.2")]
+        vec![placed(change("ms", "2.1.2", "2.1.2"), "node_modules/ms")]
     );
     let relabelled = old.replacen("\"lockfileVersion\": 3", "\"lockfileVersion\": 2", 1);
     let changes = changed_entries(&old, &relabelled).unwrap();
@@ -757,7 +772,10 @@ fn license_fields_npm_adds_are_dropped_from_a_file_that_records_none() {
     let kept = keep_license_style(&old, &bumped).unwrap();
     assert_eq!(
         changed_entries(&old, &kept).unwrap(),
-        [change("braces", "3.0.2", "3.0.3")]
+        [placed(
+            change("braces", "3.0.2", "3.0.3"),
+            "node_modules/braces"
+        )]
     );
     assert_eq!(
         kept,
@@ -807,12 +825,16 @@ fn splice_takes_what_the_update_changed_and_none_of_npms_normalisation_v3() {
     assert_eq!(
         changed,
         [
-            change("braces", "3.0.2", "3.0.3"),
-            change("fill-range", "7.0.1", "7.1.1"),
+            placed(change("braces", "3.0.2", "3.0.3"), "node_modules/braces"),
+            placed(
+                change("fill-range", "7.0.1", "7.1.1"),
+                "node_modules/fill-range"
+            ),
             EntryChange {
                 name: "x".into(),
                 from: None,
-                to: Some("1.0.0".into())
+                to: Some("1.0.0".into()),
+                path: Some("node_modules/braces/node_modules/x".into()),
             },
         ]
     );
@@ -884,13 +906,18 @@ fn splice_edits_the_legacy_section_of_v2_too() {
             EntryChange {
                 name: "body-parser".into(),
                 from: Some("1.20.1".into()),
-                to: None
+                to: None,
+                path: Some("node_modules/express/node_modules/body-parser".into()),
             },
-            change("body-parser", "1.20.2", "1.20.3"),
+            placed(
+                change("body-parser", "1.20.2", "1.20.3"),
+                "node_modules/body-parser"
+            ),
             EntryChange {
                 name: "qs".into(),
                 from: None,
-                to: Some("6.13.0".into())
+                to: Some("6.13.0".into()),
+                path: Some("node_modules/body-parser/node_modules/qs".into()),
             },
         ]
     );
@@ -920,4 +947,10 @@ fn splice_refuses_what_it_does_not_handle() {
             .contains("top-level")
     );
     assert!(splice_npm_changes(&husky, "{", &husky).is_err());
+}
+
+/// `change` at the install location `path` (the blast radius of an npm tree counts places).
+fn placed(mut change: EntryChange, path: &str) -> EntryChange {
+    change.path = Some(path.to_string());
+    change
 }

@@ -646,6 +646,7 @@ pub fn plan_yarn_edit(
         name: name.to_string(),
         from: Some(from.to_string()),
         to: Some(to.to_string()),
+        path: None,
     }];
     let changed = changed_entries(file, text, &new_text)?;
     if changed != expected {
@@ -757,6 +758,7 @@ pub fn changed_entries(
                 name: new.name.clone(),
                 from: Some(old.version().to_string()),
                 to: Some(new.version().to_string()),
+                path: None,
             }),
             None => gone.push(old),
         }
@@ -774,6 +776,7 @@ pub fn changed_entries(
                     name: old.name.clone(),
                     from: Some(old.version().to_string()),
                     to: Some(old.version().to_string()),
+                    path: None,
                 });
                 false
             }
@@ -796,6 +799,7 @@ pub fn changed_entries(
                 name: old.name.clone(),
                 from: Some(old.version().to_string()),
                 to: Some(old.version().to_string()),
+                path: None,
             });
         }
     }

@@ -803,7 +803,8 @@ fn changed_entries_catches_changes_outside_the_plan() {
         [EntryChange {
             name: "[metadata]".into(),
             from: None,
-            to: None
+            to: None,
+            path: None,
         }]
     );
     let start = POETRY2.find("[[package]]\nname = \"requests\"").unwrap();
@@ -814,7 +815,8 @@ fn changed_entries_catches_changes_outside_the_plan() {
         [EntryChange {
             name: "requests".into(),
             from: Some("2.25.1".into()),
-            to: None
+            to: None,
+            path: None,
         }]
     );
     // Formatting alone is not a change.

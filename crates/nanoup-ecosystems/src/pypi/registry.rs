@@ -255,6 +255,165 @@ impl Datasource for PypiRegistry {
             package_answer_serves: true,
         }))
     }
+
+    /// When `body` does not say what release `version` depends on (a project answer about a
+    /// newer release, a PEP 691 simple index): the core metadata of one of its wheels (PEP
+    /// 658/714, `<wheel url>.metadata`), the file uv and pip read instead of the wheel.
+    fn completion_request(
+        &self,
+        _name: &str,
+        version: &str,
+        body: &[u8],
+    ) -> Option<RegistryRequest> {
+        if release_metadata(body, version).is_some() {
+            return None;
+        }
+        let url = core_metadata_url(body, version)?;
+        // The file host is another host than the index: the index's credentials stay home.
+        Some(RegistryRequest {
+            url,
+            headers: Vec::new(),
+        })
+    }
+
+    fn complete(
+        &self,
+        version: &str,
+        body: Vec<u8>,
+        answer: &[u8],
+    ) -> Result<Vec<u8>, RegistryError> {
+        let metadata = parse_core_metadata(answer)?;
+        with_release_info(&body, version, &metadata)
+    }
+}
+
+/// The URL of the core metadata (PEP 658/714) of a wheel of release `version` listed in
+/// `body` (a JSON API or PEP 691 answer): a pure-Python wheel's first, else any wheel's; `None`
+/// when the release has no wheel with an absolute URL.
+pub fn core_metadata_url(body: &[u8], version: &str) -> Option<String> {
+    use nanoup_versions::{Scheme, Version};
+    let releases = parse_files(body).ok()?;
+    let wanted = Version::parse(Scheme::Pep440, version).ok();
+    let files = releases.get(version).or_else(|| {
+        releases
+            .iter()
+            .find(|(k, _)| {
+                wanted
+                    .as_ref()
+                    .is_some_and(|w| Version::parse(Scheme::Pep440, k).is_ok_and(|v| v == *w))
+            })
+            .map(|(_, files)| files)
+    })?;
+    let wheels: Vec<&DistFile> = files
+        .iter()
+        .filter(|f| f.filename.ends_with(".whl"))
+        .filter(|f| {
+            f.url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
+        })
+        .collect();
+    let wheel = wheels
+        .iter()
+        .find(|f| f.filename.ends_with("-none-any.whl"))
+        .or_else(|| wheels.first())?;
+    let url = wheel.url.as_deref()?;
+    // The metadata file sits beside the wheel, without the wheel URL's fragment (`#sha256=`).
+    let url = url.split('#').next().unwrap_or(url);
+    Some(format!("{url}.metadata"))
+}
+
+/// Reads a wheel's core metadata (`METADATA`, the email-header format of the core metadata
+/// specification): its version, `Requires-Dist`, `Requires-Python` and `Summary`. A body that
+/// is not such a file (no `Metadata-Version`/`Version` header) is an error.
+pub fn parse_core_metadata(bytes: &[u8]) -> Result<ReleaseMetadata, RegistryError> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if line.is_empty() {
+            break; // the body (the description) starts after the first empty line
+        }
+        if line.starts_with([' ', '\t']) {
+            // A folded header continues the previous one.
+            if let Some((_, value)) = headers.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            return Err(RegistryError(format!(
+                "the core metadata has a line that is not a header: {line:?}"
+            )));
+        };
+        headers.push((key.trim().to_ascii_lowercase(), value.trim().to_string()));
+    }
+    let one = |key: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let version = one("version").filter(|_| one("metadata-version").is_some());
+    let Some(version) = version else {
+        return Err(RegistryError(
+            "the answer is not a wheel's core metadata (no `Metadata-Version` and `Version` \
+             headers)"
+                .into(),
+        ));
+    };
+    let requires_dist: Vec<String> = headers
+        .iter()
+        .filter(|(k, _)| k == "requires-dist")
+        .map(|(_, v)| v.clone())
+        .collect();
+    Ok(ReleaseMetadata {
+        version,
+        // The core metadata lists every dependency: none listed is none, not unknown.
+        requires_dist: Some(requires_dist),
+        requires_python: one("requires-python"),
+        summary: one("summary"),
+    })
+}
+
+/// `body` (a JSON API or PEP 691 answer) with its `info` describing release `version` from
+/// `metadata`, so that [`release_metadata`] finds it there.
+pub fn with_release_info(
+    body: &[u8],
+    version: &str,
+    metadata: &ReleaseMetadata,
+) -> Result<Vec<u8>, RegistryError> {
+    use nanoup_versions::{Scheme, Version};
+    let same = metadata.version == version
+        || matches!(
+            (
+                Version::parse(Scheme::Pep440, &metadata.version),
+                Version::parse(Scheme::Pep440, version),
+            ),
+            (Ok(a), Ok(b)) if a == b
+        );
+    if !same {
+        return Err(RegistryError(format!(
+            "the core metadata describes version {}, not {version}",
+            metadata.version
+        )));
+    }
+    let mut value: Value = serde_json::from_slice(body)
+        .map_err(|e| RegistryError(format!("the answer is not valid JSON ({e})")))?;
+    let Value::Object(object) = &mut value else {
+        return Err(RegistryError("expected a JSON object".into()));
+    };
+    object.insert(
+        "info".to_string(),
+        serde_json::json!({
+            "version": metadata.version,
+            "requires_dist": metadata.requires_dist,
+            "requires_python": metadata.requires_python,
+            "summary": metadata.summary,
+        }),
+    );
+    serde_json::to_vec(&value).map_err(|e| RegistryError(e.to_string()))
 }
 
 /// What the registry says about one release beyond its files: the JSON API's `info` (its

@@ -538,3 +538,87 @@ fn a_per_version_answer_gives_its_files_and_metadata() {
         let _ = release_metadata(&body[..cut], "3.1.3");
     }
 }
+
+const FLASK_311_METADATA: &str = "files/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl.metadata";
+
+#[test]
+fn a_wheels_core_metadata_gives_the_releases_dependencies() {
+    let metadata = parse_core_metadata(&fixture(FLASK_311_METADATA)).unwrap();
+    assert_eq!(metadata.version, "3.1.1");
+    assert_eq!(metadata.requires_python.as_deref(), Some(">=3.9"));
+    assert_eq!(
+        metadata.summary.as_deref(),
+        Some("A simple framework for building complex web applications.")
+    );
+    let requires = metadata.requires_dist.clone().unwrap();
+    assert_eq!(requires.len(), 9, "{requires:?}");
+    assert!(requires.contains(&"importlib-metadata>=3.6.0; python_version < '3.10'".to_string()));
+    assert!(requires.contains(&"asgiref>=3.2 ; extra == \"async\"".to_string()));
+
+    // The project answer describes 3.1.3; completed, it describes 3.1.1 and keeps its files.
+    let project = fixture("json/flask.json");
+    assert!(release_metadata(&project, "3.1.1").is_none());
+    let completed = with_release_info(&project, "3.1.1", &metadata).unwrap();
+    assert_eq!(
+        release_metadata(&completed, "3.1.1"),
+        Some(metadata.clone())
+    );
+    assert_eq!(
+        parse_files(&completed).unwrap(),
+        parse_files(&project).unwrap()
+    );
+    // Metadata of another version is not folded in.
+    assert!(with_release_info(&project, "3.1.0", &metadata).is_err());
+}
+
+#[test]
+fn the_core_metadata_asked_for_is_a_pure_python_wheels_of_that_release() {
+    let project = fixture("json/flask.json");
+    assert_eq!(
+        core_metadata_url(&project, "3.1.1").as_deref(),
+        Some(
+            "https://files.pythonhosted.org/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl.metadata"
+        )
+    );
+    // The same from the PEP 691 simple index, and nothing for a release that does not exist.
+    let simple = fixture("simple/flask.json");
+    assert_eq!(
+        core_metadata_url(&simple, "3.1.1"),
+        core_metadata_url(&project, "3.1.1")
+    );
+    assert_eq!(core_metadata_url(&project, "99.0"), None);
+    // The datasource asks for it only when the answer lacks the release's dependencies.
+    let registry = PypiRegistry::from_env(env(&[]));
+    assert!(
+        registry
+            .completion_request("flask", "3.1.3", &project)
+            .is_none()
+    );
+    let asked = registry
+        .completion_request("flask", "3.1.1", &project)
+        .unwrap();
+    assert!(asked.url.ends_with("flask-3.1.1-py3-none-any.whl.metadata"));
+    assert!(asked.headers.is_empty());
+}
+
+#[test]
+fn damaged_core_metadata_is_an_error_not_a_panic() {
+    let whole = fixture(FLASK_311_METADATA);
+    for bytes in [
+        &b""[..],
+        &b"\xff\xfe\x00garbage"[..],
+        &b"<html>not found</html>"[..],
+        &whole[..20],
+    ] {
+        assert!(parse_core_metadata(bytes).is_err(), "{bytes:?}");
+    }
+    // Cut anywhere: an answer or an error, never a panic.
+    for end in 0..whole.len() {
+        if let Ok(metadata) = parse_core_metadata(&whole[..end]) {
+            assert!(
+                "3.1.1".starts_with(&metadata.version),
+                "{end}: {metadata:?}"
+            );
+        }
+    }
+}

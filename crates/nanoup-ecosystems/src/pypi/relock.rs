@@ -294,12 +294,14 @@ mod tests {
                 EntryChange {
                     name: "idna".into(),
                     from: Some("3.10".into()),
-                    to: Some("3.15".into())
+                    to: Some("3.15".into()),
+                    path: None,
                 },
                 EntryChange {
                     name: "mdurl".into(),
                     from: None,
-                    to: Some("0.1".into())
+                    to: Some("0.1".into()),
+                    path: None,
                 },
             ]
         );

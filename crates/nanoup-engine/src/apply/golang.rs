@@ -267,6 +267,7 @@ mod tests {
                 name: name.into(),
                 from: Some(from.into()),
                 to: Some(to.into()),
+                path: None,
             }],
             file: "go.mod".into(),
             steps: Vec::new(),

@@ -207,8 +207,8 @@ fn not_utf8(update: &NanoUpdate) -> String {
 }
 
 /// `changed` with each entry once, sorted: the same package at several places of a file (a
-/// managed entry and a dependency following it, the stages of a Dockerfile, the places of an
-/// npm tree) is one step, which the blast radius names once.
+/// managed entry and a dependency following it, the stages of a Dockerfile) is one step, which
+/// the blast radius names once. (The places of an npm tree carry their `path` and stay apart.)
 fn each_once(mut changed: Vec<EntryChange>) -> Vec<EntryChange> {
     changed.sort();
     changed.dedup();
@@ -274,11 +274,14 @@ fn verify_or_restore(
         Ok(changed) => changed,
         Err(e) => return restore(format!("cannot parse {name} after the edit: {e}")),
     };
-    let mut expected = update.blast_radius.clone();
     changed.sort();
-    expected.sort();
-    if changed != expected {
-        let outside = describe_changes(changed.iter().filter(|c| !expected.contains(c)), "(none)");
+    // The plan names steps; the edit may have made a step at several places (each counted).
+    let (made, expected) = (
+        EntryChange::steps(&changed),
+        EntryChange::steps(&update.blast_radius),
+    );
+    if made != expected {
+        let outside = describe_changes(made.iter().filter(|c| !expected.contains(c)), "(none)");
         return restore(format!(
             "the edit changed entries outside the blast radius ({}); {name} restored",
             if outside.is_empty() {

@@ -54,8 +54,8 @@ pub(super) fn apply_npm(
                 reason
             })
     };
-    // One package can be installed at several places of the tree: each place is an entry, all
-    // moving from `from` to `to`; the blast radius names the step once.
+    // One package can be installed at several places of the tree: each place is an entry of
+    // the measured blast radius (with its path), all moving from `from` to `to`.
     let diff = |old: &str, new: &str| {
         edit::changed_entries(old, new)
             .map(each_once)

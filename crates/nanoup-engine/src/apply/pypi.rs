@@ -1,5 +1,6 @@
 //! PyPI: requirements pins, poetry.lock and uv.lock edited in place from PyPI's file list for
-//! the new version, a poetry.lock entry's dependencies from the release's `requires_dist`, and
+//! the new version, a poetry.lock entry's dependencies from the release's `requires_dist` (the
+//! JSON API's, else a wheel's core metadata: see `Datasource::completion_request`), and
 //! `uv lock` as the fallback for a uv.lock entry whose dependencies the file list cannot vouch
 //! for.
 
@@ -75,11 +76,10 @@ pub(super) fn apply_pypi(
             }
             let Some(release) = registry::release_metadata(body, to) else {
                 return Err(format!(
-                    "{caveats}; the index gave no dependencies (requires_dist) of {name} {to} \
-                     (a PEP 691 simple index has none; PyPI's JSON API gives them per version, \
-                     and in its project answer for the newest release only); nanoup does not \
-                     run Poetry: run `poetry update {name}` (Poetry re-resolves the lock), or \
-                     check the dependencies of {name} {to} by hand"
+                    "{caveats}; the index gave no dependencies (requires_dist) of {name} {to}: \
+                     no JSON answer about that release, and no wheel of it with core metadata \
+                     (PEP 658); nanoup does not run Poetry: run `poetry update {name}` (Poetry \
+                     re-resolves the lock), or check the dependencies of {name} {to} by hand"
                 ));
             };
             let refreshed =
