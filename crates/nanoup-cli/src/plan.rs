@@ -261,6 +261,25 @@ pub fn make_for(
     let fetch_index =
         |stack: &str, name: &str| fetcher.fetch_package(stack, Ecosystem::Cargo, name);
     let mut cargo_planner = nanoup_engine::cargo::Planner::new(&args.path, &fetch_index);
+    // Whether policy lets a parent or companion of a fix move (in the stack at `stack`).
+    let may_move_in = |stack: &str, ecosystem: Ecosystem| {
+        let stack = stack.to_string();
+        let scheme = Scheme::for_ecosystem(ecosystem.osv_name()).unwrap_or(Scheme::SemVer);
+        let step_policy = &step_policy;
+        let index = &index;
+        move |name: &str, from: Option<&str>, to: &str, published: Option<&str>| {
+            let rules = step_policy(&stack, ecosystem, name, true);
+            // An added entry is no step: only its advisories matter. A moved one may keep
+            // advisories it already had (a parent still vulnerable otherwise, as the native
+            // tool would leave it) but gain none.
+            let advisories = index
+                .advisories_for(ecosystem.osv_name(), name)
+                .unwrap_or_default();
+            let ids = |v: &str| affecting(ecosystem.osv_name(), name, &advisories, v);
+            from.is_none_or(|from| step_allowed(scheme, from, to, published, &rules))
+                && ids(to).is_subset(&from.map(&ids).unwrap_or_default())
+        }
+    };
     let mut plan = Plan {
         schema: PLAN_SCHEMA.to_string(),
         updates: Vec::new(),
@@ -287,22 +306,7 @@ pub fn make_for(
                         // The lowest clean version may not fit the dependents: search the
                         // minimal consistent change with Cargo.
                         let clean = clean_versions(c, &found.releases, &advisories, &rules);
-                        let may_move =
-                            |name: &str, from: Option<&str>, to: &str, published: Option<&str>| {
-                                let rules = step_policy(&stack.path, Ecosystem::Cargo, name, true);
-                                // An added entry is no step: only its advisories matter. A moved
-                                // one may keep advisories it already had (a parent still vulnerable
-                                // otherwise, as Cargo would leave it) but gain none.
-                                let advisories = index
-                                    .advisories_for(Ecosystem::Cargo.osv_name(), name)
-                                    .unwrap_or_default();
-                                let ids = |v: &str| {
-                                    affecting(Ecosystem::Cargo.osv_name(), name, &advisories, v)
-                                };
-                                from.is_none_or(|from| {
-                                    step_allowed(Scheme::SemVer, from, to, published, &rules)
-                                }) && ids(to).is_subset(&from.map(&ids).unwrap_or_default())
-                            };
+                        let may_move = may_move_in(&stack.path, Ecosystem::Cargo);
                         let search_policy = SearchPolicy {
                             manifest_changes: policy.for_stack(&stack.path).manifest_changes,
                             may_move: &may_move,
@@ -316,6 +320,43 @@ pub fn make_for(
                                 eprintln!(
                                     "warning: {} {}: planned without the resolver-aware \
                                      search ({reason}); apply checks it with Cargo",
+                                    c.name, version
+                                );
+                                plan.updates.push(update)
+                            }
+                        }
+                    }
+                    Ok(update) if c.ecosystem == Ecosystem::Npm && is_npm_lock(&c.file) => {
+                        // The dependents' ranges (in the lockfile) may exclude the lowest clean
+                        // version, or every one: search for the version they accept, or the
+                        // parent bumps that make one acceptable.
+                        let clean = clean_versions(c, &found.releases, &advisories, &rules);
+                        let may_move = may_move_in(&stack.path, Ecosystem::Npm);
+                        let search_policy = SearchPolicy {
+                            manifest_changes: policy.for_stack(&stack.path).manifest_changes,
+                            may_move: &may_move,
+                        };
+                        let lock = std::fs::read_to_string(args.path.join(&c.file))
+                            .with_context(|| format!("cannot read {}", c.file))?;
+                        let fetch =
+                            |name: &str| fetcher.fetch_package(&stack.path, Ecosystem::Npm, name);
+                        let target = nanoup_engine::npm::Target {
+                            name: &c.name,
+                            from: &version,
+                            clean: &clean,
+                            why: update.reasons.join(", "),
+                        };
+                        match nanoup_engine::npm::find_fix(&lock, &target, &fetch, &search_policy) {
+                            Ok(found) => plan
+                                .updates
+                                .push(nanoup_engine::npm::with_found(update, found)),
+                            Err(SearchError::NoFix(reason)) => plan
+                                .unfixable
+                                .push(unfixable(stack, c, &version, ids, reason)),
+                            Err(SearchError::Unavailable(reason)) => {
+                                eprintln!(
+                                    "warning: {} {}: planned without reading its dependents' \
+                                     ranges ({reason}); apply checks them",
                                     c.name, version
                                 );
                                 plan.updates.push(update)
@@ -370,6 +411,12 @@ pub fn make_for(
 /// Whether `file` is a Cargo.lock (Cargo components are also read from manifests).
 fn is_cargo_lock(file: &str) -> bool {
     file == "Cargo.lock" || file.ends_with("/Cargo.lock")
+}
+
+/// Whether `file` is a lockfile npm writes (package-lock.json, npm-shrinkwrap.json).
+fn is_npm_lock(file: &str) -> bool {
+    let name = nanoup_ecosystems::file_name(file);
+    name == "package-lock.json" || name == "npm-shrinkwrap.json"
 }
 
 fn unfixable(

@@ -593,6 +593,178 @@ fn npm_fallback_makes_a_manifest_change_and_names_package_json() {
     );
 }
 
+/// A made-up advisory (OSV) on dep-t below 1.1.0, for the parent-bump test.
+const DEP_T_ADVISORY: &str = r#"{"schema_version": "1.6.0", "id": "GHSA-nano-test-0001", "modified": "2024-01-01T00:00:00Z", "published": "2024-01-01T00:00:00Z", "summary": "made-up advisory for a hermetic test", "affected": [{"package": {"ecosystem": "npm", "name": "dep-t"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.1.0"}]}]}]}"#;
+
+#[test]
+fn a_parent_bump_moves_the_parent_with_the_fix_in_one_update() {
+    // dep-p 1.0.0 asks for dep-t ~1.0.0, which no fixed release matches (1.0.1 is still
+    // affected); dep-p 1.1.0 asks for ^1.1.0. The update moves both, in place, as one group.
+    let registry = Registry::start();
+    registry.publish(
+        "dep-p",
+        &[
+            ("1.0.0", json!({"dep-t": "~1.0.0"})),
+            ("1.1.0", json!({"dep-t": "^1.1.0"})),
+            ("2.0.0", json!({"dep-t": "^1.1.0"})),
+        ],
+    );
+    registry.publish(
+        "dep-t",
+        &[
+            ("1.0.0", json!({})),
+            ("1.0.1", json!({})),
+            ("1.1.0", json!({})),
+        ],
+    );
+    let base = registry.url();
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let manifest = json!({"name": "demo", "version": "1.0.0", "dependencies": {"dep-p": "^1.0.0"}});
+    let lock = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&json!({
+            "name": "demo",
+            "version": "1.0.0",
+            "lockfileVersion": 3,
+            "requires": true,
+            "packages": {
+                "": {"name": "demo", "version": "1.0.0", "dependencies": {"dep-p": "^1.0.0"}},
+                "node_modules/dep-p": lock_entry(&base, "dep-p", "1.0.0", json!({"dep-t": "~1.0.0"})),
+                "node_modules/dep-t": lock_entry(&base, "dep-t", "1.0.0", json!({})),
+            }
+        }))
+        .unwrap()
+    );
+    let write = |file: &str, text: &str| std::fs::write(dir.path().join(file), text).unwrap();
+    write(
+        "package.json",
+        &format!("{}\n", serde_json::to_string_pretty(&manifest).unwrap()),
+    );
+    write("package-lock.json", &lock);
+    write(".npmrc", &format!("registry={base}\n"));
+    init_repository_as_is(dir.path());
+    let env: Vec<(&str, String)> = vec![
+        ("HOME", home.path().display().to_string()),
+        (
+            "NANOUP_HOME",
+            home.path().join("nanoup").display().to_string(),
+        ),
+        (
+            "npm_config_cache",
+            home.path().join("npm-cache").display().to_string(),
+        ),
+        ("npm_config_registry", base.clone()),
+        ("npm_config_update_notifier", "false".to_string()),
+        ("NANOUP_HTTP_RETRIES", "1".to_string()),
+    ];
+    let nanoup = || {
+        let mut cmd = assert_cmd::Command::cargo_bin("nanoup").unwrap();
+        for (key, value) in &env {
+            cmd.env(key, value);
+        }
+        cmd.timeout(Duration::from_secs(300));
+        cmd
+    };
+    let advisory = home.path().join("advisory.json");
+    std::fs::write(&advisory, DEP_T_ADVISORY).unwrap();
+    assert_ok(
+        &nanoup()
+            .args(["db", "import"])
+            .arg(&advisory)
+            .output()
+            .unwrap(),
+    );
+
+    // The plan: one group update naming the parent and the target.
+    let plan_file = home.path().join("plan.json");
+    let out = nanoup()
+        .args(["plan", "--min-age", "0s", "--format", "json", "-o"])
+        .arg(&plan_file)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    let update = &plan["updates"][0];
+    assert_eq!(plan["updates"].as_array().unwrap().len(), 1, "{plan}");
+    assert_eq!(
+        (&update["name"], &update["to"]),
+        (&json!("dep-t"), &json!("1.1.0")),
+        "{plan}"
+    );
+    let steps: Vec<(String, String, String, String)> = update["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{plan}"))
+        .iter()
+        .map(|s| {
+            let text = |k: &str| s[k].as_str().unwrap_or("").to_string();
+            (text("role"), text("name"), text("from"), text("to"))
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (
+                "parent".into(),
+                "dep-p".into(),
+                "1.0.0".into(),
+                "1.1.0".into()
+            ),
+            (
+                "target".into(),
+                "dep-t".into(),
+                "1.0.0".into(),
+                "1.1.0".into()
+            ),
+        ]
+    );
+    assert_eq!(update["manifest_change"], false);
+
+    // Applied in place and committed; the trailer counts the two locations that moved.
+    let out = nanoup()
+        .args(["apply", "--all", "--commit", "--json", "--plan"])
+        .arg(&plan_file)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let results: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let result = &results["results"][0];
+    assert_eq!(result["status"], "applied", "{results}");
+    assert!(
+        result["method"]
+            .as_str()
+            .unwrap()
+            .starts_with("in-place edit"),
+        "{result}"
+    );
+    assert_eq!(
+        sorted_changes(&result["changed"]),
+        sorted_changes(&json!([
+            {"name": "dep-p", "from": "1.0.0", "to": "1.1.0", "path": "node_modules/dep-p"},
+            {"name": "dep-t", "from": "1.0.0", "to": "1.1.0", "path": "node_modules/dep-t"},
+        ]))
+    );
+    let new_lock = std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap();
+    assert_eq!(
+        changes_json(edit::changed_entries(&lock, &new_lock).unwrap()),
+        sorted_changes(&result["changed"])
+    );
+    let trailer = git(
+        dir.path(),
+        &[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Nanoup-Blast-Radius,valueonly)",
+        ],
+    );
+    assert_eq!(trailer.trim(), "2");
+    // npm agrees: its own install on the result changes nothing.
+    let npm_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(npm_rewrite(dir.path(), &new_lock, &npm_env), new_lock);
+}
+
 // --- the corpus, live ------------------------------------------------------------------------
 
 /// Fails clearly (after three tries) when the npm registry cannot be reached.

@@ -1,11 +1,12 @@
 //! The engine of nano updates: planning (a pure function from what a stack has, what the
 //! advisories say and what the registry offers, to the smallest allowed version steps), the
-//! search for Cargo's minimal consistent change (`cargo`), applying an update and proving its
+//! search for Cargo's and npm's minimal consistent change (`cargo`, `npm`), applying an update and proving its
 //! blast radius (`apply`), git commits with trailers (`git`) and rolling one update back
 //! (`rollback`).
 
 pub mod apply;
 pub mod cargo;
 pub mod git;
+pub mod npm;
 pub mod plan;
 pub mod rollback;

@@ -263,6 +263,25 @@ pub fn plan_edit(
     from: &str,
     to: &VersionManifest,
 ) -> Result<LockEdit, EditRefusal> {
+    plan_group_edit(lock_text, &[Move { name, from, to }])
+}
+
+/// One package of a group edit: every installed copy of `name@from` moves to `to`.
+#[derive(Debug, Clone, Copy)]
+pub struct Move<'a> {
+    /// The package.
+    pub name: &'a str,
+    /// The version installed now.
+    pub from: &'a str,
+    /// The registry's manifest of the version it moves to.
+    pub to: &'a VersionManifest,
+}
+
+/// [`plan_edit`] for several packages moving together (a parent bump: the parent's new
+/// release accepts the fixed version of its dependency, and only together are they
+/// consistent). Every check runs on the graph with all of them moved: a moving dependent is
+/// judged by its new ranges, a moving dependency by its new version.
+pub fn plan_group_edit(lock_text: &str, moves: &[Move<'_>]) -> Result<LockEdit, EditRefusal> {
     let mut doc: Value = json::from_str(FILE, lock_text)?;
     let style = Style::detect(lock_text);
     if style.write(&doc) != lock_text {
@@ -291,123 +310,145 @@ pub fn plan_edit(
             ))
         })?;
     let graph = Graph::from_doc(&doc)?;
-    let to_version =
-        Version::parse(Scheme::Npm, &to.version).map_err(|e| EditRefusal::Unsupported {
-            location: String::new(),
-            reason: format!("the target version is not npm semver: {e}"),
-        })?;
-
-    let locations: Vec<String> = graph
-        .nodes
-        .iter()
-        .filter(|(_, n)| !n.folder && n.link.is_none())
-        .filter(|(_, n)| n.name == name && n.version.as_deref() == Some(from))
-        .map(|(loc, _)| loc.clone())
-        .collect();
-    if locations.is_empty() {
-        return Err(EditRefusal::NotFound {
-            name: name.to_string(),
-            version: from.to_string(),
-        });
-    }
-    if to.version == from {
-        return Err(EditRefusal::Unsupported {
-            location: locations[0].clone(),
-            reason: format!("{name} is already at {from}: nothing to edit"),
-        });
-    }
-    if to.name != name {
-        return Err(EditRefusal::Unsupported {
-            location: String::new(),
-            reason: format!("the registry manifest is for {:?}, not {name:?}", to.name),
-        });
-    }
-    if !to.bundle_dependencies.is_empty() {
-        return Err(EditRefusal::GraphChange {
-            location: locations[0].clone(),
-            reason: format!(
-                "{name}@{} bundles dependencies ({}), which npm records as entries of their own",
-                to.version,
-                to.bundle_dependencies.join(", ")
-            ),
-        });
-    }
-    if to.has_shrinkwrap {
-        return Err(EditRefusal::GraphChange {
-            location: locations[0].clone(),
-            reason: format!(
-                "{name}@{} ships an npm-shrinkwrap.json, which pins its own subtree",
-                to.version
-            ),
-        });
-    }
-    let tarball = to.tarball.clone().ok_or_else(|| EditRefusal::Unsupported {
-        location: locations[0].clone(),
-        reason: format!(
-            "the registry gives no `dist.tarball` for {name}@{}",
-            to.version
-        ),
-    })?;
-    let integrity = to
-        .integrity
-        .clone()
-        .or_else(|| to.shasum.as_deref().and_then(sha1_integrity))
-        .ok_or_else(|| EditRefusal::Unsupported {
-            location: locations[0].clone(),
-            reason: format!(
-                "the registry gives no `dist.integrity` or `dist.shasum` for {name}@{}",
-                to.version
-            ),
-        })?;
-
-    let new_edges = manifest_edges(to);
-    for location in &locations {
-        let node = &graph.nodes[location];
-        if let Some(resolved) = &node.resolved
-            && !is_registry_tarball(resolved)
-        {
-            return Err(EditRefusal::Unsupported {
-                location: location.clone(),
-                reason: format!("installed from {resolved:?}, not from the registry"),
+    let write_license = lockfile_version >= 2 && graph.records_license;
+    // Each move: its locations, new version, new edges and the fields its entries get.
+    let mut planned: Vec<(Vec<String>, Version, Vec<Edge>, EntryFields<'_>)> = Vec::new();
+    for Move { name, from, to } in moves.iter().copied() {
+        let to_version =
+            Version::parse(Scheme::Npm, &to.version).map_err(|e| EditRefusal::Unsupported {
+                location: String::new(),
+                reason: format!("the target version is not npm semver: {e}"),
+            })?;
+        let locations: Vec<String> = graph
+            .nodes
+            .iter()
+            .filter(|(_, n)| !n.folder && n.link.is_none())
+            .filter(|(_, n)| n.name == name && n.version.as_deref() == Some(from))
+            .map(|(loc, _)| loc.clone())
+            .collect();
+        if locations.is_empty() {
+            return Err(EditRefusal::NotFound {
+                name: name.to_string(),
+                version: from.to_string(),
             });
         }
-        check_dependents(&graph, location, &to_version)?;
-        check_dependencies(&graph, location, &new_edges)?;
-    }
-    check_flags(&graph, &locations, &new_edges)?;
-
-    let write_license = lockfile_version >= 2 && graph.records_license;
-    let fields = EntryFields {
-        manifest: to,
-        tarball,
-        integrity,
-        write_license,
-    };
-    for location in &locations {
-        if lockfile_version >= 2
-            && let Some(entry) = doc
-                .get_mut("packages")
-                .and_then(|p| p.get_mut(location.as_str()))
-                .and_then(Value::as_object_mut)
-        {
-            *entry = fields.package_entry(entry);
+        if to.version == from {
+            return Err(EditRefusal::Unsupported {
+                location: locations[0].clone(),
+                reason: format!("{name} is already at {from}: nothing to edit"),
+            });
         }
-        if let Some(entry) = legacy_entry_mut(&mut doc, location) {
-            *entry = fields.legacy_entry(entry, lockfile_version >= 2);
+        if to.name != name {
+            return Err(EditRefusal::Unsupported {
+                location: String::new(),
+                reason: format!("the registry manifest is for {:?}, not {name:?}", to.name),
+            });
+        }
+        if !to.bundle_dependencies.is_empty() {
+            return Err(EditRefusal::GraphChange {
+                location: locations[0].clone(),
+                reason: format!(
+                    "{name}@{} bundles dependencies ({}), which npm records as entries of their own",
+                    to.version,
+                    to.bundle_dependencies.join(", ")
+                ),
+            });
+        }
+        if to.has_shrinkwrap {
+            return Err(EditRefusal::GraphChange {
+                location: locations[0].clone(),
+                reason: format!(
+                    "{name}@{} ships an npm-shrinkwrap.json, which pins its own subtree",
+                    to.version
+                ),
+            });
+        }
+        let tarball = to.tarball.clone().ok_or_else(|| EditRefusal::Unsupported {
+            location: locations[0].clone(),
+            reason: format!(
+                "the registry gives no `dist.tarball` for {name}@{}",
+                to.version
+            ),
+        })?;
+        let integrity = to
+            .integrity
+            .clone()
+            .or_else(|| to.shasum.as_deref().and_then(sha1_integrity))
+            .ok_or_else(|| EditRefusal::Unsupported {
+                location: locations[0].clone(),
+                reason: format!(
+                    "the registry gives no `dist.integrity` or `dist.shasum` for {name}@{}",
+                    to.version
+                ),
+            })?;
+        for location in &locations {
+            if let Some(resolved) = &graph.nodes[location].resolved
+                && !is_registry_tarball(resolved)
+            {
+                return Err(EditRefusal::Unsupported {
+                    location: location.clone(),
+                    reason: format!("installed from {resolved:?}, not from the registry"),
+                });
+            }
+        }
+        let fields = EntryFields {
+            manifest: to,
+            tarball,
+            integrity,
+            write_license,
+        };
+        planned.push((locations, to_version, manifest_edges(to), fields));
+    }
+    // The graph as it will be: every moved location at its new version, with its new edges.
+    let mut after = graph.clone();
+    for (locations, version, edges, _) in &planned {
+        for location in locations {
+            if let Some(node) = after.nodes.get_mut(location) {
+                node.version = Some(version.as_str().to_string());
+                node.edges = edges.clone();
+            }
+        }
+    }
+    for (locations, version, edges, _) in &planned {
+        for location in locations {
+            check_dependents(&after, location, version)?;
+            check_dependencies(&graph, &after, location, edges)?;
+        }
+    }
+    check_flags(&graph, &after)?;
+
+    for (locations, _, _, fields) in &planned {
+        for location in locations {
+            if lockfile_version >= 2
+                && let Some(entry) = doc
+                    .get_mut("packages")
+                    .and_then(|p| p.get_mut(location.as_str()))
+                    .and_then(Value::as_object_mut)
+            {
+                *entry = fields.package_entry(entry);
+            }
+            if let Some(entry) = legacy_entry_mut(&mut doc, location) {
+                *entry = fields.legacy_entry(entry, lockfile_version >= 2);
+            }
         }
     }
     let new_text = style.write(&doc);
 
-    let mut changed: Vec<EntryChange> = locations
-        .iter()
-        .map(|location| EntryChange {
-            name: name.to_string(),
-            from: Some(from.to_string()),
-            to: Some(to.version.clone()),
-            path: Some(location.clone()),
-        })
-        .collect();
+    let mut changed: Vec<EntryChange> = Vec::new();
+    let mut locations: Vec<String> = Vec::new();
+    for (Move { name, from, to }, (moved, _, _, _)) in moves.iter().zip(&planned) {
+        for location in moved {
+            changed.push(EntryChange {
+                name: name.to_string(),
+                from: Some(from.to_string()),
+                to: Some(to.version.clone()),
+                path: Some(location.clone()),
+            });
+            locations.push(location.clone());
+        }
+    }
     changed.sort();
+    locations.sort();
     let actual = changed_entries(lock_text, &new_text)?;
     if actual != changed {
         return Err(EditRefusal::Unsupported {
@@ -423,6 +464,65 @@ pub fn plan_edit(
         changed,
         locations,
     })
+}
+
+/// A package (or the project folder) whose declared range reaches an installed copy of a
+/// package: what a parent bump has to satisfy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependent {
+    /// The dependent's install location (`""` for the root project, a workspace's folder).
+    pub location: String,
+    /// The dependent's name.
+    pub name: String,
+    /// Its installed version (`None` for a folder).
+    pub version: Option<String>,
+    /// The project folder or a workspace (its ranges are in a package.json).
+    pub folder: bool,
+    /// The range it declares.
+    pub range: String,
+}
+
+/// Every dependent of every installed copy of `name@version` (Node's resolution, links
+/// followed), once per (dependent, range).
+pub fn dependents(
+    lock_text: &str,
+    name: &str,
+    version: &str,
+) -> Result<Vec<Dependent>, ParseError> {
+    let doc: Value = json::from_str(FILE, lock_text)?;
+    let graph = Graph::from_doc(&doc).map_err(|refusal| match refusal {
+        EditRefusal::Unreadable(e) => e,
+        other => ParseError::new(FILE, 1, 1, other.to_string()),
+    })?;
+    let mut out: Vec<Dependent> = Vec::new();
+    for (location, node) in &graph.nodes {
+        if node.folder || node.link.is_some() || node.name != name {
+            continue;
+        }
+        if node.version.as_deref() != Some(version) {
+            continue;
+        }
+        for (from, dependent, edge) in graph.dependents_of(location) {
+            let found = Dependent {
+                location: from.to_string(),
+                name: dependent.name.clone(),
+                version: dependent.version.clone(),
+                folder: dependent.folder,
+                range: edge.spec.clone(),
+            };
+            if !out.contains(&found) {
+                out.push(found);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the npm range `spec` accepts `version`; `None` when that cannot be told offline (a
+/// dist-tag, git, a URL, a path, bad syntax) or `version` is not npm semver.
+pub fn range_accepts(spec: &str, version: &str) -> Option<bool> {
+    let version = Version::parse(Scheme::Npm, version).ok()?;
+    accepts(spec, &version).ok()
 }
 
 /// Compares two versions of a lockfile entry by entry and returns one [`EntryChange`] per
@@ -1010,6 +1110,7 @@ struct Node {
 }
 
 /// The entries of a lockfile by install location.
+#[derive(Clone)]
 struct Graph {
     nodes: BTreeMap<String, Node>,
     /// Lockfile v1 (no `packages`): `requires` edges and no root declarations.
@@ -1148,9 +1249,8 @@ impl Graph {
         }
     }
 
-    /// The flags npm would compute for every reachable entry (arborist's `calcDepFlags`),
-    /// with the edges of the entries in `replaced` swapped for `edges`.
-    fn flags(&self, replaced: &[String], edges: &[Edge]) -> BTreeMap<String, Flags> {
+    /// The flags npm would compute for every reachable entry (arborist's `calcDepFlags`).
+    fn flags(&self) -> BTreeMap<String, Flags> {
         let mut flags: BTreeMap<String, Flags> = BTreeMap::new();
         let mut queue: VecDeque<String> = VecDeque::new();
         for (location, node) in &self.nodes {
@@ -1169,13 +1269,10 @@ impl Graph {
             let Some(&from) = flags.get(&location) else {
                 continue;
             };
-            let node_edges: &[Edge] = if replaced.contains(&location) {
-                edges
-            } else {
-                self.nodes
-                    .get(&location)
-                    .map_or(&[], |n| n.edges.as_slice())
-            };
+            let node_edges: &[Edge] = self
+                .nodes
+                .get(&location)
+                .map_or(&[], |n| n.edges.as_slice());
             for edge in node_edges {
                 let Some(target) = self.resolve(&location, &edge.name) else {
                     continue;
@@ -1372,12 +1469,15 @@ fn check_dependents(graph: &Graph, location: &str, to: &Version) -> Result<(), E
     Ok(())
 }
 
+/// Every dependency of the new version at `location` resolves, in the graph as it will be
+/// (`after`), to a version it accepts (`before` tells which were already missing).
 fn check_dependencies(
+    before: &Graph,
     graph: &Graph,
     location: &str,
     new_edges: &[Edge],
 ) -> Result<(), EditRefusal> {
-    let old_names: BTreeSet<&str> = graph.nodes[location]
+    let old_names: BTreeSet<&str> = before.nodes[location]
         .edges
         .iter()
         .map(|e| e.name.as_str())
@@ -1415,12 +1515,17 @@ fn check_dependencies(
     Ok(())
 }
 
-fn check_flags(graph: &Graph, locations: &[String], new_edges: &[Edge]) -> Result<(), EditRefusal> {
-    let before = graph.flags(&[], &[]);
-    let after = graph.flags(locations, new_edges);
-    let all: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+/// The flags npm derives (and, for v1, what keeps a top-level entry) are the same before and
+/// after the edit (`after`: the graph with the moved entries' new edges).
+fn check_flags(graph: &Graph, after: &Graph) -> Result<(), EditRefusal> {
+    let before_flags = graph.flags();
+    let after_flags = after.flags();
+    let all: BTreeSet<&String> = before_flags.keys().chain(after_flags.keys()).collect();
     for location in all {
-        let (old, new) = (before.get(location).copied(), after.get(location).copied());
+        let (old, new) = (
+            before_flags.get(location).copied(),
+            after_flags.get(location).copied(),
+        );
         if old != new {
             return Err(EditRefusal::GraphChange {
                 location: location.clone(),
@@ -1435,9 +1540,19 @@ fn check_flags(graph: &Graph, locations: &[String], new_edges: &[Edge]) -> Resul
     if graph.v1 {
         // Top-level v1 entries are seeded with their recorded flags, so a dropped edge to one
         // is checked here: something else at least as essential must still require it.
-        for location in locations {
-            let new_names: BTreeSet<&str> = new_edges.iter().map(|e| e.name.as_str()).collect();
-            for edge in &graph.nodes[location].edges {
+        let moved: Vec<&String> = graph
+            .nodes
+            .iter()
+            .filter(|(l, n)| after.nodes.get(*l).is_some_and(|a| a.edges != n.edges))
+            .map(|(l, _)| l)
+            .collect();
+        for location in &moved {
+            let new_names: BTreeSet<&str> = after.nodes[*location]
+                .edges
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            for edge in &graph.nodes[*location].edges {
                 if new_names.contains(edge.name.as_str()) {
                     continue;
                 }
@@ -1448,8 +1563,8 @@ fn check_flags(graph: &Graph, locations: &[String], new_edges: &[Edge]) -> Resul
                     continue; // nested: covered by the recomputed flags
                 }
                 let target_flags = graph.nodes[&target].recorded;
-                let kept = graph.dependents_of(&target).iter().any(|(from, node, _)| {
-                    !locations.iter().any(|l| l == from)
+                let kept = after.dependents_of(&target).iter().any(|(from, node, _)| {
+                    !moved.iter().any(|l| l == from)
                         && (!node.recorded.dev || target_flags.dev)
                         && (!node.recorded.optional || target_flags.optional)
                 });

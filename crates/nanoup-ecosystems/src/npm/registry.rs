@@ -932,3 +932,49 @@ impl<'de> Visitor<'de> for VersionSeed<'_> {
         Ok(found)
     }
 }
+
+/// The ranges every version of a packument declares on other packages (`dependencies`,
+/// `optionalDependencies`, `peerDependencies`), by version: what a parent bump reads to find a
+/// release of a dependent that accepts a fixed version. Read in one pass over the body.
+pub fn dependency_ranges(
+    name: &str,
+    body: &[u8],
+) -> Result<BTreeMap<String, Vec<(String, String)>>, RegistryError> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(default)]
+        versions: BTreeMap<String, VersionDeps>,
+    }
+    #[derive(serde::Deserialize)]
+    struct VersionDeps {
+        #[serde(default)]
+        dependencies: Option<BTreeMap<String, serde_json::Value>>,
+        #[serde(default, rename = "optionalDependencies")]
+        optional_dependencies: Option<BTreeMap<String, serde_json::Value>>,
+        #[serde(default, rename = "peerDependencies")]
+        peer_dependencies: Option<BTreeMap<String, serde_json::Value>>,
+    }
+    let parsed: Body = serde_json::from_slice(body).map_err(|e| {
+        RegistryError(format!(
+            "npm packument of {name:?}: {e} (expected a JSON object with `versions`; the \
+             response may be truncated, try again)"
+        ))
+    })?;
+    Ok(parsed
+        .versions
+        .into_iter()
+        .map(|(version, deps)| {
+            let ranges = [
+                deps.dependencies,
+                deps.optional_dependencies,
+                deps.peer_dependencies,
+            ]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|(dep, range)| Some((dep, range.as_str()?.to_string())))
+            .collect();
+            (version, ranges)
+        })
+        .collect())
+}

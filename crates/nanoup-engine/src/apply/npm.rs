@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use nanoup_core::NanoUpdate;
+use nanoup_core::{NanoUpdate, Step, StepRole};
 
 use nanoup_ecosystems::npm::registry::VersionManifest;
 
@@ -44,7 +44,39 @@ pub(super) fn apply_npm(
     let needs_npm = std::cell::RefCell::new(None::<String>);
     let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
         let manifest = version_manifest(update, body)?;
-        edit::plan_edit(old_text, &update.name, &update.from, &manifest)
+        // A group moves its parents with the target, each from the registry's manifest.
+        let mut parents = Vec::new();
+        for step in update.steps.iter().filter(|s| s.role != StepRole::Target) {
+            let (Some(from), Some(to)) = (&step.from, &step.to) else {
+                return Err(format!(
+                    "the step of {} adds or removes it, which only npm can do",
+                    step.name
+                ));
+            };
+            let asked = NanoUpdate {
+                name: step.name.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                ..update.clone()
+            };
+            let body = fetch(&asked)
+                .map_err(|e| format!("cannot get {} from the registry: {e}", step.name))?;
+            parents.push((
+                step.name.as_str(),
+                from.as_str(),
+                version_manifest(&asked, &body)?,
+            ));
+        }
+        let mut moves: Vec<edit::Move<'_>> = parents
+            .iter()
+            .map(|(name, from, to)| edit::Move { name, from, to })
+            .collect();
+        moves.push(edit::Move {
+            name: &update.name,
+            from: &update.from,
+            to: &manifest,
+        });
+        edit::plan_group_edit(old_text, &moves)
             .map(|planned| planned.new_text)
             .map_err(|refusal| {
                 let reason = refusal.to_string();
@@ -96,9 +128,28 @@ pub(super) fn version_manifest(
 /// The method string of the npm fallback, with why the in-place edit was not possible.
 fn npm_fallback_method(update: &NanoUpdate, why: &str) -> String {
     format!(
-        "npm install {}@{} --package-lock-only --ignore-scripts (fallback: {why})",
-        update.name, update.to
+        "npm install {} --package-lock-only --ignore-scripts (fallback: {why})",
+        install_specs(update).join(" ")
     )
+}
+
+/// What the fallback asks npm to install: `NAME@TO`, after the parents that move with it in a
+/// group (`PARENT@TO` each). For a group that changes package.json, only the packages whose
+/// range there changes: npm saves a range for each package it is asked to install.
+fn install_specs(update: &NanoUpdate) -> Vec<String> {
+    let wanted = |s: &&Step| !update.manifest_change || s.manifest;
+    let mut specs: Vec<String> = update
+        .steps
+        .iter()
+        .filter(|s| s.role != StepRole::Target)
+        .filter(wanted)
+        .filter_map(|s| Some(format!("{}@{}", s.name, s.to.as_deref()?)))
+        .collect();
+    let target_step = update.steps.iter().find(|s| s.role == StepRole::Target);
+    if target_step.is_none_or(|s| wanted(&s)) {
+        specs.push(format!("{}@{}", update.name, update.to));
+    }
+    specs
 }
 
 /// The npm fallback: `npm install NAME@TO --package-lock-only --ignore-scripts --no-audit
@@ -163,8 +214,10 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     }
     let mut sync = vec!["install".to_string()];
     sync.extend(options.iter().cloned());
-    let spec = format!("{}@{}", update.name, update.to);
-    let mut install = vec!["install".to_string(), spec.clone()];
+    let specs = install_specs(update);
+    let spec = specs.join(" ");
+    let mut install = vec!["install".to_string()];
+    install.extend(specs.iter().cloned());
     install.extend(options.iter().cloned());
     // Puts back every file npm may have written; the reason says what happened.
     let restore = |reason: String| {
@@ -289,7 +342,11 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
             left.join(", ")
         ));
     }
-    if at(&update.to).is_empty() {
+    // A group that changes package.json lets npm choose the target's version under the new
+    // parent (it is not asked for by name): any version but FROM, reported as measured.
+    let chosen_by_npm = update.manifest_change
+        && !install_specs(update).contains(&format!("{}@{}", update.name, update.to));
+    if at(&update.to).is_empty() && !(chosen_by_npm && places.iter().any(|(_, v)| v.is_some())) {
         let found: Vec<String> = places
             .iter()
             .map(|(location, v)| {

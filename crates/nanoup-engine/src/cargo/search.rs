@@ -39,18 +39,7 @@ const MAX_TRIES: usize = 3;
 /// version (each try costs a Cargo run; the rest stay as Cargo chose them).
 const MAX_STEP_DOWNS: usize = 8;
 
-/// Whether policy lets `name` move from `from` (`None`: the entry is added) to `to`
-/// (`published`: the index's date).
-pub type MayMove<'a> = dyn Fn(&str, Option<&str>, &str, Option<&str>) -> bool + 'a;
-
-/// What the search may do beyond the target, decided by the stack's policy.
-pub struct SearchPolicy<'a> {
-    /// Whether a requirement in the workspace's manifests may be widened.
-    pub manifest_changes: bool,
-    /// Whether `name` may move from `from` to `to` as a parent or companion (kind allowed,
-    /// cooldown passed, not held, not itself vulnerable); `published` is the index's date.
-    pub may_move: &'a MayMove<'a>,
-}
+pub use crate::plan::{MayMove, SearchPolicy};
 
 /// The minimal consistent change found for one vulnerable entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,22 +54,7 @@ pub struct Found {
     pub blast_radius: Vec<EntryChange>,
 }
 
-/// Why the search found nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SearchError {
-    /// No consistent change exists within policy; the reason says which rule or requirement.
-    NoFix(String),
-    /// The search could not run (Cargo cannot resolve the copy, the index is unreachable).
-    Unavailable(String),
-}
-
-impl std::fmt::Display for SearchError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SearchError::NoFix(reason) | SearchError::Unavailable(reason) => f.write_str(reason),
-        }
-    }
-}
+pub use crate::plan::SearchError;
 
 /// The vulnerable entry to fix.
 pub struct Target<'a> {

@@ -1,0 +1,320 @@
+//! The search for npm's minimal consistent change for one vulnerable package in a
+//! package-lock.json (or npm-shrinkwrap.json).
+//!
+//! Given the package's installed version and the versions that clear its advisories (ascending,
+//! already filtered by policy), read with the lockfile's own graph (every dependent's declared
+//! range, by Node's resolution):
+//!
+//! 1. The **target**: the lowest clean version every dependent's range accepts.
+//! 2. When a dependent's range excludes every clean version, that dependent is lifted first (a
+//!    **parent** bump): to its lowest release, allowed by policy, whose range on the package
+//!    accepts a clean version (or that no longer depends on it), itself accepted by its own
+//!    dependents, recursively; the project's package.json range is widened (a manifest change)
+//!    when policy allows it. Then the target is the lowest clean version the new ranges accept.
+//!
+//! The parents' ranges come from the registry's packuments (`versions.*.dependencies`); the
+//! dependents' from the lockfile. Apply moves every step together, in place when the tree stays
+//! consistent, else through npm, and measures the real blast radius.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use nanoup_core::{Step, StepRole};
+use nanoup_ecosystems::npm::edit::{Dependent, dependents, range_accepts};
+use nanoup_ecosystems::npm::registry::{dependency_ranges, parse_packument};
+
+use crate::plan::{SearchError, SearchPolicy};
+
+/// How deep parent bumps may go (a dependent of a dependent of ...).
+const MAX_DEPTH: usize = 4;
+
+/// Returns the registry's packument of a package (the caller owns the network and the cache).
+pub type FetchPackument<'a> = dyn Fn(&str) -> Result<Vec<u8>, String> + 'a;
+
+/// The vulnerable package to fix.
+pub struct Target<'a> {
+    /// Package name.
+    pub name: &'a str,
+    /// Its installed version.
+    pub from: &'a str,
+    /// The versions clearing every advisory, allowed by policy, ascending.
+    pub clean: &'a [String],
+    /// Why it moves (the advisory ids), for its step.
+    pub why: String,
+}
+
+/// The minimal consistent change found for one vulnerable package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The target's new version.
+    pub to: String,
+    /// Every package moved, parents first then the target; empty when the target moves alone.
+    pub steps: Vec<Step>,
+    /// A package.json range of the project must change (the target's or a parent's).
+    pub manifest_change: bool,
+}
+
+/// Searches the minimal consistent change for `target` in the lockfile `lock_text`.
+pub fn find_fix(
+    lock_text: &str,
+    target: &Target<'_>,
+    fetch: &FetchPackument<'_>,
+    policy: &SearchPolicy<'_>,
+) -> Result<Found, SearchError> {
+    let mut search = Search {
+        lock_text,
+        fetch,
+        policy,
+        ranges: BTreeMap::new(),
+        steps: Vec::new(),
+        manifest: BTreeSet::new(),
+    };
+    let to = search.settle(target.name, target.from, target.clean, 0)?;
+    let mut steps = search.steps;
+    if !steps.is_empty() {
+        steps.push(Step {
+            name: target.name.to_string(),
+            from: Some(target.from.to_string()),
+            to: Some(to.clone()),
+            role: StepRole::Target,
+            why: target.why.clone(),
+            manifest: false,
+        });
+    }
+    for step in &mut steps {
+        step.manifest = search.manifest.contains(&step.name);
+    }
+    Ok(Found {
+        to,
+        steps,
+        manifest_change: !search.manifest.is_empty(),
+    })
+}
+
+struct Search<'s> {
+    lock_text: &'s str,
+    fetch: &'s FetchPackument<'s>,
+    policy: &'s SearchPolicy<'s>,
+    /// Packuments read so far: each version's ranges on other packages, and its publish date.
+    ranges: BTreeMap<String, Packument>,
+    steps: Vec<Step>,
+    /// The packages whose package.json range changes (a folder dependent excluded them).
+    manifest: BTreeSet<String>,
+}
+
+/// What the search needs of a packument.
+struct Packument {
+    /// Version → its declared ranges (dependencies, optional, peer).
+    ranges: BTreeMap<String, Vec<(String, String)>>,
+    /// Versions (not deprecated) with their publish dates, ascending.
+    versions: Vec<(semver::Version, String, Option<String>)>,
+}
+
+/// Whether `range` accepts one of `versions`.
+fn accepts_any(range: &str, versions: &[String]) -> bool {
+    versions
+        .iter()
+        .any(|v| range_accepts(range, v) == Some(true))
+}
+
+impl Search<'_> {
+    fn packument(&mut self, name: &str) -> Result<&Packument, SearchError> {
+        if !self.ranges.contains_key(name) {
+            let body = (self.fetch)(name).map_err(SearchError::Unavailable)?;
+            let ranges =
+                dependency_ranges(name, &body).map_err(|e| SearchError::Unavailable(e.0))?;
+            let mut versions: Vec<_> = parse_packument(name, &body)
+                .map_err(|e| SearchError::Unavailable(e.0))?
+                .versions
+                .into_iter()
+                .filter(|v| v.deprecated.is_none())
+                .filter_map(|v| {
+                    Some((
+                        semver::Version::parse(&v.version).ok()?,
+                        v.version,
+                        v.published,
+                    ))
+                })
+                .collect();
+            versions.sort_by(|a, b| a.0.cmp(&b.0));
+            self.ranges
+                .insert(name.to_string(), Packument { ranges, versions });
+        }
+        Ok(&self.ranges[name])
+    }
+
+    /// Moves `name@from` to the lowest of `acceptable` (ascending) that its dependents accept,
+    /// lifting the dependents that accept none first. The version chosen.
+    fn settle(
+        &mut self,
+        name: &str,
+        from: &str,
+        acceptable: &[String],
+        depth: usize,
+    ) -> Result<String, SearchError> {
+        let found = dependents(self.lock_text, name, from)
+            .map_err(|e| SearchError::Unavailable(e.to_string()))?;
+        let all_accept = |ranges: &[Option<String>], v: &str| {
+            ranges
+                .iter()
+                .flatten()
+                .all(|r| range_accepts(r, v) == Some(true))
+        };
+        let declared: Vec<Option<String>> = found.iter().map(|d| Some(d.range.clone())).collect();
+        if let Some(v) = acceptable.iter().find(|v| all_accept(&declared, v)) {
+            return Ok(v.clone());
+        }
+        if depth >= MAX_DEPTH {
+            return Err(SearchError::NoFix(format!(
+                "moving {name} needs parent bumps more than {MAX_DEPTH} levels deep"
+            )));
+        }
+        // The ranges once the blocking dependents moved (`None`: no longer a constraint).
+        let mut ranges: Vec<Option<String>> = Vec::new();
+        for dependent in &found {
+            if accepts_any(&dependent.range, acceptable) {
+                ranges.push(Some(dependent.range.clone()));
+                continue;
+            }
+            ranges.push(self.lift(dependent, name, acceptable, depth)?);
+        }
+        acceptable
+            .iter()
+            .find(|v| all_accept(&ranges, v))
+            .cloned()
+            .ok_or_else(|| {
+                SearchError::NoFix(format!(
+                    "the dependents of {name} {from} accept no common fixed version ({})",
+                    found
+                        .iter()
+                        .map(|d| format!("{} asks for {}", who(d), d.range))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ))
+            })
+    }
+
+    /// Lifts `dependent`, whose range excludes every `acceptable` version of `name`: to its
+    /// lowest allowed release whose range accepts one (or that drops `name`), or, for the
+    /// project folder, a manifest change. Its range on `name` afterwards.
+    fn lift(
+        &mut self,
+        dependent: &Dependent,
+        name: &str,
+        acceptable: &[String],
+        depth: usize,
+    ) -> Result<Option<String>, SearchError> {
+        let why = format!(
+            "{} asks for {name} {}, which no fixed release matches",
+            who(dependent),
+            dependent.range
+        );
+        let Some(current) = dependent.version.clone().filter(|_| !dependent.folder) else {
+            if !self.policy.manifest_changes {
+                return Err(SearchError::NoFix(format!(
+                    "{why}, and policy forbids manifest changes"
+                )));
+            }
+            // `npm install NAME@TO` saves a range that accepts the target.
+            self.manifest.insert(name.to_string());
+            return Ok(None);
+        };
+        let current_semver = semver::Version::parse(&current).ok();
+        let policy = self.policy;
+        let packument = self.packument(&dependent.name)?;
+        let lifts: Vec<(String, Option<String>)> = packument
+            .versions
+            .iter()
+            .filter(|(v, _, _)| current_semver.as_ref().is_some_and(|c| v > c))
+            .filter(|(v, _, _)| v.pre.is_empty())
+            .filter(|(_, text, published)| {
+                (policy.may_move)(&dependent.name, Some(&current), text, published.as_deref())
+            })
+            .filter_map(|(_, text, _)| {
+                let range = packument
+                    .ranges
+                    .get(text)?
+                    .iter()
+                    .find(|(dep, _)| dep == name)
+                    .map(|(_, r)| r.clone());
+                let fits = range.as_deref().is_none_or(|r| accepts_any(r, acceptable));
+                fits.then(|| (text.clone(), range))
+            })
+            .collect();
+        if lifts.is_empty() {
+            return Err(SearchError::NoFix(format!(
+                "{why}; no release of {} above {current} allowed by policy accepts one",
+                dependent.name
+            )));
+        }
+        let versions: Vec<String> = lifts.iter().map(|(v, _)| v.clone()).collect();
+        let chosen = self
+            .settle(&dependent.name, &current, &versions, depth + 1)
+            .map_err(|e| match e {
+                SearchError::NoFix(inner) => SearchError::NoFix(format!("{why}; {inner}")),
+                other => other,
+            })?;
+        self.steps.push(Step {
+            name: dependent.name.clone(),
+            from: Some(current),
+            to: Some(chosen.clone()),
+            role: StepRole::Parent,
+            why,
+            manifest: false,
+        });
+        Ok(lifts
+            .into_iter()
+            .find(|(v, _)| *v == chosen)
+            .and_then(|(_, range)| range))
+    }
+}
+
+/// A dependent as a message names it.
+fn who(dependent: &Dependent) -> String {
+    match (&dependent.version, dependent.folder) {
+        (Some(version), false) => format!("{}@{version}", dependent.name),
+        _ if dependent.location.is_empty() => "the project's package.json".to_string(),
+        _ => format!("the workspace {:?}'s package.json", dependent.location),
+    }
+}
+
+/// The planned `update` (its target's lowest clean version) made into the change the search
+/// found: the target's version its dependents accept, with the parents that move with it (a
+/// `group` update naming every step) and a manifest change when a package.json range must
+/// change. Its blast radius names each step; apply measures the real one (every install
+/// location that moves).
+pub fn with_found(update: nanoup_core::NanoUpdate, found: Found) -> nanoup_core::NanoUpdate {
+    let blast_radius = if found.steps.is_empty() {
+        vec![nanoup_core::EntryChange {
+            name: update.name.clone(),
+            from: Some(update.from.clone()),
+            to: Some(found.to.clone()),
+            path: None,
+        }]
+    } else {
+        found
+            .steps
+            .iter()
+            .map(|s| nanoup_core::EntryChange {
+                name: s.name.clone(),
+                from: s.from.clone(),
+                to: s.to.clone(),
+                path: None,
+            })
+            .collect()
+    };
+    nanoup_core::NanoUpdate {
+        id: nanoup_core::NanoUpdate::id_for(
+            &update.stack,
+            update.ecosystem,
+            &update.name,
+            &update.from,
+            &found.to,
+        ),
+        kind: nanoup_core::UpdateKind::between(&update.from, &found.to),
+        manifest_change: found.manifest_change,
+        blast_radius,
+        steps: found.steps,
+        to: found.to,
+        ..update
+    }
+}
