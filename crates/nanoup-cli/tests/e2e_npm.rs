@@ -763,6 +763,13 @@ fn a_parent_bump_moves_the_parent_with_the_fix_in_one_update() {
     // npm agrees: its own install on the result changes nothing.
     let npm_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(npm_rewrite(dir.path(), &new_lock, &npm_env), new_lock);
+
+    // Rolled back by id: both locations come back as they were, byte for byte.
+    rollback_commit(nanoup(), dir.path(), update["id"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap(),
+        lock
+    );
 }
 
 // --- the corpus, live ------------------------------------------------------------------------

@@ -214,6 +214,16 @@ pub fn rollback_after(
             outcome,
         });
     }
+    let mut inverse = inverse;
+    if ecosystem == Ecosystem::Npm
+        && let Some(outcome) = restore_npm_entries(root, &commit, &mut inverse)
+    {
+        return Ok(Rollback {
+            applied_in: commit,
+            inverse,
+            outcome,
+        });
+    }
     if FileKind::of_path(&file) == Some(FileKind::PoetryLock) {
         let outcome = restore_poetry_entry(root, &commit, &inverse);
         return Ok(Rollback {
@@ -422,6 +432,102 @@ fn restore_cargo_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) ->
             short(commit)
         ),
     }
+}
+
+/// An npm update that moved several install locations (a group with its parents, npm's
+/// fallback, a package installed at several places) or package.json is undone by putting back
+/// every location its commit changed as the commit's parent had it, byte for byte, and
+/// package.json when nothing changed it since. `None` when the commit moved one location and
+/// left package.json alone, or the lockfile is of version 1 (the inverse update is applied
+/// instead). Refused, every file left as it was, when a later change touched one of those
+/// locations or package.json.
+fn restore_npm_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Option<Outcome> {
+    use nanoup_ecosystems::npm::edit;
+    let file = inverse.file.clone();
+    let refuse = |reason: String| Some(Outcome::Refused { reason });
+    let (before, after, current) = texts_around(root, commit, &file).ok()?;
+    let moved = edit::changed_entries(&before, &after).ok()?;
+    let manifest = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(&file), "package.json");
+    let manifest_changed =
+        git::changed_files(root, commit).is_ok_and(|files| files.contains(&manifest));
+    if moved.len() <= 1 && !manifest_changed {
+        return None;
+    }
+    let restored = edit::splice_npm_changes(&current, &after, &before).ok()?;
+    let later = match edit::changed_entries(&after, &current) {
+        Ok(later) => later,
+        Err(e) => return refuse(format!("cannot parse {file}: {e}")),
+    };
+    if let Some(again) = later
+        .iter()
+        .find(|c| moved.iter().any(|m| m.path == c.path && m.name == c.name))
+    {
+        return refuse(format!(
+            "{} at {} changed again after commit {}; roll that change back first",
+            again.name,
+            again.path.as_deref().unwrap_or("(top level)"),
+            short(commit)
+        ));
+    }
+    let mut manifests = Vec::new();
+    if manifest_changed {
+        let (old, new, now) = match texts_around(root, commit, &manifest) {
+            Ok(texts) => texts,
+            Err(e) => return refuse(e),
+        };
+        if now != new {
+            return refuse(format!(
+                "{manifest} changed again after commit {}; revert that change first",
+                short(commit)
+            ));
+        }
+        manifests.push((manifest, old, now));
+    }
+    let done = match edit::changed_entries(&current, &restored) {
+        Ok(done) => done,
+        Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
+    };
+    let undone = |c: &EntryChange| EntryChange {
+        from: c.to.clone(),
+        to: c.from.clone(),
+        ..c.clone()
+    };
+    let mut expected: Vec<EntryChange> = moved.iter().map(undone).collect();
+    expected.sort();
+    if done != expected {
+        return refuse(format!(
+            "putting back the locations commit {} changed would change other entries of {file}",
+            short(commit)
+        ));
+    }
+    let lock_path = root.join(&file);
+    let mut written = crate::apply::write_atomically(&lock_path, restored.as_bytes());
+    for (path, old, _) in &manifests {
+        written = written.and(crate::apply::write_atomically(
+            &root.join(path),
+            old.as_bytes(),
+        ));
+    }
+    if let Err(e) = written {
+        let _ = crate::apply::write_atomically(&lock_path, current.as_bytes());
+        for (path, _, now) in &manifests {
+            let _ = crate::apply::write_atomically(&root.join(path), now.as_bytes());
+        }
+        return refuse(format!(
+            "cannot write the restored files: {e}; every file left as it was"
+        ));
+    }
+    inverse.blast_radius = done.clone();
+    let mut files = vec![file.clone()];
+    files.extend(manifests.into_iter().map(|(path, _, _)| path));
+    Some(Outcome::Applied {
+        changed: done,
+        files,
+        method: format!(
+            "the locations commit {} changed in {file} put back as they were before it",
+            short(commit)
+        ),
+    })
 }
 
 /// A poetry.lock update is undone by putting its entry back as the commit's parent had it
