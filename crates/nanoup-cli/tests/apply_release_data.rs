@@ -317,6 +317,128 @@ fn without_a_json_answer_about_the_release_its_dependencies_come_from_the_wheels
 }
 
 #[test]
+fn a_poetry_manifest_change_widens_pyproject_and_keeps_the_lock_current() {
+    use nanoup_ecosystems::pypi::manifest_edit::{lock_content_hash, poetry_content_hash};
+    // flask is pinned exactly (`flask = "3.1.0"`): 3.1.1 needs pyproject.toml changed, and the
+    // lock's content-hash (which Poetry checks) computed for the new pyproject.toml.
+    let faults = HashMap::from([("/pypi/flask/3.1.1/json".to_string(), Fault::NotFound)]);
+    let server = Replay::start(faults);
+    let project = |dir: &Path| {
+        let lock = poetry_project(dir, true);
+        let pinned = PYPROJECT.replace("flask = \"^3.1\"", "flask = \"3.1.0\"");
+        let hash = poetry_content_hash(&pinned, false).unwrap();
+        let lock = lock.replace(&lock_content_hash(&lock).unwrap(), &hash);
+        std::fs::write(dir.join("pyproject.toml"), &pinned).unwrap();
+        std::fs::write(dir.join("poetry.lock"), &lock).unwrap();
+        init_repository(dir);
+        (pinned, lock)
+    };
+    let mut flask = update(Ecosystem::PyPI, "poetry.lock", "flask", "3.1.0", "3.1.1");
+    flask.manifest_change = true;
+
+    // Without Poetry on PATH: applied, both files committed, the hash as Poetry computes it.
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (pyproject, lock) = project(dir.path());
+    let plan = write_plan(
+        home.path(),
+        dir.path(),
+        "flask",
+        std::slice::from_ref(&flask),
+    );
+    let mut cmd = with_json_api(home.path(), &server);
+    cmd.env("NANOUP_POETRY", "/nonexistent/poetry");
+    let (code, out) = apply_plan_with(cmd, dir.path(), &plan, &["--all", "--commit", "--json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    let result = &result["results"][0];
+    assert_eq!(result["status"], "applied", "{out}");
+    assert_eq!(
+        result["files"],
+        serde_json::json!(["poetry.lock", "pyproject.toml"])
+    );
+    let method = result["method"].as_str().unwrap();
+    assert!(
+        method.contains("pyproject.toml: [tool.poetry.dependencies] 3.1.0 -> 3.1.1"),
+        "{method}"
+    );
+    let new_pyproject = std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap();
+    assert_eq!(
+        new_pyproject,
+        pyproject.replace("flask = \"3.1.0\"", "flask = \"3.1.1\"")
+    );
+    let new_lock = std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap();
+    assert_eq!(
+        lock_content_hash(&new_lock),
+        Some(poetry_content_hash(&new_pyproject, false).unwrap())
+    );
+    // The lock moved flask's entry and the content-hash, nothing else.
+    let old_hash = lock_content_hash(&lock).unwrap();
+    let unhashed = new_lock.replace(&lock_content_hash(&new_lock).unwrap(), &old_hash);
+    assert_eq!(
+        changed_entries(FileKind::PoetryLock, "poetry.lock", &lock, &unhashed).unwrap(),
+        [nanoup_core::EntryChange {
+            name: "flask".into(),
+            from: Some("3.1.0".into()),
+            to: Some("3.1.1".into()),
+            path: None,
+        }]
+    );
+    let committed = git(dir.path(), &["show", "--name-only", "--format="]);
+    assert_eq!(committed.trim(), "poetry.lock\npyproject.toml");
+    // Rolled back by id: the entry, the content-hash and pyproject.toml, byte for byte.
+    rollback_commit(nanoup(home.path()), dir.path(), &flask.id);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap(),
+        lock
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap(),
+        pyproject
+    );
+
+    // Poetry on PATH rejects the pair: both files are put back, byte for byte.
+    let dir = tempfile::tempdir().unwrap();
+    let (pyproject, lock) = project(dir.path());
+    let plan = write_plan(
+        home.path(),
+        dir.path(),
+        "flask",
+        std::slice::from_ref(&flask),
+    );
+    let rejecting = home.path().join("poetry");
+    std::fs::write(
+        &rejecting,
+        "#!/bin/sh\necho 'pyproject.toml changed significantly since poetry.lock was last generated.' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &rejecting,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut cmd = with_json_api(home.path(), &server);
+    cmd.env("NANOUP_POETRY", &rejecting);
+    let (code, out) = apply_plan_with(cmd, dir.path(), &plan, &["--all", "--json"]);
+    assert_eq!(code, Some(1), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    let reason = result["results"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("`poetry check --lock` rejects the result: pyproject.toml changed")
+            && reason.ends_with("poetry.lock and pyproject.toml restored"),
+        "{reason}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap(),
+        lock
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap(),
+        pyproject
+    );
+}
+
+#[test]
 fn a_digest_pinned_from_gets_the_new_tags_digest_from_the_registry() {
     let server = Replay::start(HashMap::new());
     let dir = tempfile::tempdir().unwrap();

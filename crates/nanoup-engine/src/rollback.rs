@@ -536,15 +536,37 @@ fn restore_npm_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> O
 /// wrote it. Refused when the commit changed more than that entry, or the entry is no longer at
 /// the version the commit gave it.
 fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outcome {
-    use nanoup_ecosystems::pypi::{edit, poetry_entry};
+    use nanoup_ecosystems::pypi::{edit, manifest_edit, poetry_entry};
     let file = inverse.file.as_str();
     let refuse = |reason: String| Outcome::Refused { reason };
     let (before, after, current) = match texts_around(root, commit, file) {
         Ok(texts) => texts,
         Err(e) => return refuse(e),
     };
+    // A manifest change also changed pyproject.toml and the lock's content-hash: both come
+    // back too (the hash compared apart from the entries).
+    let pyproject = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(file), "pyproject.toml");
+    let manifest = match git::changed_files(root, commit) {
+        Ok(files) if files.contains(&pyproject) => match texts_around(root, commit, &pyproject) {
+            Ok((old, new, now)) if now == new => Some(old),
+            Ok(_) => {
+                return refuse(format!(
+                    "{pyproject} changed again after commit {}; revert that change first",
+                    short(commit)
+                ));
+            }
+            Err(e) => return refuse(e),
+        },
+        _ => None,
+    };
+    let hash_before = manifest_edit::lock_content_hash(&before).unwrap_or_default();
+    let unhashed = |text: &str| match &manifest {
+        Some(_) => manifest_edit::with_content_hash(text, &hash_before),
+        None => Ok(text.to_string()),
+    };
     let changed = |old: &str, new: &str| {
-        edit::changed_entries(FileKind::PoetryLock, file, old, new).map_err(|e| e.to_string())
+        let new = unhashed(new)?;
+        edit::changed_entries(FileKind::PoetryLock, file, old, &new).map_err(|e| e.to_string())
     };
     let applied = EntryChange {
         name: inverse.name.clone(),
@@ -580,7 +602,27 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outc
         Ok(text) => text,
         Err(e) => return refuse(format!("cannot put the old entry back into {file}: {e}")),
     };
-    match changed(&current, &restored) {
+    let restored = match &manifest {
+        Some(_)
+            if manifest_edit::lock_content_hash(&current)
+                != manifest_edit::lock_content_hash(&after) =>
+        {
+            return refuse(format!(
+                "{file}'s content-hash changed again after commit {}; revert that change first",
+                short(commit)
+            ));
+        }
+        Some(_) => match manifest_edit::with_content_hash(&restored, &hash_before) {
+            Ok(text) => text,
+            Err(e) => return refuse(format!("{file}: {e}")),
+        },
+        None => restored,
+    };
+    let compared = match &manifest {
+        Some(_) => unhashed(&current),
+        None => Ok(current.clone()),
+    };
+    match compared.and_then(|current| changed(&current, &restored)) {
         Ok(done) if done == inverse.blast_radius => {}
         Ok(done) => {
             return refuse(format!(
@@ -595,9 +637,19 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outc
     if let Err(e) = crate::apply::write_atomically(&root.join(file), restored.as_bytes()) {
         return refuse(format!("cannot write {file}: {e}"));
     }
+    let mut files = vec![file.to_string()];
+    if let Some(old) = manifest {
+        if let Err(e) = crate::apply::write_atomically(&root.join(&pyproject), old.as_bytes()) {
+            let _ = crate::apply::write_atomically(&root.join(file), current.as_bytes());
+            return refuse(format!(
+                "cannot write {pyproject}: {e}; {file} left as it was"
+            ));
+        }
+        files.push(pyproject);
+    }
     Outcome::Applied {
         changed: inverse.blast_radius.clone(),
-        files: vec![file.to_string()],
+        files,
         method: format!(
             "entry {} of {file} put back as it was before commit {}",
             inverse.name,

@@ -23,6 +23,7 @@ use nanoup_core::{
 use crate::{NamedParser, Scanned, Tree, dir_of, join};
 
 pub mod edit;
+pub mod manifest_edit;
 mod pep508;
 pub mod pipfile;
 pub mod poetry;

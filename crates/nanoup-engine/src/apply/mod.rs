@@ -94,10 +94,12 @@ pub fn apply(
     }
     // npm: a manifest change goes through `npm install NAME@TO` (see `apply_npm`).
     let npm_lock = update.ecosystem == Ecosystem::Npm && is_npm_lock(&update.file);
-    if update.manifest_change && update.ecosystem != Ecosystem::Cargo && !npm_lock {
+    let manifest_edited =
+        matches!(update.ecosystem, Ecosystem::Cargo | Ecosystem::PyPI) || npm_lock;
+    if update.manifest_change && !manifest_edited {
         return refuse(format!(
-            "{} {} needs a change of the manifest's requirement, which apply makes only for Cargo \
-             and npm so far; widen the requirement to allow {}, then plan again",
+            "{} {} needs a change of the manifest's requirement, which apply makes only for \
+             Cargo, npm and Poetry so far; widen the requirement to allow {}, then plan again",
             update.name, update.from, update.to
         ));
     }

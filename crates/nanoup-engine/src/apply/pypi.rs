@@ -29,7 +29,7 @@ pub(super) fn apply_pypi(
     fetch: RegistryFetch<'_>,
 ) -> Outcome {
     use nanoup_ecosystems::pypi::edit::{self, FileKind};
-    use nanoup_ecosystems::pypi::{poetry_entry, registry};
+    use nanoup_ecosystems::pypi::{manifest_edit, poetry_entry, registry};
     let Some(kind) = FileKind::of_path(&update.file) else {
         return Outcome::Refused {
             reason: format!(
@@ -37,6 +37,25 @@ pub(super) fn apply_pypi(
                 update.file
             ),
         };
+    };
+    // A manifest change of a Poetry project: pyproject.toml's requirement widened, and the
+    // lock's content-hash computed for the new pyproject.toml.
+    let manifest = match (update.manifest_change, kind) {
+        (true, FileKind::PoetryLock) => match PoetryManifest::prepare(root, update, old) {
+            Ok(manifest) => Some(manifest),
+            Err(reason) => return Outcome::Refused { reason },
+        },
+        (true, _) => {
+            return Outcome::Refused {
+                reason: format!(
+                    "{} {} needs a change of the requirement that excludes {}, which apply makes \
+                     for poetry.lock projects (pyproject.toml) but not for {}; widen it, then plan \
+                     again",
+                    update.name, update.from, update.to, update.file
+                ),
+            };
+        }
+        _ => None,
     };
     let method = match kind {
         FileKind::PoetryLock => format!(
@@ -90,10 +109,32 @@ pub(super) fn apply_pypi(
         }
         Ok(edited.text)
     };
+    // With a manifest change, the content-hash is the one other line of the lock that moves.
+    let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
+        let text = new_text(old_text, body)?;
+        match &manifest {
+            Some(m) => manifest_edit::with_content_hash(&text, &m.hash),
+            None => Ok(text),
+        }
+    };
     let diff = |old: &str, new: &str| {
-        edit::changed_entries(kind, &update.file, old, new).map_err(|e| e.to_string())
+        let new = match &manifest {
+            Some(m) => manifest_edit::with_content_hash(new, &m.old_hash)?,
+            None => new.to_string(),
+        };
+        edit::changed_entries(kind, &update.file, old, &new).map_err(|e| e.to_string())
+    };
+    let method = match &manifest {
+        Some(m) => format!("{method}; {}", m.describe()),
+        None => method,
     };
     let outcome = edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff);
+    let outcome = match &manifest {
+        Some(m) if matches!(outcome, Outcome::Applied { .. }) => {
+            m.write(root, update, old, outcome)
+        }
+        _ => outcome,
+    };
     match (outcome, needs_uv.into_inner()) {
         (Outcome::Refused { .. }, Some((in_place, caveats))) => {
             uv_relock(root, update, old, &in_place, &caveats)
@@ -111,6 +152,137 @@ pub(super) fn apply_pypi(
             method: format!("{method}; {}", notes.borrow().join("; ")),
         },
         (outcome, _) => outcome,
+    }
+}
+
+/// A Poetry project's pyproject.toml as a manifest change leaves it.
+struct PoetryManifest {
+    /// pyproject.toml, relative to the root.
+    rel: String,
+    /// Its bytes before.
+    old: Vec<u8>,
+    /// Its new text.
+    new: String,
+    /// The requirements changed: (where, old, new).
+    changes: Vec<(String, String, String)>,
+    /// The lock's content-hash before, and the one for the new pyproject.toml.
+    old_hash: String,
+    hash: String,
+}
+
+impl PoetryManifest {
+    /// Reads pyproject.toml beside the lock, widens the requirement on the update's package to
+    /// accept its new version, and computes the new content-hash with the rule (Poetry 1's or
+    /// 2's) that gives the lock's current one. Refused when the lock is not current with
+    /// pyproject.toml to begin with (Poetry would ask for `poetry lock` anyway).
+    fn prepare(root: &Path, update: &NanoUpdate, old_lock: &[u8]) -> Result<Self, String> {
+        use nanoup_ecosystems::pypi::manifest_edit;
+        let rel =
+            nanoup_ecosystems::join(nanoup_ecosystems::dir_of(&update.file), "pyproject.toml");
+        let old = std::fs::read(root.join(&rel)).map_err(|e| format!("cannot read {rel}: {e}"))?;
+        let text = String::from_utf8(old.clone()).map_err(|_| format!("{rel} is not UTF-8"))?;
+        let lock =
+            std::str::from_utf8(old_lock).map_err(|_| format!("{} is not UTF-8", update.file))?;
+        let old_hash = manifest_edit::lock_content_hash(lock)
+            .ok_or_else(|| format!("{} has no `[metadata] content-hash`", update.file))?;
+        let rule = [false, true]
+            .into_iter()
+            .find(|poetry2| {
+                manifest_edit::poetry_content_hash(&text, *poetry2).as_ref() == Ok(&old_hash)
+            })
+            .ok_or_else(|| {
+                format!(
+                    "{} is not current with {rel} (its content-hash is not {rel}'s): run \
+                     `poetry lock` first, then plan again",
+                    update.file
+                )
+            })?;
+        let edited = manifest_edit::set_requirement(&text, &update.name, &update.to)
+            .map_err(|e| format!("{rel}: {e}"))?;
+        let hash = manifest_edit::poetry_content_hash(&edited.text, rule)
+            .map_err(|e| format!("{rel}: {e}"))?;
+        Ok(PoetryManifest {
+            rel,
+            old,
+            new: edited.text,
+            changes: edited.changes,
+            old_hash,
+            hash,
+        })
+    }
+
+    /// What the method says about it.
+    fn describe(&self) -> String {
+        let changes: Vec<String> = self
+            .changes
+            .iter()
+            .map(|(place, old, new)| format!("{place} {old} -> {new}"))
+            .collect();
+        format!(
+            "{}: {} (and the lock's content-hash)",
+            self.rel,
+            changes.join(", ")
+        )
+    }
+
+    /// Writes pyproject.toml once the lock is applied, and checks the pair with Poetry when
+    /// it is on PATH (`poetry check --lock`); on any failure both files are put back.
+    fn write(
+        &self,
+        root: &Path,
+        update: &NanoUpdate,
+        old_lock: &[u8],
+        applied: Outcome,
+    ) -> Outcome {
+        let Outcome::Applied {
+            changed,
+            mut files,
+            mut method,
+        } = applied
+        else {
+            return applied;
+        };
+        let lock_path = root.join(&update.file);
+        let manifest_path = root.join(&self.rel);
+        let restore = |reason: String| {
+            let mut reason = format!("{reason}; {} and {} restored", update.file, self.rel);
+            for (path, bytes) in [
+                (&lock_path, old_lock),
+                (&manifest_path, self.old.as_slice()),
+            ] {
+                if let Err(e) = write_atomically(path, bytes) {
+                    reason.push_str(&format!(", but restoring {} failed: {e}", path.display()));
+                }
+            }
+            Outcome::Refused { reason }
+        };
+        if let Err(e) = write_atomically(&manifest_path, self.new.as_bytes()) {
+            return restore(format!("cannot write {}: {e}", self.rel));
+        }
+        let dir = lock_path.parent().unwrap_or(root);
+        let poetry = std::env::var_os("NANOUP_POETRY").unwrap_or_else(|| "poetry".into());
+        match run_tool(&poetry, &["check", "--lock"], dir, &[], UV_TIMEOUT) {
+            Ok(()) => method.push_str("; `poetry check --lock` accepts the pair"),
+            Err(ToolFailure::Spawn(e)) if e.kind() == std::io::ErrorKind::NotFound => method
+                .push_str(
+                    "; poetry is not on PATH: the content-hash was computed as Poetry computes it",
+                ),
+            Err(ToolFailure::Failed { stderr, .. }) => {
+                let last = stderr
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("");
+                return restore(format!("`poetry check --lock` rejects the result: {last}"));
+            }
+            Err(other) => return restore(format!("`poetry check --lock` did not run: {other:?}")),
+        }
+        files.push(self.rel.clone());
+        Outcome::Applied {
+            changed,
+            files,
+            method,
+        }
     }
 }
 
