@@ -142,7 +142,7 @@ enum Replanned {
 
 /// `update` planned again against the files as they are now (an earlier update changed its
 /// lockfile).
-fn replan(args: &ApplyArgs, update: &NanoUpdate) -> Result<Replanned> {
+fn replan(args: &ApplyArgs, update: &NanoUpdate, planned_ids: &[String]) -> Result<Replanned> {
     let mut options = args.planning.clone();
     options.drift = update.reasons.iter().any(|r| r == "drift");
     let plan_args = crate::plan::PlanArgs::json(args.path.clone(), options);
@@ -150,12 +150,22 @@ fn replan(args: &ApplyArgs, update: &NanoUpdate) -> Result<Replanned> {
         stack == update.stack && c.ecosystem == update.ecosystem && c.name == update.name
     };
     let (fresh, _) = crate::plan::make_for(&plan_args, &only)?;
-    // The same entry (a package may be locked at several versions, each its own update).
-    if let Some(found) = fresh
-        .updates
-        .iter()
-        .find(|u| u.name == update.name && u.stack == update.stack && u.from == update.from)
-    {
+    // The same entry (a package may be locked at several versions, each its own update), else
+    // the version an earlier update moved it to, when that one still needs a fix (express
+    // 4.20.0 pins cookie 0.6.0, still affected): an update the plan did not have.
+    let same = |u: &&NanoUpdate| u.name == update.name && u.stack == update.stack;
+    let found =
+        fresh
+            .updates
+            .iter()
+            .filter(same)
+            .find(|u| u.from == update.from)
+            .or_else(|| {
+                fresh.updates.iter().filter(same).find(|u| {
+                    !planned_ids.contains(&u.id) && u.reasons.iter().any(|r| r != "drift")
+                })
+            });
+    if let Some(found) = found {
         return Ok(Replanned::Fresh(Box::new(found.clone()), fresh.files));
     }
     if let Some(unfixable) = fresh
@@ -218,6 +228,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     // (an earlier update changed it) is tried as it is, else planned again. Never refreshed:
     // every later update of a changed file goes through the same check.
     let digests = plan.files.clone();
+    let planned_ids: Vec<String> = plan.updates.iter().map(|u| u.id.clone()).collect();
     let mut results: Vec<(NanoUpdate, Row)> = Vec::new();
     for planned in chosen {
         let mut update = planned.clone();
@@ -254,13 +265,21 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
         let mut outcome = None;
         if stale && !args.dry_run {
             // The planned update on the files as they are now: kept when it still moves
-            // exactly what it planned (the earlier updates touched other entries).
+            // exactly what it planned (the earlier updates touched other entries). A group or a
+            // manifest change is planned again at once: what its parents and companions need
+            // depends on the tree as it is now.
             let now: Vec<FileDigest> = digest_now(&args.path, &update.file).into_iter().collect();
-            let first = attempt(&update, &now);
+            let first = if update.steps.is_empty() && !update.manifest_change {
+                attempt(&update, &now)
+            } else {
+                Outcome::Refused {
+                    reason: format!("{} changed since the plan", update.file),
+                }
+            };
             if matches!(first, Outcome::Applied { .. }) {
                 outcome = Some(first);
             } else {
-                match replan(&args, &update) {
+                match replan(&args, &update, &planned_ids) {
                     Ok(Replanned::Fresh(fresh, files)) => {
                         update = *fresh;
                         outcome = Some(attempt(&update, &files));

@@ -611,9 +611,11 @@ fn npm_fallback_makes_a_manifest_change_and_names_package_json() {
 const DEP_T_ADVISORY: &str = r#"{"schema_version": "1.6.0", "id": "GHSA-nano-test-0001", "modified": "2024-01-01T00:00:00Z", "published": "2024-01-01T00:00:00Z", "summary": "made-up advisory for a hermetic test", "affected": [{"package": {"ecosystem": "npm", "name": "dep-t"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.1.0"}]}]}]}"#;
 
 #[test]
-fn a_parent_bump_moves_the_parent_with_the_fix_in_one_update() {
+fn a_parent_bump_and_a_companion_move_with_the_fix_in_one_update() {
     // dep-p 1.0.0 asks for dep-t ~1.0.0, which no fixed release matches (1.0.1 is still
-    // affected); dep-p 1.1.0 asks for ^1.1.0. The update moves both, in place, as one group.
+    // affected); dep-p 1.1.0 asks for ^1.1.0. dep-t 1.1.0 needs dep-c ^1.1.0, which the tree
+    // holds at 1.0.0: dep-c moves to 1.1.0, the lowest it accepts (npm would take 1.2.0). The
+    // update moves the three, in place, as one group.
     let registry = Registry::start();
     registry.publish(
         "dep-p",
@@ -628,13 +630,21 @@ fn a_parent_bump_moves_the_parent_with_the_fix_in_one_update() {
         &[
             ("1.0.0", json!({})),
             ("1.0.1", json!({})),
+            ("1.1.0", json!({"dep-c": "^1.1.0"})),
+        ],
+    );
+    registry.publish(
+        "dep-c",
+        &[
+            ("1.0.0", json!({})),
             ("1.1.0", json!({})),
+            ("1.2.0", json!({})),
         ],
     );
     let base = registry.url();
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
-    let manifest = json!({"name": "demo", "version": "1.0.0", "dependencies": {"dep-p": "^1.0.0"}});
+    let manifest = json!({"name": "demo", "version": "1.0.0", "dependencies": {"dep-c": "^1.0.0", "dep-p": "^1.0.0"}});
     let lock = format!(
         "{}\n",
         serde_json::to_string_pretty(&json!({
@@ -643,7 +653,8 @@ fn a_parent_bump_moves_the_parent_with_the_fix_in_one_update() {
             "lockfileVersion": 3,
             "requires": true,
             "packages": {
-                "": {"name": "demo", "version": "1.0.0", "dependencies": {"dep-p": "^1.0.0"}},
+                "": {"name": "demo", "version": "1.0.0", "dependencies": {"dep-c": "^1.0.0", "dep-p": "^1.0.0"}},
+                "node_modules/dep-c": lock_entry(&base, "dep-c", "1.0.0", json!({})),
                 "node_modules/dep-p": lock_entry(&base, "dep-p", "1.0.0", json!({"dep-t": "~1.0.0"})),
                 "node_modules/dep-t": lock_entry(&base, "dep-t", "1.0.0", json!({})),
             }
@@ -726,6 +737,12 @@ fn a_parent_bump_moves_the_parent_with_the_fix_in_one_update() {
                 "1.1.0".into()
             ),
             (
+                "companion".into(),
+                "dep-c".into(),
+                "1.0.0".into(),
+                "1.1.0".into()
+            ),
+            (
                 "target".into(),
                 "dep-t".into(),
                 "1.0.0".into(),
@@ -756,6 +773,7 @@ fn a_parent_bump_moves_the_parent_with_the_fix_in_one_update() {
     assert_eq!(
         sorted_changes(&result["changed"]),
         sorted_changes(&json!([
+            {"name": "dep-c", "from": "1.0.0", "to": "1.1.0", "path": "node_modules/dep-c"},
             {"name": "dep-p", "from": "1.0.0", "to": "1.1.0", "path": "node_modules/dep-p"},
             {"name": "dep-t", "from": "1.0.0", "to": "1.1.0", "path": "node_modules/dep-t"},
         ]))
@@ -773,12 +791,12 @@ fn a_parent_bump_moves_the_parent_with_the_fix_in_one_update() {
             "--format=%(trailers:key=Nanoup-Blast-Radius,valueonly)",
         ],
     );
-    assert_eq!(trailer.trim(), "2");
+    assert_eq!(trailer.trim(), "3");
     // npm agrees: its own install on the result changes nothing.
     let npm_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(npm_rewrite(dir.path(), &new_lock, &npm_env), new_lock);
 
-    // Rolled back by id: both locations come back as they were, byte for byte.
+    // Rolled back by id: the three locations come back as they were, byte for byte.
     rollback_commit(nanoup(), dir.path(), update["id"].as_str().unwrap());
     assert_eq!(
         std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap(),
@@ -932,7 +950,10 @@ fn audit_plan_apply_audit(set: &str) -> Figures {
     let mut applied = Vec::new();
     for r in &results {
         let id = r["id"].as_str().unwrap();
-        let update = &planned[id];
+        // An update planned again during the run for the version an earlier update moved the
+        // package to is not in the plan: it is compared with what it reported.
+        let replanned = json!({"blast_radius": r["changed"]});
+        let update = planned.get(id).unwrap_or(&replanned);
         match r["status"].as_str().unwrap() {
             "applied" => {
                 figures.applied += 1;
@@ -958,19 +979,35 @@ fn audit_plan_apply_audit(set: &str) -> Figures {
                 );
                 if method.starts_with("in-place edit") {
                     figures.in_place += 1;
-                    // A nano update: exactly the planned blast radius.
-                    assert_eq!(
-                        steps_of(&r["changed"]),
-                        steps_of(&update["blast_radius"]),
+                    // A nano update: the planned packages alone (less what an earlier update
+                    // of the run already moved, when it was planned again).
+                    let planned: Vec<Value> = steps_of(&update["blast_radius"])
+                        .iter()
+                        .map(|c| c["name"].clone())
+                        .collect();
+                    let changed = steps_of(&r["changed"]);
+                    assert!(
+                        changed.iter().all(|c| planned.contains(&c["name"]))
+                            && changed.iter().any(|c| c["name"] == r["name"]),
                         "{r}"
                     );
                 } else {
                     figures.fallback += 1;
                     assert!(method.contains("(fallback: "), "{method}");
-                    // The planned step is part of the larger blast radius.
-                    for planned_change in &steps_of(&update["blast_radius"]) {
+                    // The planned target is part of the larger blast radius: it left its old
+                    // version (npm may re-hoist, a nested copy removed rather than moved, and
+                    // chooses the rest itself; apply checked that no copy of it is left).
+                    let changed = steps_of(&r["changed"]);
+                    let target: Vec<Value> = steps_of(&update["blast_radius"])
+                        .into_iter()
+                        .filter(|c| c["name"] == r["name"])
+                        .collect();
+                    for planned_change in &target {
+                        let name = &planned_change["name"];
                         assert!(
-                            steps_of(&r["changed"]).contains(planned_change),
+                            changed
+                                .iter()
+                                .any(|c| c["name"] == *name && c["from"] == planned_change["from"]),
                             "{planned_change} missing from {r}"
                         );
                     }
@@ -1058,6 +1095,30 @@ fn audit_plan_apply_audit(set: &str) -> Figures {
     };
     let npm_original = rewrite(&original);
     let npm_result = rewrite(&result);
+    // Entries neither file has that npm adds to both (optional platform packages an older npm
+    // left out, such as @esbuild/android-arm) follow their parent's version: when an update
+    // moved the parent (esbuild 0.17 -> 0.18 with vite), npm adds them at the new version to
+    // the result. They are left out of the comparison.
+    let locations = |text: &str| -> BTreeSet<String> {
+        let value: Value = serde_json::from_str(text).unwrap();
+        value["packages"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let (in_original, in_result) = (locations(&original), locations(&result));
+    let without_added = |text: &str| -> String {
+        let mut value: Value = serde_json::from_str(text).unwrap();
+        if let Some(packages) = value["packages"].as_object_mut() {
+            packages.retain(|l, _| in_original.contains(l) || in_result.contains(l));
+        }
+        serde_json::to_string_pretty(&value).unwrap()
+    };
+    let (npm_original, npm_result) = if npm_original == original {
+        (npm_original, npm_result)
+    } else {
+        (without_added(&npm_original), without_added(&npm_result))
+    };
     if npm_original == original {
         assert_eq!(
             npm_result, result,
@@ -1094,24 +1155,33 @@ fn audit_plan_apply_audit(set: &str) -> Figures {
 #[ignore = "live: resolves against the npm registry with the real npm"]
 fn audit_plan_apply_audit_on_a_copy_of_json_server_lockfile_v2() {
     let figures = audit_plan_apply_audit("npm/typicode__json-server__78ea713756");
-    assert_eq!(figures.planned, 14);
-    // In place: micromatch 4.0.5, path-to-regexp 1.8.0, ws. Through npm: @babel/traverse,
-    // body-parser 1.20.2, braces 3.0.2, express (which also moves cookie, path-to-regexp 0.1.7,
-    // send and serve-static). Refused: copies pinned by a dependent (body-parser 1.20.1 under
-    // express 4.18.2, braces 2.3.2 and micromatch 3.1.10 under sane, cookie 0.5.0, send 0.18.0
-    // under serve-static 1.16.0) and those express's update already moved.
+    // 12 updates; unfixable: braces 2.3.2 and micromatch 3.1.10 under sane, which jest 26
+    // pins (no release of the chain up to jest accepts a fixed one).
+    assert_eq!(figures.planned, 12);
+    // In place: @babel/traverse (with its 4 companions), braces (with fill-range), micromatch
+    // 4.0.5, path-to-regexp 1.8.0, ws. Through npm: body-parser 1.20.1 (with express 4.20.0 as
+    // its parent), then cookie 0.6.0, which express 4.20.0 pins, planned again during the run
+    // (express 4.21.1, send 0.19.0, serve-static 1.16.2). The other express updates are
+    // skipped: an earlier group moved them.
     for name in [
         "@babel/traverse",
         "body-parser",
         "braces",
-        "express",
         "micromatch",
         "ws",
     ] {
         assert!(figures.applied_names.contains(name), "{name}: {figures:?}");
     }
-    assert!(figures.fallback >= 4, "{figures:?}");
-    assert!(figures.in_place >= 2, "{figures:?}");
+    assert_eq!(figures.refused, 0, "{figures:?}");
+    // Every finding fixed but the two unfixable ones.
+    let remaining: Vec<&str> = figures.remaining.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        remaining,
+        ["braces@2.3.2", "micromatch@3.1.10"],
+        "{figures:?}"
+    );
+    assert!(figures.fallback >= 1, "{figures:?}");
+    assert!(figures.in_place >= 4, "{figures:?}");
 }
 
 #[test]
@@ -1119,9 +1189,9 @@ fn audit_plan_apply_audit_on_a_copy_of_json_server_lockfile_v2() {
 fn audit_plan_apply_audit_on_a_copy_of_husky_lockfile_v3() {
     let figures = audit_plan_apply_audit("npm/typicode__husky__9baeb13260");
     assert_eq!(figures.planned, 8);
-    // In place: micromatch, postcss, rollup, semver 5.7.1, word-wrap. Through npm: braces
-    // (fill-range too) and vite (esbuild 0.18 and its platform packages). Refused: semver
-    // 7.5.0, pinned by @commitlint/is-ignored.
+    // In place: micromatch, postcss, rollup, semver 5.7.1, word-wrap, braces (with fill-range
+    // 7.1.1 as its companion). Through npm: vite (esbuild 0.18 and its platform packages).
+    // semver 7.5.0, pinned by @commitlint/is-ignored, moves with a parent bump of it.
     for name in [
         "braces",
         "micromatch",
@@ -1133,6 +1203,7 @@ fn audit_plan_apply_audit_on_a_copy_of_husky_lockfile_v3() {
     ] {
         assert!(figures.applied_names.contains(name), "{name}: {figures:?}");
     }
-    assert_eq!((figures.applied, figures.refused), (7, 1), "{figures:?}");
-    assert_eq!(figures.fallback, 2, "{figures:?}");
+    assert_eq!((figures.applied, figures.refused), (8, 0), "{figures:?}");
+    assert!(figures.remaining.is_empty(), "{figures:?}");
+    assert!(figures.in_place >= 6, "{figures:?}");
 }

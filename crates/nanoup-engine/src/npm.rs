@@ -12,6 +12,10 @@
 //!    dependents, recursively; the project's package.json range is widened (a manifest change)
 //!    when policy allows it. Then the target is the lowest clean version the new ranges accept.
 //!
+//! 3. Every dependency a moved package's new version needs above what the tree holds (a
+//!    **companion**) moves to the lowest version the new range and its other dependents accept,
+//!    so that the change stays in place instead of npm taking the newest of everything.
+//!
 //! The parents' ranges come from the registry's packuments (`versions.*.dependencies`); the
 //! dependents' from the lockfile. Apply moves every step together, in place when the tree stays
 //! consistent, else through npm, and measures the real blast radius.
@@ -19,13 +23,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use nanoup_core::{Step, StepRole};
-use nanoup_ecosystems::npm::edit::{Dependent, dependents, range_accepts};
+use nanoup_ecosystems::npm::edit::{Dependent, dependents, range_accepts, resolved_versions};
 use nanoup_ecosystems::npm::registry::{dependency_ranges, parse_packument};
 
 use crate::plan::{SearchError, SearchPolicy};
 
 /// How deep parent bumps may go (a dependent of a dependent of ...).
 const MAX_DEPTH: usize = 4;
+/// At most this many companions per update; beyond, npm's own resolution decides the rest.
+const MAX_COMPANIONS: usize = 30;
 
 /// Returns the registry's packument of a package (the caller owns the network and the cache).
 pub type FetchPackument<'a> = dyn Fn(&str) -> Result<Vec<u8>, String> + 'a;
@@ -67,8 +73,14 @@ pub fn find_fix(
         ranges: BTreeMap::new(),
         steps: Vec::new(),
         manifest: BTreeSet::new(),
+        moved: BTreeMap::new(),
     };
     let to = search.settle(target.name, target.from, target.clean, 0)?;
+    search.moved.insert(
+        (target.name.to_string(), target.from.to_string()),
+        to.clone(),
+    );
+    search.companions()?;
     let mut steps = search.steps;
     if !steps.is_empty() {
         steps.push(Step {
@@ -99,6 +111,9 @@ struct Search<'s> {
     steps: Vec<Step>,
     /// The packages whose package.json range changes (a folder dependent excluded them).
     manifest: BTreeSet<String>,
+    /// Every installed (name, version) the search moves, to its new version: their dependents'
+    /// ranges are judged as the new version declares them.
+    moved: BTreeMap<(String, String), String>,
 }
 
 /// What the search needs of a packument.
@@ -151,8 +166,7 @@ impl Search<'_> {
         acceptable: &[String],
         depth: usize,
     ) -> Result<String, SearchError> {
-        let found = dependents(self.lock_text, name, from)
-            .map_err(|e| SearchError::Unavailable(e.to_string()))?;
+        let found = self.dependents(name, from)?;
         let all_accept = |ranges: &[Option<String>], v: &str| {
             ranges
                 .iter()
@@ -193,6 +207,120 @@ impl Search<'_> {
             })
     }
 
+    /// The dependents of `name@version` with the ranges they will declare: a dependent the
+    /// search moves is judged by its new version's range (and left out when that no longer
+    /// depends on `name`).
+    fn dependents(&mut self, name: &str, version: &str) -> Result<Vec<Dependent>, SearchError> {
+        let found = dependents(self.lock_text, name, version)
+            .map_err(|e| SearchError::Unavailable(e.to_string()))?;
+        let mut out = Vec::new();
+        for mut dependent in found {
+            let moved_to = dependent
+                .version
+                .as_ref()
+                .and_then(|v| self.moved.get(&(dependent.name.clone(), v.clone())))
+                .cloned();
+            if let Some(to) = moved_to {
+                let range = self
+                    .packument(&dependent.name)?
+                    .ranges
+                    .get(&to)
+                    .and_then(|deps| deps.iter().find(|(d, _)| d == name))
+                    .map(|(_, r)| r.clone());
+                match range {
+                    Some(range) => dependent.range = range,
+                    None => continue,
+                }
+            }
+            out.push(dependent);
+        }
+        Ok(out)
+    }
+
+    /// The **companions**: every dependency a moved package's new version declares that the
+    /// tree holds at a version its range rejects moves too, to the lowest version that range and
+    /// the dependency's other dependents accept, and so on for the companions' own new
+    /// versions. A dependency missing from the tree, or one whose other dependents accept no
+    /// such version (npm nests a second copy), is left to npm: apply then falls back to it and
+    /// reports what it changed. Companions never make an update unfixable.
+    fn companions(&mut self) -> Result<(), SearchError> {
+        let mut queue: Vec<((String, String), String)> = self
+            .moved
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut added = 0;
+        while let Some(((name, from), to)) = queue.pop() {
+            let declared = self
+                .packument(&name)?
+                .ranges
+                .get(&to)
+                .cloned()
+                .unwrap_or_default();
+            for (dependency, range) in declared {
+                let installed = resolved_versions(self.lock_text, &name, &from, &dependency)
+                    .map_err(|e| SearchError::Unavailable(e.to_string()))?;
+                for current in installed {
+                    let now = self
+                        .moved
+                        .get(&(dependency.clone(), current.clone()))
+                        .cloned()
+                        .unwrap_or_else(|| current.clone());
+                    if range_accepts(&range, &now) != Some(false) || added >= MAX_COMPANIONS {
+                        continue;
+                    }
+                    let policy = self.policy;
+                    let current_semver = semver::Version::parse(&current).ok();
+                    let acceptable: Vec<String> = self
+                        .packument(&dependency)?
+                        .versions
+                        .iter()
+                        .filter(|(v, _, _)| current_semver.as_ref().is_some_and(|c| v > c))
+                        .filter(|(v, _, _)| v.pre.is_empty())
+                        .filter(|(_, text, _)| range_accepts(&range, text) == Some(true))
+                        .filter(|(_, text, published)| {
+                            (policy.may_move)(
+                                &dependency,
+                                Some(&current),
+                                text,
+                                published.as_deref(),
+                            )
+                        })
+                        .map(|(_, text, _)| text.clone())
+                        .collect();
+                    // The lowest that its dependents (as they will be) accept too. None: npm
+                    // would nest a second copy instead, which only npm itself can lay out.
+                    let dependents = self.dependents(&dependency, &current)?;
+                    let Some(chosen) = acceptable
+                        .iter()
+                        .find(|v| {
+                            dependents
+                                .iter()
+                                .all(|d| range_accepts(&d.range, v) == Some(true))
+                        })
+                        .cloned()
+                    else {
+                        continue;
+                    };
+                    let why = format!("{name}@{to} requires {dependency} {range}");
+                    added += 1;
+                    let key = (dependency.clone(), current.clone());
+                    self.moved.insert(key.clone(), chosen.clone());
+                    self.steps.push(Step {
+                        name: dependency.clone(),
+                        from: Some(current),
+                        to: Some(chosen.clone()),
+                        role: StepRole::Companion,
+                        why,
+                        manifest: false,
+                    });
+                    queue.push((key, chosen));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Lifts `dependent`, whose range excludes every `acceptable` version of `name`: to its
     /// lowest allowed release whose range accepts one (or that drops `name`), or, for the
     /// project folder, a manifest change. Its range on `name` afterwards.
@@ -218,7 +346,25 @@ impl Search<'_> {
             self.manifest.insert(name.to_string());
             return Ok(None);
         };
-        let current_semver = semver::Version::parse(&current).ok();
+        // Already moved for another reason: its new version must do for this one too, else it
+        // is raised further (to a release accepting both, found as below).
+        let key = (dependent.name.clone(), current.clone());
+        let floor = match self.moved.get(&key).cloned() {
+            Some(moved_to) => {
+                let range = self
+                    .packument(&dependent.name)?
+                    .ranges
+                    .get(&moved_to)
+                    .and_then(|deps| deps.iter().find(|(d, _)| d == name))
+                    .map(|(_, r)| r.clone());
+                match range {
+                    Some(r) if !accepts_any(&r, acceptable) => Some(moved_to),
+                    range => return Ok(range),
+                }
+            }
+            None => None,
+        };
+        let current_semver = semver::Version::parse(floor.as_deref().unwrap_or(&current)).ok();
         let policy = self.policy;
         let packument = self.packument(&dependent.name)?;
         let lifts: Vec<(String, Option<String>)> = packument
@@ -253,14 +399,25 @@ impl Search<'_> {
                 SearchError::NoFix(inner) => SearchError::NoFix(format!("{why}; {inner}")),
                 other => other,
             })?;
-        self.steps.push(Step {
-            name: dependent.name.clone(),
-            from: Some(current),
-            to: Some(chosen.clone()),
-            role: StepRole::Parent,
-            why,
-            manifest: false,
-        });
+        self.moved.insert(key, chosen.clone());
+        match self
+            .steps
+            .iter_mut()
+            .find(|s| s.name == dependent.name && s.from.as_deref() == Some(current.as_str()))
+        {
+            Some(step) => {
+                step.to = Some(chosen.clone());
+                step.why = format!("{}; {why}", step.why);
+            }
+            None => self.steps.push(Step {
+                name: dependent.name.clone(),
+                from: Some(current),
+                to: Some(chosen.clone()),
+                role: StepRole::Parent,
+                why,
+                manifest: false,
+            }),
+        }
         Ok(lifts
             .into_iter()
             .find(|(v, _)| *v == chosen)

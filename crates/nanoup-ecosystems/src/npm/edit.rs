@@ -518,6 +518,37 @@ pub fn dependents(
     Ok(out)
 }
 
+/// The versions that `dependency` resolves to from every installed copy of `name@version`
+/// (Node's resolution, links followed), each once; empty when it resolves nowhere (not
+/// installed, or skipped on this platform).
+pub fn resolved_versions(
+    lock_text: &str,
+    name: &str,
+    version: &str,
+    dependency: &str,
+) -> Result<Vec<String>, ParseError> {
+    let graph = Graph::read(lock_text)?;
+    let mut out: Vec<String> = Vec::new();
+    for (location, node) in &graph.nodes {
+        if node.folder || node.link.is_some() || node.name != name {
+            continue;
+        }
+        if node.version.as_deref() != Some(version) {
+            continue;
+        }
+        let found = graph
+            .resolve(location, dependency)
+            .and_then(|at| graph.nodes.get(&at))
+            .and_then(|n| n.version.clone());
+        if let Some(found) = found
+            && !out.contains(&found)
+        {
+            out.push(found);
+        }
+    }
+    Ok(out)
+}
+
 /// Whether the npm range `spec` accepts `version`; `None` when that cannot be told offline (a
 /// dist-tag, git, a URL, a path, bad syntax) or `version` is not npm semver.
 pub fn range_accepts(spec: &str, version: &str) -> Option<bool> {
@@ -1120,6 +1151,15 @@ struct Graph {
 }
 
 impl Graph {
+    /// The graph of a lockfile's text, for the read-only queries.
+    fn read(lock_text: &str) -> Result<Graph, ParseError> {
+        let doc: Value = json::from_str(FILE, lock_text)?;
+        Graph::from_doc(&doc).map_err(|refusal| match refusal {
+            EditRefusal::Unreadable(e) => e,
+            other => ParseError::new(FILE, 1, 1, other.to_string()),
+        })
+    }
+
     fn from_doc(doc: &Value) -> Result<Graph, EditRefusal> {
         let mut graph = Graph {
             nodes: BTreeMap::new(),
@@ -1666,7 +1706,7 @@ impl EntryFields<'_> {
         put("libc", m.libc.clone());
         put("acceptDependencies", m.accept_dependencies.clone());
         put("bin", m.bin.as_ref().map(|b| normalize_bin(&m.name, b)));
-        put("funding", m.funding.clone());
+        put("funding", m.funding.as_ref().map(normalize_funding));
         put("deprecated", m.deprecated.clone().map(Value::String));
         put("hasInstallScript", Some(Value::Bool(m.has_install_script)));
         if self.write_license {
@@ -1792,6 +1832,16 @@ fn object_of(pairs: &[(String, String)]) -> Value {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect(),
     )
+}
+
+/// `funding` as npm records it: a URL string becomes `{"url": ...}`, also inside a list (npm's
+/// manifest normalisation; npm 11 rewrites a string `funding` that way).
+fn normalize_funding(funding: &Value) -> Value {
+    match funding {
+        Value::String(url) => serde_json::json!({ "url": url }),
+        Value::Array(items) => Value::Array(items.iter().map(normalize_funding).collect()),
+        other => other.clone(),
+    }
 }
 
 /// `bin` as npm's manifest normalisation leaves it: a string becomes `{name: path}` (the

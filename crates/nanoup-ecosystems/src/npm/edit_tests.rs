@@ -562,6 +562,19 @@ fn new_manifest_fields_go_where_npm_puts_them() {
       }
     }"#
     );
+    // A `funding` URL string is recorded as npm records it: `{"url": ...}` (vite 4.5.2's).
+    let to = VersionManifest {
+        funding: Some(Value::String(
+            "https://github.com/vitejs/vite?sponsor=1".into(),
+        )),
+        ..to
+    };
+    let edit = plan_edit(&text, "lib", "1.0.0", &to).unwrap();
+    let new: Value = serde_json::from_str(&edit.new_text).unwrap();
+    assert_eq!(
+        new["packages"]["node_modules/lib"]["funding"],
+        serde_json::json!({"url": "https://github.com/vitejs/vite?sponsor=1"})
+    );
 }
 
 // --- bad input ----------------------------------------------------------------------------------

@@ -133,6 +133,18 @@ fn npm_fallback_method(update: &NanoUpdate, why: &str) -> String {
     )
 }
 
+/// Every (name, version) the update moves away from: its steps', or its own.
+fn moved_from(update: &NanoUpdate) -> Vec<(String, String)> {
+    if update.steps.is_empty() {
+        return vec![(update.name.clone(), update.from.clone())];
+    }
+    update
+        .steps
+        .iter()
+        .filter_map(|s| Some((s.name.clone(), s.from.clone()?)))
+        .collect()
+}
+
 /// What the fallback asks npm to install: `NAME@TO`, after the parents that move with it in a
 /// group (`PARENT@TO` each). For a group that changes package.json, only the packages whose
 /// range there changes: npm saves a range for each package it is asked to install.
@@ -210,6 +222,29 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
             return Outcome::Refused {
                 reason: parse_error(e),
             };
+        }
+    }
+    // Every package the update moves must still be where the plan found it: npm would
+    // otherwise install a planned version over a newer one (a downgrade).
+    for (name, from) in moved_from(update) {
+        match edit::installed(old_text, &name) {
+            Ok(places)
+                if places
+                    .iter()
+                    .any(|(_, v)| v.as_deref() == Some(from.as_str())) => {}
+            Ok(_) => {
+                return Outcome::Refused {
+                    reason: format!(
+                        "{file} installs no {name}@{from} any more; re-plan against the current \
+                         lockfile"
+                    ),
+                };
+            }
+            Err(e) => {
+                return Outcome::Refused {
+                    reason: parse_error(e),
+                };
+            }
         }
     }
     let mut sync = vec!["install".to_string()];
