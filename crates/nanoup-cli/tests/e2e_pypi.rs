@@ -228,6 +228,9 @@ struct Result1 {
     reasons: Vec<String>,
     blast_radius: Vec<EntryChange>,
     refused: Option<String>,
+    /// The files an applied update wrote (the lockfile, and pyproject.toml for a manifest
+    /// change).
+    files: Vec<String>,
 }
 
 /// What a run on one corpus set found, for the report.
@@ -386,6 +389,7 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
             reasons: serde_json::from_value(u["reasons"].clone()).unwrap(),
             blast_radius: blast_radius.clone(),
             refused: r["reason"].as_str().map(str::to_string),
+            files: serde_json::from_value(r["files"].clone()).unwrap_or_default(),
         };
         match r["status"].as_str() {
             Some("applied") => {
@@ -430,7 +434,8 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
         }
     }
 
-    // One commit per applied update, in plan order, each changing only the lockfile.
+    // One commit per applied update, in plan order, each changing only the lockfile (and
+    // pyproject.toml beside it for a manifest change).
     let log = git(dir, &["log", "--reverse", "--format=%H %s", "HEAD"]);
     let commits: Vec<(&str, &str)> = log
         .lines()
@@ -448,10 +453,13 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
             message.contains(&format!("Nanoup-Update: {}\n", a.id)),
             "{message}"
         );
+        let mut files = a.files.clone();
+        files.sort();
         assert_eq!(
             git(dir, &["show", "--name-only", "--format=", sha]).trim(),
-            lockfile
+            files.join("\n")
         );
+        assert!(files.contains(&lockfile.to_string()), "{files:?}");
     }
 
     // Old and new lockfile differ in exactly the applied entries: nanoup's scan...

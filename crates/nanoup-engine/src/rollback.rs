@@ -247,6 +247,60 @@ pub fn rollback_after(
     })
 }
 
+/// The text `manifest` had before `commit` when the commit changed it (a manifest change beside
+/// its lockfile), to be put back with the lockfile's entries: `None` when the commit left it
+/// alone, an error when it changed again since.
+fn manifest_to_restore(
+    root: &Path,
+    commit: &str,
+    manifest: &str,
+) -> Result<Option<String>, String> {
+    let changed = git::changed_files(root, commit)?;
+    if !changed.iter().any(|f| f == manifest) {
+        return Ok(None);
+    }
+    let (old, new, now) = texts_around(root, commit, manifest)?;
+    if now != new {
+        return Err(format!(
+            "{manifest} changed again after commit {}; revert that change first",
+            short(commit)
+        ));
+    }
+    Ok(Some(old))
+}
+
+/// Writes the restored lockfile `file` and each manifest's old text; on a failure puts back
+/// what was written (the lockfile's `current` text, the manifests as they are) and says why.
+fn write_restored(
+    root: &Path,
+    file: &str,
+    restored: &str,
+    current: &str,
+    manifests: &[(String, String)],
+) -> Result<(), String> {
+    let lock_path = root.join(file);
+    let now: Vec<Option<Vec<u8>>> = manifests
+        .iter()
+        .map(|(path, _)| std::fs::read(root.join(path)).ok())
+        .collect();
+    let mut written = crate::apply::write_atomically(&lock_path, restored.as_bytes());
+    for (path, old) in manifests {
+        written = written.and(crate::apply::write_atomically(
+            &root.join(path),
+            old.as_bytes(),
+        ));
+    }
+    written.map_err(|e| {
+        let _ = crate::apply::write_atomically(&lock_path, current.as_bytes());
+        for ((path, _), bytes) in manifests.iter().zip(&now) {
+            if let Some(bytes) = bytes {
+                let _ = crate::apply::write_atomically(&root.join(path), bytes);
+            }
+        }
+        format!("cannot write the restored files: {e}; every file left as it was")
+    })
+}
+
 /// The text of `path` at `revision` (`git show REVISION:PATH`).
 fn file_at(root: &Path, revision: &str, path: &str) -> Result<String, String> {
     let bytes = git::file_at(root, revision, path)?;
@@ -329,13 +383,20 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
         }
         Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
     }
-    if let Err(e) = crate::apply::write_atomically(&root.join(&file), restored.as_bytes()) {
-        return refuse(format!("cannot write {file}: {e}"));
+    let pyproject = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(&file), "pyproject.toml");
+    let manifests: Vec<(String, String)> = match manifest_to_restore(root, commit, &pyproject) {
+        Ok(old) => old.map(|old| (pyproject, old)).into_iter().collect(),
+        Err(e) => return refuse(e),
+    };
+    if let Err(e) = write_restored(root, &file, &restored, &current, &manifests) {
+        return refuse(e);
     }
     inverse.blast_radius = expected.clone();
+    let mut files = vec![file.clone()];
+    files.extend(manifests.into_iter().map(|(path, _)| path));
     Outcome::Applied {
         changed: expected,
-        files: vec![file.clone()],
+        files,
         method: format!(
             "entries {} of {file} put back as they were before commit {}",
             names.into_iter().collect::<Vec<_>>().join(", "),
@@ -448,9 +509,11 @@ fn restore_npm_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> O
     let (before, after, current) = texts_around(root, commit, &file).ok()?;
     let moved = edit::changed_entries(&before, &after).ok()?;
     let manifest = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(&file), "package.json");
-    let manifest_changed =
-        git::changed_files(root, commit).is_ok_and(|files| files.contains(&manifest));
-    if moved.len() <= 1 && !manifest_changed {
+    let old_manifest = match manifest_to_restore(root, commit, &manifest) {
+        Ok(old) => old,
+        Err(e) => return refuse(e),
+    };
+    if moved.len() <= 1 && old_manifest.is_none() {
         return None;
     }
     let restored = edit::splice_npm_changes(&current, &after, &before).ok()?;
@@ -469,20 +532,10 @@ fn restore_npm_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> O
             short(commit)
         ));
     }
-    let mut manifests = Vec::new();
-    if manifest_changed {
-        let (old, new, now) = match texts_around(root, commit, &manifest) {
-            Ok(texts) => texts,
-            Err(e) => return refuse(e),
-        };
-        if now != new {
-            return refuse(format!(
-                "{manifest} changed again after commit {}; revert that change first",
-                short(commit)
-            ));
-        }
-        manifests.push((manifest, old, now));
-    }
+    let manifests: Vec<(String, String)> = old_manifest
+        .map(|old| (manifest, old))
+        .into_iter()
+        .collect();
     let done = match edit::changed_entries(&current, &restored) {
         Ok(done) => done,
         Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
@@ -500,26 +553,12 @@ fn restore_npm_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> O
             short(commit)
         ));
     }
-    let lock_path = root.join(&file);
-    let mut written = crate::apply::write_atomically(&lock_path, restored.as_bytes());
-    for (path, old, _) in &manifests {
-        written = written.and(crate::apply::write_atomically(
-            &root.join(path),
-            old.as_bytes(),
-        ));
-    }
-    if let Err(e) = written {
-        let _ = crate::apply::write_atomically(&lock_path, current.as_bytes());
-        for (path, _, now) in &manifests {
-            let _ = crate::apply::write_atomically(&root.join(path), now.as_bytes());
-        }
-        return refuse(format!(
-            "cannot write the restored files: {e}; every file left as it was"
-        ));
+    if let Err(e) = write_restored(root, &file, &restored, &current, &manifests) {
+        return refuse(e);
     }
     inverse.blast_radius = done.clone();
     let mut files = vec![file.clone()];
-    files.extend(manifests.into_iter().map(|(path, _, _)| path));
+    files.extend(manifests.into_iter().map(|(path, _)| path));
     Some(Outcome::Applied {
         changed: done,
         files,
@@ -546,18 +585,9 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outc
     // A manifest change also changed pyproject.toml and the lock's content-hash: both come
     // back too (the hash compared apart from the entries).
     let pyproject = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(file), "pyproject.toml");
-    let manifest = match git::changed_files(root, commit) {
-        Ok(files) if files.contains(&pyproject) => match texts_around(root, commit, &pyproject) {
-            Ok((old, new, now)) if now == new => Some(old),
-            Ok(_) => {
-                return refuse(format!(
-                    "{pyproject} changed again after commit {}; revert that change first",
-                    short(commit)
-                ));
-            }
-            Err(e) => return refuse(e),
-        },
-        _ => None,
+    let manifest = match manifest_to_restore(root, commit, &pyproject) {
+        Ok(manifest) => manifest,
+        Err(e) => return refuse(e),
     };
     let hash_before = manifest_edit::lock_content_hash(&before).unwrap_or_default();
     let unhashed = |text: &str| match &manifest {
@@ -634,19 +664,13 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outc
         }
         Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
     }
-    if let Err(e) = crate::apply::write_atomically(&root.join(file), restored.as_bytes()) {
-        return refuse(format!("cannot write {file}: {e}"));
+    let manifests: Vec<(String, String)> =
+        manifest.map(|old| (pyproject, old)).into_iter().collect();
+    if let Err(e) = write_restored(root, file, &restored, &current, &manifests) {
+        return refuse(e);
     }
     let mut files = vec![file.to_string()];
-    if let Some(old) = manifest {
-        if let Err(e) = crate::apply::write_atomically(&root.join(&pyproject), old.as_bytes()) {
-            let _ = crate::apply::write_atomically(&root.join(file), current.as_bytes());
-            return refuse(format!(
-                "cannot write {pyproject}: {e}; {file} left as it was"
-            ));
-        }
-        files.push(pyproject);
-    }
+    files.extend(manifests.into_iter().map(|(path, _)| path));
     Outcome::Applied {
         changed: inverse.blast_radius.clone(),
         files,

@@ -4,7 +4,8 @@
 //!
 //! Where a requirement can be: `[tool.poetry.dependencies]`, `[tool.poetry.dev-dependencies]`,
 //! `[tool.poetry.group.*.dependencies]` (a constraint string, or a table's `version`), and the
-//! PEP 508 strings of `[project] dependencies` and `[project.optional-dependencies]`. The new
+//! PEP 508 strings of `[project] dependencies`, `[project.optional-dependencies]`, PEP 735
+//! `[dependency-groups]` and `[tool.uv] dev-dependencies`. The new
 //! requirement keeps the old one's kind: an exact pin stays exact (`==TO`), a caret or tilde
 //! keeps its operator (`^TO`, `~TO`, `~=TO`), any other range becomes `^TO` (Poetry) or `>=TO`
 //! (PEP 508; `>=TO,<NEXT-MAJOR` when the old range had an upper bound).
@@ -117,6 +118,22 @@ pub fn set_requirement(text: &str, name: &str, to: &str) -> Result<RequirementCh
             vec!["project".into(), "optional-dependencies".into(), extra],
         ));
     }
+    // PEP 735 groups and uv's dev-dependencies hold PEP 508 strings too.
+    let dependency_groups: Vec<String> = doc
+        .get("dependency-groups")
+        .and_then(Item::as_table_like)
+        .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
+        .unwrap_or_default();
+    for group in dependency_groups {
+        lists.push((
+            format!("[dependency-groups] {group}"),
+            vec!["dependency-groups".into(), group],
+        ));
+    }
+    lists.push((
+        "[tool.uv] dev-dependencies".into(),
+        vec!["tool".into(), "uv".into(), "dev-dependencies".into()],
+    ));
     for (place, path) in &lists {
         let path: Vec<&str> = path.iter().map(String::as_str).collect();
         let Some(array) = item_at(doc.as_item_mut(), &path).and_then(Item::as_array_mut) else {
@@ -467,5 +484,13 @@ mod tests {
         let six = set_requirement(text, "six", "1.17.0").unwrap();
         assert!(six.text.contains("\"six>=1.17.0\""));
         assert!(set_requirement("[project\n", "six", "1.0").is_err());
+        // Dependency groups and uv's dev-dependencies (fastapi's template pins pytest there).
+        let text = "[dependency-groups]\ntest = [\"pytest<8.0.0,>=7.4.3\"]\n\n[tool.uv]\ndev-dependencies = [\n    \"pytest<8.0.0,>=7.4.3\",\n    \"mypy<2.0.0,>=1.8.0\",\n]\n";
+        let edited = set_requirement(text, "pytest", "9.0.3").unwrap();
+        assert_eq!(edited.changes.len(), 2, "{:?}", edited.changes);
+        assert_eq!(
+            edited.text,
+            text.replace("pytest<8.0.0,>=7.4.3", "pytest>=9.0.3,<10")
+        );
     }
 }

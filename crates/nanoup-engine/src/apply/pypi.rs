@@ -45,12 +45,22 @@ pub(super) fn apply_pypi(
             Ok(manifest) => Some(manifest),
             Err(reason) => return Outcome::Refused { reason },
         },
+        (true, FileKind::UvLock) if !dry_run => return uv_manifest_change(root, update, old),
+        (true, FileKind::UvLock) => {
+            return Outcome::Planned {
+                method: format!(
+                    "pyproject.toml's requirement on {} widened, then `uv lock \
+                     --upgrade-package {}=={}`",
+                    update.name, update.name, update.to
+                ),
+            };
+        }
         (true, _) => {
             return Outcome::Refused {
                 reason: format!(
-                    "{} {} needs a change of the requirement that excludes {}, which apply makes \
-                     for poetry.lock projects (pyproject.toml) but not for {}; widen it, then plan \
-                     again",
+                    "{} {} needs a change of the manifest's requirement (it excludes {}), which \
+                     apply makes for poetry.lock and uv.lock projects (pyproject.toml) but not yet \
+                     for {}; widen it, then plan again",
                     update.name, update.from, update.to, update.file
                 ),
             };
@@ -354,6 +364,116 @@ fn run_uv(dir: &Path, args: &[&str]) -> Result<(), String> {
     Err(format!("`{shown}` failed ({status}): {said}"))
 }
 
+/// Whether uv runs (`uv --version`).
+fn uv_runs() -> bool {
+    Command::new("uv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// uv.lock with a manifest change: pyproject.toml's requirement widened in place (as for
+/// Poetry), then uv re-locks with the package pinned at TO (`uv lock --upgrade-package
+/// NAME==TO`), keeping every other locked version it can. `uv lock --locked` must accept the
+/// result. The blast radius is what uv changed, measured (the project's own entry records the
+/// new requirement). Both files are put back on any failure.
+fn uv_manifest_change(root: &Path, update: &NanoUpdate, old: &[u8]) -> Outcome {
+    use nanoup_ecosystems::pypi::{edit, manifest_edit};
+    let file = update.file.as_str();
+    let path = root.join(file);
+    let dir = path.parent().unwrap_or(root);
+    let rel = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(file), "pyproject.toml");
+    let manifest_path = root.join(&rel);
+    let spec = format!("{}=={}", update.name, update.to);
+    if !uv_runs() {
+        return Outcome::Refused {
+            reason: format!(
+                "{} {} needs a change of the manifest's requirement in {rel} and `uv lock \
+                 --upgrade-package {spec}`, which needs uv, which is not on PATH: install it \
+                 (`pip install uv`) and apply again",
+                update.name, update.from
+            ),
+        };
+    }
+    let Ok(old_manifest) = std::fs::read(&manifest_path) else {
+        return Outcome::Refused {
+            reason: format!(
+                "cannot read {rel}, whose requirement on {} must change",
+                update.name
+            ),
+        };
+    };
+    let Ok(old_text) = std::str::from_utf8(&old_manifest) else {
+        return Outcome::Refused {
+            reason: format!("{rel} is not UTF-8"),
+        };
+    };
+    let edited = match manifest_edit::set_requirement(old_text, &update.name, &update.to) {
+        Ok(edited) => edited,
+        Err(e) => {
+            return Outcome::Refused {
+                reason: format!("{rel}: {e}"),
+            };
+        }
+    };
+    let restore = |reason: String| {
+        let mut reason = format!("{reason}; {file} and {rel} restored");
+        for (target, bytes) in [(&path, old), (&manifest_path, old_manifest.as_slice())] {
+            if let Err(e) = write_atomically(target, bytes) {
+                reason.push_str(&format!(", but restoring {} failed: {e}", target.display()));
+            }
+        }
+        Outcome::Refused { reason }
+    };
+    if let Err(e) = write_atomically(&manifest_path, edited.text.as_bytes()) {
+        return restore(format!("cannot write {rel}: {e}"));
+    }
+    if let Err(e) = run_uv(dir, &["lock", "--upgrade-package", &spec]) {
+        return restore(format!("the manifest change needs uv, which failed: {e}"));
+    }
+    if let Err(e) = run_uv(dir, &["lock", "--locked"]) {
+        return restore(format!(
+            "uv does not accept the relocked {file} (`uv lock --locked`): {e}"
+        ));
+    }
+    let new = match std::fs::read(&path) {
+        Ok(new) => new,
+        Err(e) => return restore(format!("cannot read {file} after `uv lock`: {e}")),
+    };
+    let (Ok(old_lock), Ok(new_lock)) = (std::str::from_utf8(old), std::str::from_utf8(&new)) else {
+        return restore(format!("{file} is not UTF-8"));
+    };
+    let changed = match edit::changed_entries(edit::FileKind::UvLock, file, old_lock, new_lock) {
+        Ok(changed) => changed,
+        Err(e) => return restore(format!("cannot parse {file} after `uv lock`: {e}")),
+    };
+    if !update.blast_radius.iter().all(|c| changed.contains(c)) {
+        return restore(format!(
+            "`uv lock --upgrade-package {spec}` did not make the planned change (it changed: {})",
+            describe_changes(&changed, "(new)")
+        ));
+    }
+    // Rewrite what uv wrote through a rename, so the final file is whole.
+    if let Err(e) = write_atomically(&path, &new) {
+        return restore(format!("cannot write {file}: {e}"));
+    }
+    let changes: Vec<String> = edited
+        .changes
+        .iter()
+        .map(|(place, old, new)| format!("{place} {old} -> {new}"))
+        .collect();
+    Outcome::Applied {
+        method: format!(
+            "fallback: {rel}: {}; `uv lock --upgrade-package {spec}` re-resolved {} entr{}",
+            changes.join(", "),
+            changed.len(),
+            if changed.len() == 1 { "y" } else { "ies" }
+        ),
+        changed,
+        files: vec![file.to_string(), rel],
+    }
+}
+
 /// uv.lock, when the in-place edit cannot vouch for the new release's dependencies: uv decides.
 /// `uv lock --upgrade-package NAME==FROM` (nothing moved, as this uv writes the lock) and
 /// `uv lock --upgrade-package NAME==TO` are compared; the lockfile is put back byte for byte
@@ -382,11 +502,7 @@ fn uv_relock(
         };
         Outcome::Refused { reason }
     };
-    let uv_runs = Command::new("uv")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !uv_runs {
+    if !uv_runs() {
         return Outcome::Refused {
             reason: format!(
                 "{caveats}; the fallback `{upgrade}` needs uv, which is not on PATH: install it \
