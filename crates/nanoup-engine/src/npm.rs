@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use nanoup_core::{Step, StepRole};
-use nanoup_ecosystems::npm::edit::{Dependent, dependents, range_accepts, resolved_versions};
+use nanoup_ecosystems::npm::edit::{Dependent, LockGraph, range_accepts};
 use nanoup_ecosystems::npm::registry::{dependency_ranges, parse_packument};
 
 use crate::plan::{SearchError, SearchPolicy};
@@ -66,8 +66,9 @@ pub fn find_fix(
     fetch: &FetchPackument<'_>,
     policy: &SearchPolicy<'_>,
 ) -> Result<Found, SearchError> {
+    let graph = LockGraph::read(lock_text).map_err(|e| SearchError::Unavailable(e.to_string()))?;
     let mut search = Search {
-        lock_text,
+        graph: &graph,
         fetch,
         policy,
         ranges: BTreeMap::new(),
@@ -103,7 +104,7 @@ pub fn find_fix(
 }
 
 struct Search<'s> {
-    lock_text: &'s str,
+    graph: &'s LockGraph,
     fetch: &'s FetchPackument<'s>,
     policy: &'s SearchPolicy<'s>,
     /// Packuments read so far: each version's ranges on other packages, and its publish date.
@@ -211,8 +212,7 @@ impl Search<'_> {
     /// search moves is judged by its new version's range (and left out when that no longer
     /// depends on `name`).
     fn dependents(&mut self, name: &str, version: &str) -> Result<Vec<Dependent>, SearchError> {
-        let found = dependents(self.lock_text, name, version)
-            .map_err(|e| SearchError::Unavailable(e.to_string()))?;
+        let found = self.graph.dependents(name, version);
         let mut out = Vec::new();
         for mut dependent in found {
             let moved_to = dependent
@@ -258,8 +258,7 @@ impl Search<'_> {
                 .cloned()
                 .unwrap_or_default();
             for (dependency, range) in declared {
-                let installed = resolved_versions(self.lock_text, &name, &from, &dependency)
-                    .map_err(|e| SearchError::Unavailable(e.to_string()))?;
+                let installed = self.graph.resolved_versions(&name, &from, &dependency);
                 for current in installed {
                     let now = self
                         .moved

@@ -482,71 +482,88 @@ pub struct Dependent {
     pub range: String,
 }
 
-/// Every dependent of every installed copy of `name@version` (Node's resolution, links
-/// followed), once per (dependent, range).
-pub fn dependents(
-    lock_text: &str,
-    name: &str,
-    version: &str,
-) -> Result<Vec<Dependent>, ParseError> {
-    let doc: Value = json::from_str(FILE, lock_text)?;
-    let graph = Graph::from_doc(&doc).map_err(|refusal| match refusal {
-        EditRefusal::Unreadable(e) => e,
-        other => ParseError::new(FILE, 1, 1, other.to_string()),
-    })?;
-    let mut out: Vec<Dependent> = Vec::new();
-    for (location, node) in &graph.nodes {
-        if node.folder || node.link.is_some() || node.name != name {
-            continue;
+/// A lockfile's dependency graph, read once, for the questions a search for a consistent
+/// change asks many times: who depends on an installed package, and what a package's
+/// dependency resolves to.
+pub struct LockGraph {
+    graph: Graph,
+    /// Install location → every (dependent location, edge index) whose resolution reaches it.
+    reverse: BTreeMap<String, Vec<(String, usize)>>,
+}
+
+impl LockGraph {
+    /// Reads the graph of a package-lock.json / npm-shrinkwrap.json text.
+    pub fn read(lock_text: &str) -> Result<LockGraph, ParseError> {
+        let graph = Graph::read(lock_text)?;
+        let mut reverse: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
+        for (from, node) in &graph.nodes {
+            if node.link.is_some() {
+                continue;
+            }
+            for (i, edge) in node.edges.iter().enumerate() {
+                if let Some(at) = graph.resolve(from, &edge.name) {
+                    reverse.entry(at).or_default().push((from.clone(), i));
+                }
+            }
         }
-        if node.version.as_deref() != Some(version) {
-            continue;
+        Ok(LockGraph { graph, reverse })
+    }
+
+    /// The install locations of `name@version` (links and folders left out).
+    fn locations<'g>(
+        &'g self,
+        name: &'g str,
+        version: &'g str,
+    ) -> impl Iterator<Item = &'g String> {
+        self.graph
+            .nodes
+            .iter()
+            .filter(move |(_, n)| !n.folder && n.link.is_none() && n.name == name)
+            .filter(move |(_, n)| n.version.as_deref() == Some(version))
+            .map(|(location, _)| location)
+    }
+
+    /// Every dependent of every installed copy of `name@version` (Node's resolution, links
+    /// followed), once per (dependent, range).
+    pub fn dependents(&self, name: &str, version: &str) -> Vec<Dependent> {
+        let mut out: Vec<Dependent> = Vec::new();
+        for location in self.locations(name, version) {
+            for (from, i) in self.reverse.get(location).into_iter().flatten() {
+                let node = &self.graph.nodes[from];
+                let found = Dependent {
+                    location: from.clone(),
+                    name: node.name.clone(),
+                    version: node.version.clone(),
+                    folder: node.folder,
+                    range: node.edges[*i].spec.clone(),
+                };
+                if !out.contains(&found) {
+                    out.push(found);
+                }
+            }
         }
-        for (from, dependent, edge) in graph.dependents_of(location) {
-            let found = Dependent {
-                location: from.to_string(),
-                name: dependent.name.clone(),
-                version: dependent.version.clone(),
-                folder: dependent.folder,
-                range: edge.spec.clone(),
-            };
-            if !out.contains(&found) {
+        out
+    }
+
+    /// The versions that `dependency` resolves to from every installed copy of
+    /// `name@version`, each once; empty when it resolves nowhere (not installed, or skipped
+    /// on this platform).
+    pub fn resolved_versions(&self, name: &str, version: &str, dependency: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for location in self.locations(name, version) {
+            let found = self
+                .graph
+                .resolve(location, dependency)
+                .and_then(|at| self.graph.nodes.get(&at))
+                .and_then(|n| n.version.clone());
+            if let Some(found) = found
+                && !out.contains(&found)
+            {
                 out.push(found);
             }
         }
+        out
     }
-    Ok(out)
-}
-
-/// The versions that `dependency` resolves to from every installed copy of `name@version`
-/// (Node's resolution, links followed), each once; empty when it resolves nowhere (not
-/// installed, or skipped on this platform).
-pub fn resolved_versions(
-    lock_text: &str,
-    name: &str,
-    version: &str,
-    dependency: &str,
-) -> Result<Vec<String>, ParseError> {
-    let graph = Graph::read(lock_text)?;
-    let mut out: Vec<String> = Vec::new();
-    for (location, node) in &graph.nodes {
-        if node.folder || node.link.is_some() || node.name != name {
-            continue;
-        }
-        if node.version.as_deref() != Some(version) {
-            continue;
-        }
-        let found = graph
-            .resolve(location, dependency)
-            .and_then(|at| graph.nodes.get(&at))
-            .and_then(|n| n.version.clone());
-        if let Some(found) = found
-            && !out.contains(&found)
-        {
-            out.push(found);
-        }
-    }
-    Ok(out)
 }
 
 /// Whether the npm range `spec` accepts `version`; `None` when that cannot be told offline (a
