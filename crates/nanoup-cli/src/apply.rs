@@ -44,10 +44,6 @@ pub struct ApplyArgs {
     /// Also apply updates whose blast radius exceeds `max-blast-radius` in nanoup.toml.
     #[arg(long)]
     allow_large: bool,
-    /// Apply only updates moving at most N lockfile entries (the larger ones are refused,
-    /// saying so); overrides `max-blast-radius` in nanoup.toml.
-    #[arg(long, value_name = "N")]
-    max_blast_radius: Option<usize>,
     /// Planning options (used without --plan, and when an update is planned again because an
     /// earlier one changed its lockfile).
     #[command(flatten)]
@@ -241,6 +237,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             .is_some_and(|d| digest_now(&args.path, &update.file).is_some_and(|now| now != *d));
         let within_limit = |update: &NanoUpdate| -> Result<(), Outcome> {
             let limit = args
+                .planning
                 .max_blast_radius
                 .or(policy.for_stack(&update.stack).max_blast_radius);
             match limit {

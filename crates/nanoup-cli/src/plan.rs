@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use nanoup_core::{Ecosystem, FileDigest, FindingKind, PLAN_SCHEMA, Plan, Unfixable, UpdateKind};
 use nanoup_engine::cargo::search::{SearchError, SearchPolicy};
 use nanoup_engine::plan::{
-    StepPolicy, affecting, clean_versions, drift_step, fix_step, step_allowed,
+    StepPolicy, affecting, clean_versions, drift_step, fix_step, partial_versions, step_allowed,
 };
 use nanoup_versions::Scheme;
 
@@ -57,6 +57,11 @@ pub struct PlanOptions {
     /// Give up on look-ups still unanswered after this long.
     #[arg(long, value_name = "AGE", default_value = "120s")]
     pub deadline: String,
+    /// Updates may move at most N lockfile entries (overrides `max-blast-radius` in
+    /// nanoup.toml): where the full fix of a Cargo crate moves more, the plan proposes a
+    /// partial fix within N when one exists, and apply refuses larger updates, saying so.
+    #[arg(long, value_name = "N")]
+    pub max_blast_radius: Option<usize>,
 }
 
 impl PlanOptions {
@@ -69,6 +74,7 @@ impl PlanOptions {
             min_age: None,
             offline: false,
             deadline: "120s".into(),
+            max_blast_radius: None,
         }
     }
 }
@@ -311,11 +317,67 @@ pub fn make_for(
                             manifest_changes: policy.for_stack(&stack.path).manifest_changes,
                             may_move: &may_move,
                         };
+                        let cap = args
+                            .options
+                            .max_blast_radius
+                            .or(policy.for_stack(&stack.path).max_blast_radius);
+                        // When no fix fits (or none within the cap), the smallest step that
+                        // clears some of the advisories and gains none.
+                        let partial = |planner: &mut nanoup_engine::cargo::Planner<'_>,
+                                       reason: String| {
+                            let versions =
+                                partial_versions(c, &found.releases, &advisories, &rules);
+                            let found = (!versions.is_empty())
+                                .then(|| planner.refine(update.clone(), &versions, &search_policy))
+                                .and_then(Result::ok)
+                                .filter(|p| cap.is_none_or(|m| p.blast_radius.len() <= m));
+                            found.map(|p| {
+                                let cleared = affecting(
+                                    Ecosystem::Cargo.osv_name(),
+                                    &c.name,
+                                    &advisories,
+                                    &p.to,
+                                );
+                                let (left, fixed): (Vec<String>, Vec<String>) =
+                                    ids.iter().cloned().partition(|id| cleared.contains(id));
+                                let left_behind =
+                                    unfixable(stack, c, &version, &left, reason.clone());
+                                (with_reasons(p, fixed), left_behind)
+                            })
+                        };
                         match cargo_planner.refine(update.clone(), &clean, &search_policy) {
-                            Ok(refined) => plan.updates.push(refined),
-                            Err(SearchError::NoFix(reason)) => plan
-                                .unfixable
-                                .push(unfixable(stack, c, &version, ids, reason)),
+                            Ok(refined) if cap.is_none_or(|m| refined.blast_radius.len() <= m) => {
+                                plan.updates.push(refined)
+                            }
+                            Ok(refined) => {
+                                let reason = format!(
+                                    "the fix ({} -> {}) moves {} entries, above \
+                                     max-blast-radius = {}",
+                                    refined.from,
+                                    refined.to,
+                                    refined.blast_radius.len(),
+                                    cap.unwrap_or_default()
+                                );
+                                match partial(&mut cargo_planner, reason) {
+                                    Some((p, left)) => {
+                                        plan.updates.push(p);
+                                        plan.unfixable.push(left);
+                                    }
+                                    // apply refuses it, naming the cap.
+                                    None => plan.updates.push(refined),
+                                }
+                            }
+                            Err(SearchError::NoFix(reason)) => {
+                                match partial(&mut cargo_planner, reason.clone()) {
+                                    Some((p, left)) => {
+                                        plan.updates.push(p);
+                                        plan.unfixable.push(left);
+                                    }
+                                    None => plan
+                                        .unfixable
+                                        .push(unfixable(stack, c, &version, ids, reason)),
+                                }
+                            }
                             Err(SearchError::Unavailable(reason)) => {
                                 eprintln!(
                                     "warning: {} {}: planned without the resolver-aware \
@@ -417,6 +479,15 @@ fn is_cargo_lock(file: &str) -> bool {
 fn is_npm_lock(file: &str) -> bool {
     let name = nanoup_ecosystems::file_name(file);
     name == "package-lock.json" || name == "npm-shrinkwrap.json"
+}
+
+/// `update` as a partial fix: it clears the advisories `fixed` only (the others stay, and
+/// are listed as unfixable beside it).
+fn with_reasons(update: nanoup_core::NanoUpdate, fixed: Vec<String>) -> nanoup_core::NanoUpdate {
+    nanoup_core::NanoUpdate {
+        reasons: fixed,
+        ..update
+    }
 }
 
 fn unfixable(

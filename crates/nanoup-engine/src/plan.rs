@@ -208,6 +208,38 @@ pub fn clean_versions(
         .collect()
 }
 
+/// The versions a **partial** fix may move a vulnerable component to, ascending: eligible by
+/// policy, affected by none of the advisories the current version is not, and by fewer of those
+/// it is (at least one cleared, none gained). What a search takes when no version clearing
+/// every advisory fits (hyper 0.13.5 -> 0.13.10 clears RUSTSEC-2021-0020, while the other two
+/// need 0.14).
+pub fn partial_versions(
+    component: &Component,
+    releases: &[Release],
+    advisories: &[Advisory],
+    policy: &StepPolicy,
+) -> Vec<String> {
+    let Some(scheme) = Scheme::for_ecosystem(component.ecosystem.osv_name()) else {
+        return Vec::new();
+    };
+    let Some(from) = component.version.as_deref() else {
+        return Vec::new();
+    };
+    let Ok(current) = scheme.parse(from) else {
+        return Vec::new();
+    };
+    let ecosystem = component.ecosystem.osv_name();
+    let now = affecting(ecosystem, &component.name, advisories, from);
+    eligible(scheme, &current, releases, policy)
+        .into_iter()
+        .filter(|(v, _)| {
+            let then = affecting(ecosystem, &component.name, advisories, v.as_str());
+            then.is_subset(&now) && then.len() < now.len()
+        })
+        .map(|(v, _)| v.as_str().to_string())
+        .collect()
+}
+
 /// Whether policy lets a package move from `from` to `to` as part of another update (a parent
 /// bump or a companion): an allowed kind, past the cooldown when the date is known, below any
 /// hold.

@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use nanoup_advisories::advisory::Advisory;
 use nanoup_core::{Component, Ecosystem, Release, UpdateKind};
 use nanoup_ecosystems::datasource::Datasource;
-use nanoup_engine::plan::{StepPolicy, drift_step, fix_step};
+use nanoup_engine::plan::{StepPolicy, drift_step, fix_step, partial_versions};
 
 fn shared(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -193,4 +193,41 @@ fn drift_takes_the_newest_patch_first_then_the_next_line() {
         )
         .is_none()
     );
+}
+
+#[test]
+fn a_partial_fix_clears_some_advisories_and_gains_none() {
+    // smallvec 0.6.9 has four advisories: RUSTSEC-2019-0009 and -0012 (fixed in 0.6.10),
+    // RUSTSEC-2018-0018 (0.6.13) and RUSTSEC-2021-0003 (0.6.14). Held below 0.6.14, no release
+    // clears them all; 0.6.10 to 0.6.13 each clear some and gain none.
+    let advisories = advisories("osv/crates.io/all.zip", "smallvec");
+    let c = component(Ecosystem::Cargo, "smallvec", "0.6.9", Some("0.6"));
+    let held = StepPolicy {
+        held_below: Some("0.6.14".into()),
+        ..policy(&ALL)
+    };
+    let ids: Vec<String> = [
+        "RUSTSEC-2018-0018",
+        "RUSTSEC-2019-0009",
+        "RUSTSEC-2019-0012",
+        "RUSTSEC-2021-0003",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert!(fix_step(".", &c, &smallvec_releases(), &advisories, ids, &held).is_err());
+    assert_eq!(
+        partial_versions(&c, &smallvec_releases(), &advisories, &held),
+        ["0.6.10", "0.6.11", "0.6.12", "0.6.13"]
+    );
+    // Unheld, every later 0.6 release clears some (0.6.14 all of them).
+    let all = partial_versions(&c, &smallvec_releases(), &advisories, &policy(&ALL));
+    assert_eq!(all.first().map(String::as_str), Some("0.6.10"));
+    assert!(all.contains(&"0.6.14".to_string()));
+    // One advisory only (smallvec 1.4.0, RUSTSEC-2021-0003): clearing some is clearing it.
+    let one = component(Ecosystem::Cargo, "smallvec", "1.4.0", Some("1.4"));
+    let held = StepPolicy {
+        held_below: Some("1.6.1".into()),
+        ..policy(&ALL)
+    };
+    assert!(partial_versions(&one, &smallvec_releases(), &advisories, &held).is_empty());
 }
