@@ -231,10 +231,15 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
         // A lockfile that changed since the plan (an earlier update of this run, or anything
         // else): the update is planned again against it, so "stale" never ends an update that
         // still has a fix.
-        let stale = digests
-            .iter()
-            .find(|d| d.path == update.file)
-            .is_some_and(|d| digest_now(&args.path, &update.file).is_some_and(|now| now != *d));
+        let files_of = |u: &NanoUpdate| -> Vec<String> {
+            std::iter::once(&u.file).chain(&u.also).cloned().collect()
+        };
+        let stale = files_of(&update).iter().any(|file| {
+            digests
+                .iter()
+                .find(|d| d.path == *file)
+                .is_some_and(|d| digest_now(&args.path, file).is_some_and(|now| now != *d))
+        });
         let within_limit = |update: &NanoUpdate| -> Result<(), Outcome> {
             let limit = args
                 .planning
@@ -265,7 +270,10 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             // exactly what it planned (the earlier updates touched other entries). A group or a
             // manifest change is planned again at once: what its parents and companions need
             // depends on the tree as it is now.
-            let now: Vec<FileDigest> = digest_now(&args.path, &update.file).into_iter().collect();
+            let now: Vec<FileDigest> = files_of(&update)
+                .iter()
+                .filter_map(|file| digest_now(&args.path, file))
+                .collect();
             let first = if update.steps.is_empty() && !update.manifest_change {
                 attempt(&update, &now)
             } else {

@@ -450,7 +450,12 @@ pub fn make_for(
         (&a.stack, a.ecosystem, &a.name, &a.from).cmp(&(&b.stack, b.ecosystem, &b.name, &b.from))
     });
     plan.updates.dedup_by(|a, b| a.id == b.id);
-    let files: BTreeSet<String> = plan.updates.iter().map(|u| u.file.clone()).collect();
+    let files: BTreeSet<String> = plan
+        .updates
+        .iter()
+        .flat_map(|u| std::iter::once(&u.file).chain(&u.also))
+        .cloned()
+        .collect();
     for file in files {
         let bytes =
             std::fs::read(args.path.join(&file)).with_context(|| format!("cannot read {file}"))?;

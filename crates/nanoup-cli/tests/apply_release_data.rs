@@ -439,6 +439,84 @@ fn a_poetry_manifest_change_widens_pyproject_and_keeps_the_lock_current() {
 }
 
 #[test]
+fn a_package_pinned_in_two_requirements_files_moves_in_both_and_back() {
+    // requirements.txt includes requirements/docs.txt and both pin flask 2.2.5: one component
+    // declared at two places, one update moving both pins (and rolled back together).
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("requirements")).unwrap();
+    let main = "-r requirements/docs.txt\nflask==2.2.5  # the app\n";
+    let docs = "flask==2.2.5\n";
+    std::fs::write(dir.path().join("requirements.txt"), main).unwrap();
+    std::fs::write(dir.path().join("requirements/docs.txt"), docs).unwrap();
+    init_repository(dir.path());
+    let (plan_path, plan) = plan_file_with(
+        with_json_api(home.path(), &server),
+        home.path(),
+        dir.path(),
+        &["--drift"],
+    );
+    let updates = plan["updates"].as_array().unwrap();
+    assert_eq!(updates.len(), 1, "{plan}");
+    let flask = &updates[0];
+    let mut files = vec![flask["file"].as_str().unwrap().to_string()];
+    files.extend(
+        flask["also"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{flask}"))
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string()),
+    );
+    files.sort();
+    assert_eq!(files, ["requirements.txt", "requirements/docs.txt"]);
+    let to = flask["to"].as_str().unwrap().to_string();
+    let id = flask["id"].as_str().unwrap().to_string();
+
+    let (code, out) = apply_plan_with(
+        with_json_api(home.path(), &server),
+        dir.path(),
+        &plan_path,
+        &["--all", "--commit", "--json"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    let result = &result["results"][0];
+    assert_eq!(result["status"], "applied", "{out}");
+    // One entry per file: the blast radius counts both pins.
+    let mut paths: Vec<&str> = result["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["requirements.txt", "requirements/docs.txt"],
+        "{result}"
+    );
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+    assert_eq!(read("requirements.txt"), main.replace("2.2.5", &to));
+    assert_eq!(read("requirements/docs.txt"), docs.replace("2.2.5", &to));
+    let committed = git(dir.path(), &["show", "--name-only", "--format="]);
+    assert_eq!(committed.trim(), "requirements.txt\nrequirements/docs.txt");
+    let trailer = git(
+        dir.path(),
+        &[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Nanoup-Blast-Radius,valueonly)",
+        ],
+    );
+    assert_eq!(trailer.trim(), "2");
+
+    rollback_commit(nanoup(home.path()), dir.path(), &id);
+    assert_eq!(read("requirements.txt"), main);
+    assert_eq!(read("requirements/docs.txt"), docs);
+}
+
+#[test]
 fn a_digest_pinned_from_gets_the_new_tags_digest_from_the_registry() {
     let server = Replay::start(HashMap::new());
     let dir = tempfile::tempdir().unwrap();

@@ -198,6 +198,11 @@ pub struct NanoUpdate {
     /// the one step `from -> to` of `name`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pins: Vec<Pin>,
+    /// Other files of the stack that pin the package at `from` too (a requirements file that
+    /// another one includes, a second constraints file): apply moves the pin in each, every
+    /// one checked like `file`, and they are committed and rolled back together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
 }
 
 /// Why an entry moves within an update.

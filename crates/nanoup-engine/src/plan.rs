@@ -115,7 +115,27 @@ fn update(
         file: component.file.clone(),
         steps: Vec::new(),
         pins: Vec::new(),
+        also: also_pinned(component),
     }
+}
+
+/// The other files that pin `component` at its version (requirements files: one including
+/// another, or two pinning the same package), which an update moves together with its file.
+fn also_pinned(component: &Component) -> Vec<String> {
+    use nanoup_ecosystems::pypi::edit::FileKind;
+    let pins = |file: &str| FileKind::of_path(file) == Some(FileKind::Requirements);
+    if !pins(&component.file) {
+        return Vec::new();
+    }
+    let mut files: Vec<String> = component
+        .also
+        .iter()
+        .map(|place| place.file.clone())
+        .filter(|file| *file != component.file && pins(file))
+        .collect();
+    files.sort();
+    files.dedup();
+    files
 }
 
 /// Whether `candidate` stays inside what the stack already asks for: the manifest's requirement

@@ -156,10 +156,17 @@ pub fn rollback_after(
         to,
     } = applied;
     let files = git::changed_files(root, &commit)?;
-    let file = files
-        .into_iter()
-        .find(|f| holds_versions(f))
+    let mut holding = files.into_iter().filter(|f| holds_versions(f));
+    let file = holding
+        .next()
         .ok_or_else(|| format!("commit {} changed no lockfile", short(&commit)))?;
+    // Requirements files the update moved together (one including another): undone together.
+    let also: Vec<String> = holding
+        .filter(|f| {
+            FileKind::of_path(f) == Some(FileKind::Requirements)
+                && FileKind::of_path(&file) == Some(FileKind::Requirements)
+        })
+        .collect();
     let stack = match file.rsplit_once('/') {
         Some((dir, _)) => dir.to_string(),
         None => ".".to_string(),
@@ -180,6 +187,7 @@ pub fn rollback_after(
         file: file.clone(),
         steps: Vec::new(),
         pins: Vec::new(),
+        also,
         name,
         from: to,
         to: from,
@@ -232,14 +240,12 @@ pub fn rollback_after(
             outcome,
         });
     }
-    let bytes = std::fs::read(root.join(&file)).map_err(|e| format!("cannot read {file}: {e}"))?;
-    let outcome = apply(
-        root,
-        &[FileDigest::of(file, &bytes)],
-        &inverse,
-        false,
-        fetch,
-    );
+    let mut digests = Vec::new();
+    for f in std::iter::once(&file).chain(&inverse.also) {
+        let bytes = std::fs::read(root.join(f)).map_err(|e| format!("cannot read {f}: {e}"))?;
+        digests.push(FileDigest::of(f.clone(), &bytes));
+    }
+    let outcome = apply(root, &digests, &inverse, false, fetch);
     Ok(Rollback {
         applied_in: commit,
         inverse,

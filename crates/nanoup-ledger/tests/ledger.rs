@@ -215,6 +215,7 @@ fn events_from_a_nano_update_carry_its_fields() {
         file: "app/Cargo.lock".into(),
         steps: Vec::new(),
         pins: Vec::new(),
+        also: Vec::new(),
     };
     ledger
         .record(&Event::for_update(EventKind::Apply, "/repo", &update))

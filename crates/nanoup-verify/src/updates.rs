@@ -249,6 +249,7 @@ mod tests {
             file: "Cargo.lock".into(),
             steps: Vec::new(),
             pins: Vec::new(),
+            also: Vec::new(),
         }
     }
 

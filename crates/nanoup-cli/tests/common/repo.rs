@@ -181,6 +181,7 @@ pub fn update(ecosystem: Ecosystem, file: &str, name: &str, from: &str, to: &str
         file: file.into(),
         steps: Vec::new(),
         pins: Vec::new(),
+        also: Vec::new(),
     }
 }
 

@@ -272,6 +272,7 @@ mod tests {
             file: "go.mod".into(),
             steps: Vec::new(),
             pins: Vec::new(),
+            also: Vec::new(),
         }
     }
 

@@ -64,7 +64,85 @@ pub enum Outcome {
 pub type RegistryFetch<'a> = &'a dyn Fn(&NanoUpdate) -> Result<Vec<u8>, String>;
 
 /// Applies `update` under `root`, checking the lockfile against the plan's `digests` first.
+/// An update that also names other files pinning the package (`also`) moves each the same way:
+/// all of them or, on any refusal, none (every file put back).
 pub fn apply(
+    root: &Path,
+    digests: &[FileDigest],
+    update: &NanoUpdate,
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    if update.also.is_empty() {
+        return apply_one(root, digests, update, dry_run, fetch);
+    }
+    let files: Vec<&String> = std::iter::once(&update.file).chain(&update.also).collect();
+    let originals: Vec<(&String, Option<Vec<u8>>)> = files
+        .iter()
+        .map(|f| (*f, std::fs::read(root.join(f)).ok()))
+        .collect();
+    let restore = |reason: String| {
+        let mut reason = reason;
+        for (file, bytes) in &originals {
+            let Some(bytes) = bytes else { continue };
+            let path = root.join(file);
+            if std::fs::read(&path).ok().as_ref() != Some(bytes)
+                && let Err(e) = write_atomically(&path, bytes)
+            {
+                reason.push_str(&format!("; restoring {file} failed: {e}"));
+            }
+        }
+        Outcome::Refused { reason }
+    };
+    let (mut changed_all, mut files_all, mut method_all) = (Vec::new(), Vec::new(), None);
+    for file in &files {
+        let one = NanoUpdate {
+            file: (*file).clone(),
+            also: Vec::new(),
+            ..update.clone()
+        };
+        match apply_one(root, digests, &one, dry_run, fetch) {
+            Outcome::Applied {
+                changed,
+                files,
+                method,
+            } => {
+                // Each file's entries count apart: the blast radius is one per file.
+                changed_all.extend(changed.into_iter().map(|c| EntryChange {
+                    path: Some((*file).clone()),
+                    ..c
+                }));
+                files_all.extend(files);
+                method_all.get_or_insert(method);
+            }
+            Outcome::Planned { method } => {
+                method_all.get_or_insert(method);
+            }
+            Outcome::Refused { reason } => {
+                return restore(format!(
+                    "{file}: {reason}; every file of the update left as it was"
+                ));
+            }
+        }
+    }
+    let method = format!(
+        "{} (and the same in {})",
+        method_all.unwrap_or_default(),
+        update.also.join(", ")
+    );
+    if dry_run {
+        return Outcome::Planned { method };
+    }
+    files_all.dedup();
+    Outcome::Applied {
+        changed: changed_all,
+        files: files_all,
+        method,
+    }
+}
+
+/// [`apply`] for the update's one file.
+fn apply_one(
     root: &Path,
     digests: &[FileDigest],
     update: &NanoUpdate,
