@@ -89,6 +89,19 @@ pub struct EntryChange {
     pub path: Option<String>,
 }
 
+impl NanoUpdate {
+    /// The update moving its package to `to` instead: id and kind follow (a search found
+    /// another version than the lowest clean one).
+    pub fn retargeted(self, to: String) -> NanoUpdate {
+        NanoUpdate {
+            id: NanoUpdate::id_for(&self.stack, self.ecosystem, &self.name, &self.from, &to),
+            kind: UpdateKind::between(&self.from, &to),
+            to,
+            ..self
+        }
+    }
+}
+
 impl EntryChange {
     /// `changes` as steps (name, from, to), each once, sorted, whatever their places: what a
     /// plan names, to compare with the places an edit measured.

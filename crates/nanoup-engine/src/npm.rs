@@ -459,18 +459,10 @@ pub fn with_found(update: nanoup_core::NanoUpdate, found: Found) -> nanoup_core:
             .collect()
     };
     nanoup_core::NanoUpdate {
-        id: nanoup_core::NanoUpdate::id_for(
-            &update.stack,
-            update.ecosystem,
-            &update.name,
-            &update.from,
-            &found.to,
-        ),
-        kind: nanoup_core::UpdateKind::between(&update.from, &found.to),
         manifest_change: found.manifest_change,
         blast_radius,
         steps: found.steps,
-        to: found.to,
         ..update
     }
+    .retargeted(found.to)
 }

@@ -211,6 +211,18 @@ pub fn clean_versions(
     advisories: &[Advisory],
     policy: &StepPolicy,
 ) -> Vec<String> {
+    eligible_versions(component, releases, policy)
+        .into_iter()
+        .filter(|v| !vulnerable(component, advisories, v))
+        .collect()
+}
+
+/// The releases of `component` policy lets a fix move it to (see [`fix_step`]), ascending.
+fn eligible_versions(
+    component: &Component,
+    releases: &[Release],
+    policy: &StepPolicy,
+) -> Vec<String> {
     let Some(scheme) = Scheme::for_ecosystem(component.ecosystem.osv_name()) else {
         return Vec::new();
     };
@@ -223,7 +235,6 @@ pub fn clean_versions(
     };
     eligible(scheme, &current, releases, policy)
         .into_iter()
-        .filter(|(v, _)| !vulnerable(component, advisories, v.as_str()))
         .map(|(v, _)| v.as_str().to_string())
         .collect()
 }
@@ -239,24 +250,17 @@ pub fn partial_versions(
     advisories: &[Advisory],
     policy: &StepPolicy,
 ) -> Vec<String> {
-    let Some(scheme) = Scheme::for_ecosystem(component.ecosystem.osv_name()) else {
-        return Vec::new();
-    };
     let Some(from) = component.version.as_deref() else {
-        return Vec::new();
-    };
-    let Ok(current) = scheme.parse(from) else {
         return Vec::new();
     };
     let ecosystem = component.ecosystem.osv_name();
     let now = affecting(ecosystem, &component.name, advisories, from);
-    eligible(scheme, &current, releases, policy)
+    eligible_versions(component, releases, policy)
         .into_iter()
-        .filter(|(v, _)| {
-            let then = affecting(ecosystem, &component.name, advisories, v.as_str());
+        .filter(|v| {
+            let then = affecting(ecosystem, &component.name, advisories, v);
             then.is_subset(&now) && then.len() < now.len()
         })
-        .map(|(v, _)| v.as_str().to_string())
         .collect()
 }
 

@@ -138,14 +138,6 @@ pub fn with_found(
     let to = found.to.unwrap_or_else(|| "(removed)".to_string());
     let single = found.steps.len() == 1;
     nanoup_core::NanoUpdate {
-        id: nanoup_core::NanoUpdate::id_for(
-            &update.stack,
-            update.ecosystem,
-            &update.name,
-            &update.from,
-            &to,
-        ),
-        kind: nanoup_core::UpdateKind::between(&update.from, &to),
         manifest_change: found.pins.iter().any(|p| p.manifest),
         blast_radius: found.blast_radius,
         // A one-entry update made by one pin needs no recipe beyond its own step.
@@ -155,9 +147,9 @@ pub fn with_found(
             found.pins
         },
         steps: if single { Vec::new() } else { found.steps },
-        to,
         ..update
     }
+    .retargeted(to)
 }
 
 /// Whether Cargo requirement `req` accepts `version` (Cargo's own rules, through `semver`).
