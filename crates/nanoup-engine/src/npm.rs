@@ -11,7 +11,6 @@
 //!    accepts a clean version (or that no longer depends on it), itself accepted by its own
 //!    dependents, recursively; the project's package.json range is widened (a manifest change)
 //!    when policy allows it. Then the target is the lowest clean version the new ranges accept.
-//!
 //! 3. Every dependency a moved package's new version needs above what the tree holds (a
 //!    **companion**) moves to the lowest version the new range and its other dependents accept,
 //!    so that the change stays in place instead of npm taking the newest of everything.
@@ -71,7 +70,7 @@ pub fn find_fix(
         graph: &graph,
         fetch,
         policy,
-        ranges: BTreeMap::new(),
+        packuments: BTreeMap::new(),
         steps: Vec::new(),
         manifest: BTreeSet::new(),
         moved: BTreeMap::new(),
@@ -108,7 +107,7 @@ struct Search<'s> {
     fetch: &'s FetchPackument<'s>,
     policy: &'s SearchPolicy<'s>,
     /// Packuments read so far: each version's ranges on other packages, and its publish date.
-    ranges: BTreeMap<String, Packument>,
+    packuments: BTreeMap<String, Packument>,
     steps: Vec<Step>,
     /// The packages whose package.json range changes (a folder dependent excluded them).
     manifest: BTreeSet<String>,
@@ -134,7 +133,7 @@ fn accepts_any(range: &str, versions: &[String]) -> bool {
 
 impl Search<'_> {
     fn packument(&mut self, name: &str) -> Result<&Packument, SearchError> {
-        if !self.ranges.contains_key(name) {
+        if !self.packuments.contains_key(name) {
             let body = (self.fetch)(name).map_err(SearchError::Unavailable)?;
             let ranges =
                 dependency_ranges(name, &body).map_err(|e| SearchError::Unavailable(e.0))?;
@@ -152,10 +151,10 @@ impl Search<'_> {
                 })
                 .collect();
             versions.sort_by(|a, b| a.0.cmp(&b.0));
-            self.ranges
+            self.packuments
                 .insert(name.to_string(), Packument { ranges, versions });
         }
-        Ok(&self.ranges[name])
+        Ok(&self.packuments[name])
     }
 
     /// Moves `name@from` to the lowest of `acceptable` (ascending) that its dependents accept,

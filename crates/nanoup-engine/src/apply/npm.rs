@@ -44,8 +44,9 @@ pub(super) fn apply_npm(
     let needs_npm = std::cell::RefCell::new(None::<String>);
     let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
         let manifest = version_manifest(update, body)?;
-        // A group moves its parents with the target, each from the registry's manifest.
-        let mut parents = Vec::new();
+        // A group moves its parents and companions with the target, each from the registry's
+        // manifest of its new version.
+        let mut others = Vec::new();
         for step in update.steps.iter().filter(|s| s.role != StepRole::Target) {
             let (Some(from), Some(to)) = (&step.from, &step.to) else {
                 return Err(format!(
@@ -61,13 +62,13 @@ pub(super) fn apply_npm(
             };
             let body = fetch(&asked)
                 .map_err(|e| format!("cannot get {} from the registry: {e}", step.name))?;
-            parents.push((
+            others.push((
                 step.name.as_str(),
                 from.as_str(),
                 version_manifest(&asked, &body)?,
             ));
         }
-        let mut moves: Vec<edit::Move<'_>> = parents
+        let mut moves: Vec<edit::Move<'_>> = others
             .iter()
             .map(|(name, from, to)| edit::Move { name, from, to })
             .collect();
@@ -145,8 +146,8 @@ fn moved_from(update: &NanoUpdate) -> Vec<(String, String)> {
         .collect()
 }
 
-/// What the fallback asks npm to install: `NAME@TO`, after the parents that move with it in a
-/// group (`PARENT@TO` each). For a group that changes package.json, only the packages whose
+/// What the fallback asks npm to install: `NAME@TO`, after the parents and companions that
+/// move with it in a group (`OTHER@TO` each). For a group that changes package.json, only the packages whose
 /// range there changes: npm saves a range for each package it is asked to install.
 fn install_specs(update: &NanoUpdate) -> Vec<String> {
     let wanted = |s: &&Step| !update.manifest_change || s.manifest;
