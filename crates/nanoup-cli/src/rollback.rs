@@ -135,7 +135,9 @@ impl Context<'_> {
         }
         match &rolled.outcome {
             Outcome::Applied {
-                changed, method, ..
+                changed,
+                method,
+                files,
             } => {
                 if args.commit {
                     let message = format!(
@@ -146,14 +148,17 @@ impl Context<'_> {
                         nanoup_engine::git::ROLLBACK_TRAILER,
                         id
                     );
-                    match nanoup_engine::git::commit(&args.path, &[&u.file], &message) {
+                    // Every file the rollback wrote: the lockfile, and the manifests or other
+                    // pinning files the update had changed with it.
+                    let written: Vec<&str> = files.iter().map(String::as_str).collect();
+                    match nanoup_engine::git::commit(&args.path, &written, &message) {
                         Ok(sha) => event.commit = Some(sha),
                         Err(e) => {
                             // As apply does: the work tree holds the rollback, git does not.
                             let reason = format!(
                                 "rolled back in the work tree but not committed: {e}; commit \
                                  {} by hand with the trailer `{}: {id}`",
-                                u.file,
+                                files.join(", "),
                                 nanoup_engine::git::ROLLBACK_TRAILER
                             );
                             let mut refusal =

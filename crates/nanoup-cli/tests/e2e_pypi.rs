@@ -467,7 +467,9 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
     let scanned_after = scan(home, dir);
     let mut expected = scanned_before.clone();
     for a in &applied {
-        for c in &a.blast_radius {
+        // A version move changes the scan; a same-version change (the project's own entry
+        // recording a manifest change's new requirement) does not.
+        for c in a.blast_radius.iter().filter(|c| c.from != c.to) {
             let key = |v: &Option<String>| {
                 (
                     lockfile.to_string(),

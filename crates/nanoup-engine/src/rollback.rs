@@ -338,9 +338,47 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
             ));
         }
     };
+    let pyproject = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(&file), "pyproject.toml");
+    let manifests: Vec<(String, String)> = match manifest_to_restore(root, commit, &pyproject) {
+        Ok(old) => old.map(|old| (pyproject, old)).into_iter().collect(),
+        Err(e) => return refuse(e),
+    };
+    let undone = |changes: &[EntryChange]| -> Vec<EntryChange> {
+        let mut undone: Vec<EntryChange> = changes
+            .iter()
+            .map(|c| EntryChange {
+                from: c.to.clone(),
+                to: c.from.clone(),
+                ..c.clone()
+            })
+            .collect();
+        undone.sort();
+        undone
+    };
+    if current == after {
+        // Nothing changed the lockfile since the commit: it comes back whole, as the commit's
+        // parent had it (uv's relock may also have changed tables such as
+        // `[resolution-markers]`).
+        if let Err(e) = write_restored(root, &file, &before, &current, &manifests) {
+            return refuse(e);
+        }
+        let expected = undone(&applied);
+        inverse.blast_radius = expected.clone();
+        let mut files = vec![file.clone()];
+        files.extend(manifests.into_iter().map(|(path, _)| path));
+        return Outcome::Applied {
+            changed: expected,
+            files,
+            method: format!(
+                "{file} put back as it was before commit {} (unchanged since)",
+                short(commit)
+            ),
+        };
+    }
     if let Some(other) = applied.iter().find(|c| c.name.starts_with('[')) {
         return refuse(format!(
-            "commit {} changed {} of {file} as well as entries; revert it by hand",
+            "commit {} changed {} of {file} as well as entries, and {file} changed since; \
+             revert it by hand",
             short(commit),
             other.name
         ));
@@ -363,16 +401,7 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
             short(commit)
         ));
     }
-    let mut expected: Vec<EntryChange> = applied
-        .iter()
-        .map(|c| EntryChange {
-            name: c.name.clone(),
-            from: c.to.clone(),
-            to: c.from.clone(),
-            path: None,
-        })
-        .collect();
-    expected.sort();
+    let expected = undone(&applied);
     let restored = match relock::splice_entries(&file, &current, &before, &names) {
         Ok(text) => text,
         Err(e) => return refuse(format!("cannot put the old entries back into {file}: {e}")),
@@ -389,11 +418,6 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
         }
         Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
     }
-    let pyproject = nanoup_ecosystems::join(nanoup_ecosystems::dir_of(&file), "pyproject.toml");
-    let manifests: Vec<(String, String)> = match manifest_to_restore(root, commit, &pyproject) {
-        Ok(old) => old.map(|old| (pyproject, old)).into_iter().collect(),
-        Err(e) => return refuse(e),
-    };
     if let Err(e) = write_restored(root, &file, &restored, &current, &manifests) {
         return refuse(e);
     }
