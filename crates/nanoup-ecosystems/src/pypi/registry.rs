@@ -261,14 +261,15 @@ impl Datasource for PypiRegistry {
     /// 658/714, `<wheel url>.metadata`), the file uv and pip read instead of the wheel.
     fn completion_request(
         &self,
-        _name: &str,
+        name: &str,
         version: &str,
         body: &[u8],
     ) -> Option<RegistryRequest> {
         if release_metadata(body, version).is_some() {
             return None;
         }
-        let url = core_metadata_url(body, version)?;
+        let base = self.request(name).ok()?.url;
+        let url = core_metadata_url(body, version, &base)?;
         // The file host is another host than the index: the index's credentials stay home.
         Some(RegistryRequest {
             url,
@@ -288,9 +289,10 @@ impl Datasource for PypiRegistry {
 }
 
 /// The URL of the core metadata (PEP 658/714) of a wheel of release `version` listed in
-/// `body` (a JSON API or PEP 691 answer): a pure-Python wheel's first, else any wheel's; `None`
-/// when the release has no wheel with an absolute URL.
-pub fn core_metadata_url(body: &[u8], version: &str) -> Option<String> {
+/// `body` (a JSON API or PEP 691 answer, fetched from `base`, against which a relative file URL
+/// is resolved, as a mirror writes them): a pure-Python wheel's first, else any wheel's; `None`
+/// when the release has no wheel with a usable URL.
+pub fn core_metadata_url(body: &[u8], version: &str, base: &str) -> Option<String> {
     use nanoup_versions::{Scheme, Version};
     let releases = parse_files(body).ok()?;
     let wanted = Version::parse(Scheme::Pep440, version).ok();
@@ -304,22 +306,26 @@ pub fn core_metadata_url(body: &[u8], version: &str) -> Option<String> {
             })
             .map(|(_, files)| files)
     })?;
-    let wheels: Vec<&DistFile> = files
+    let base = url::Url::parse(base).ok();
+    let absolute = |f: &DistFile| -> Option<url::Url> {
+        let written = f.url.as_deref()?;
+        let mut url = match url::Url::parse(written) {
+            Ok(url) => url,
+            Err(_) => base.as_ref()?.join(written).ok()?,
+        };
+        // The metadata file sits beside the wheel, without the wheel URL's fragment.
+        url.set_fragment(None);
+        matches!(url.scheme(), "https" | "http").then_some(url)
+    };
+    let wheels: Vec<(&DistFile, url::Url)> = files
         .iter()
         .filter(|f| f.filename.ends_with(".whl"))
-        .filter(|f| {
-            f.url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
-        })
+        .filter_map(|f| Some((f, absolute(f)?)))
         .collect();
-    let wheel = wheels
+    let (_, url) = wheels
         .iter()
-        .find(|f| f.filename.ends_with("-none-any.whl"))
+        .find(|(f, _)| f.filename.ends_with("-none-any.whl"))
         .or_else(|| wheels.first())?;
-    let url = wheel.url.as_deref()?;
-    // The metadata file sits beside the wheel, without the wheel URL's fragment (`#sha256=`).
-    let url = url.split('#').next().unwrap_or(url);
     Some(format!("{url}.metadata"))
 }
 

@@ -574,8 +574,9 @@ fn a_wheels_core_metadata_gives_the_releases_dependencies() {
 #[test]
 fn the_core_metadata_asked_for_is_a_pure_python_wheels_of_that_release() {
     let project = fixture("json/flask.json");
+    let base = "https://pypi.org/pypi/flask/json";
     assert_eq!(
-        core_metadata_url(&project, "3.1.1").as_deref(),
+        core_metadata_url(&project, "3.1.1", base).as_deref(),
         Some(
             "https://files.pythonhosted.org/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl.metadata"
         )
@@ -583,10 +584,22 @@ fn the_core_metadata_asked_for_is_a_pure_python_wheels_of_that_release() {
     // The same from the PEP 691 simple index, and nothing for a release that does not exist.
     let simple = fixture("simple/flask.json");
     assert_eq!(
-        core_metadata_url(&simple, "3.1.1"),
-        core_metadata_url(&project, "3.1.1")
+        core_metadata_url(&simple, "3.1.1", "https://pypi.org/simple/flask/"),
+        core_metadata_url(&project, "3.1.1", base)
     );
-    assert_eq!(core_metadata_url(&project, "99.0"), None);
+    assert_eq!(core_metadata_url(&project, "99.0", base), None);
+    // A mirror that writes file URLs relative to its answer (as the PyPI this was run against
+    // does: `../../packages/packages/...`): resolved against the answer's URL.
+    let relative = String::from_utf8(project.clone()).unwrap().replace(
+        "https://files.pythonhosted.org/packages/",
+        "../../packages/packages/",
+    );
+    assert_eq!(
+        core_metadata_url(relative.as_bytes(), "3.1.1", base).as_deref(),
+        Some(
+            "https://pypi.org/packages/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl.metadata"
+        )
+    );
     // The datasource asks for it only when the answer lacks the release's dependencies.
     let registry = PypiRegistry::from_env(env(&[]));
     assert!(
