@@ -340,8 +340,8 @@ pub fn make_for(
                                 );
                                 let (left, fixed): (Vec<String>, Vec<String>) =
                                     ids.iter().cloned().partition(|id| cleared.contains(id));
-                                let left_behind =
-                                    unfixable(stack, c, &version, &left, reason.clone());
+                                let left_behind = (!left.is_empty())
+                                    .then(|| unfixable(stack, c, &version, &left, reason.clone()));
                                 (with_reasons(p, fixed), left_behind)
                             })
                         };
@@ -361,7 +361,7 @@ pub fn make_for(
                                 match partial(&mut cargo_planner, reason) {
                                     Some((p, left)) => {
                                         plan.updates.push(p);
-                                        plan.unfixable.push(left);
+                                        plan.unfixable.extend(left);
                                     }
                                     // apply refuses it, naming the cap.
                                     None => plan.updates.push(refined),
@@ -371,7 +371,7 @@ pub fn make_for(
                                 match partial(&mut cargo_planner, reason.clone()) {
                                     Some((p, left)) => {
                                         plan.updates.push(p);
-                                        plan.unfixable.push(left);
+                                        plan.unfixable.extend(left);
                                     }
                                     None => plan
                                         .unfixable
