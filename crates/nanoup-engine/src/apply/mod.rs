@@ -81,18 +81,18 @@ pub fn apply(
         .iter()
         .map(|f| (*f, std::fs::read(root.join(f)).ok()))
         .collect();
+    let paths: Vec<std::path::PathBuf> = originals.iter().map(|(f, _)| root.join(f)).collect();
     let restore = |reason: String| {
-        let mut reason = reason;
-        for (file, bytes) in &originals {
-            let Some(bytes) = bytes else { continue };
-            let path = root.join(file);
-            if std::fs::read(&path).ok().as_ref() != Some(bytes)
-                && let Err(e) = write_atomically(&path, bytes)
-            {
-                reason.push_str(&format!("; restoring {file} failed: {e}"));
-            }
+        let files: Vec<(&Path, &str, &[u8])> = originals
+            .iter()
+            .zip(&paths)
+            .filter_map(|((file, bytes), path)| {
+                Some((path.as_path(), file.as_str(), bytes.as_deref()?))
+            })
+            .collect();
+        Outcome::Refused {
+            reason: format!("{reason}{}", put_back(&files)),
         }
-        Outcome::Refused { reason }
     };
     let (mut changed_all, mut files_all, mut method_all) = (Vec::new(), Vec::new(), None);
     for file in &files {
@@ -380,6 +380,20 @@ fn verify_or_restore(
         files: vec![name.to_string()],
         method,
     }
+}
+
+/// Puts each file (path, name shown, bytes) back as it was, leaving alone those that already
+/// are; what could not be put back, to append to a refusal's reason (empty when all were).
+fn put_back(files: &[(&Path, &str, &[u8])]) -> String {
+    let mut failed = String::new();
+    for (path, name, bytes) in files {
+        if std::fs::read(path).ok().as_deref() != Some(*bytes)
+            && let Err(e) = write_atomically(path, bytes)
+        {
+            failed.push_str(&format!(", but restoring {name} failed: {e}"));
+        }
+    }
+    failed
 }
 
 /// Replaces `path` with `bytes` through a temporary file in the same directory and a rename.

@@ -10,7 +10,7 @@ use nanoup_ecosystems::npm::registry::VersionManifest;
 
 use super::tool::{failure_tail, run_timed};
 use super::{
-    Outcome, RegistryFetch, directory_of, each_once, edit_from_registry, write_atomically,
+    Outcome, RegistryFetch, directory_of, each_once, edit_from_registry, put_back, write_atomically,
 };
 
 /// Whether `file` is a lockfile npm itself writes (`package-lock.json`, `npm-shrinkwrap.json`).
@@ -257,22 +257,13 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     install.extend(options.iter().cloned());
     // Puts back every file npm may have written; the reason says what happened.
     let restore = |reason: String| {
-        let mut reason = format!("{reason}; {file} and {manifest_rel} restored");
-        for (path, rel, bytes) in [
+        let failed = put_back(&[
             (&lock_path, file, old),
-            (
-                &manifest_path,
-                manifest_rel.as_str(),
-                old_manifest.as_slice(),
-            ),
-        ] {
-            if std::fs::read(path).ok().as_deref() != Some(bytes)
-                && let Err(e) = write_atomically(path, bytes)
-            {
-                reason.push_str(&format!(", but restoring {rel} failed: {e}"));
-            }
+            (&manifest_path, &manifest_rel, &old_manifest),
+        ]);
+        Outcome::Refused {
+            reason: format!("{reason}; {file} and {manifest_rel} restored{failed}"),
         }
-        Outcome::Refused { reason }
     };
     // What npm wrote, in the old file's `license` style.
     let read_lock = || -> Result<String, String> {

@@ -11,7 +11,7 @@ use nanoup_core::{EntryChange, NanoUpdate};
 
 use super::tool::{ToolFailure, run_tool};
 use super::{
-    Outcome, RegistryFetch, describe_changes, edit_from_registry, verify_or_restore,
+    Outcome, RegistryFetch, describe_changes, edit_from_registry, put_back, verify_or_restore,
     write_atomically,
 };
 
@@ -255,16 +255,16 @@ impl PoetryManifest {
         let lock_path = root.join(&update.file);
         let manifest_path = root.join(&self.rel);
         let restore = |reason: String| {
-            let mut reason = format!("{reason}; {} and {} restored", update.file, self.rel);
-            for (path, bytes) in [
-                (&lock_path, old_lock),
-                (&manifest_path, self.old.as_slice()),
-            ] {
-                if let Err(e) = write_atomically(path, bytes) {
-                    reason.push_str(&format!(", but restoring {} failed: {e}", path.display()));
-                }
+            let failed = put_back(&[
+                (&lock_path, &update.file, old_lock),
+                (&manifest_path, &self.rel, &self.old),
+            ]);
+            Outcome::Refused {
+                reason: format!(
+                    "{reason}; {} and {} restored{failed}",
+                    update.file, self.rel
+                ),
             }
-            Outcome::Refused { reason }
         };
         if let Err(e) = write_atomically(&manifest_path, self.new.as_bytes()) {
             return restore(format!("cannot write {}: {e}", self.rel));
@@ -417,13 +417,10 @@ fn uv_manifest_change(root: &Path, update: &NanoUpdate, old: &[u8]) -> Outcome {
         }
     };
     let restore = |reason: String| {
-        let mut reason = format!("{reason}; {file} and {rel} restored");
-        for (target, bytes) in [(&path, old), (&manifest_path, old_manifest.as_slice())] {
-            if let Err(e) = write_atomically(target, bytes) {
-                reason.push_str(&format!(", but restoring {} failed: {e}", target.display()));
-            }
+        let failed = put_back(&[(&path, file, old), (&manifest_path, &rel, &old_manifest)]);
+        Outcome::Refused {
+            reason: format!("{reason}; {file} and {rel} restored{failed}"),
         }
-        Outcome::Refused { reason }
     };
     if let Err(e) = write_atomically(&manifest_path, edited.text.as_bytes()) {
         return restore(format!("cannot write {rel}: {e}"));
