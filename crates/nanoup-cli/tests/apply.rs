@@ -177,15 +177,13 @@ fn requirements_pin_fix_from_pypi_files() {
     );
 }
 
-#[test]
-fn npm_lock_entry_is_edited_in_place_from_the_packument() {
-    let server = Replay::start(HashMap::new());
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
+/// A project with `ms` 2.0.0 in a v3 package-lock, its registry the replay `server`: the
+/// lockfile (as a value and as written).
+fn npm_ms_project(dir: &Path, server: &Replay) -> (Value, String) {
     let root =
         serde_json::json!({"name": "demo", "version": "1.0.0", "dependencies": {"ms": "^2.0.0"}});
     std::fs::write(
-        dir.path().join("package.json"),
+        dir.join("package.json"),
         format!("{}\n", serde_json::to_string_pretty(&root).unwrap()),
     )
     .unwrap();
@@ -201,12 +199,21 @@ fn npm_lock_entry_is_edited_in_place_from_the_packument() {
         }
     });
     let lock_text = format!("{}\n", serde_json::to_string_pretty(&lock).unwrap());
-    std::fs::write(dir.path().join("package-lock.json"), &lock_text).unwrap();
+    std::fs::write(dir.join("package-lock.json"), &lock_text).unwrap();
     std::fs::write(
-        dir.path().join(".npmrc"),
+        dir.join(".npmrc"),
         format!("registry={}/npm/\n", server.base()),
     )
     .unwrap();
+    (lock, lock_text)
+}
+
+#[test]
+fn npm_lock_entry_is_edited_in_place_from_the_packument() {
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (lock, _) = npm_ms_project(dir.path(), &server);
     let (plan_path, plan) = plan_file(home.path(), dir.path(), &["--drift", "--direct"]);
     let ms = plan["updates"]
         .as_array()
@@ -244,6 +251,48 @@ fn npm_lock_entry_is_edited_in_place_from_the_packument() {
     assert_eq!(
         after["packages"][""], lock["packages"][""],
         "the root entry is untouched"
+    );
+}
+
+/// npm has the last word on every edit: an edit npm reports a new problem in is undone.
+#[cfg(unix)]
+#[test]
+fn an_npm_edit_that_npm_ls_rejects_is_restored_and_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (_, lock_text) = npm_ms_project(dir.path(), &server);
+    // A stand-in for npm whose `ls` rejects any tree holding ms 2.1.3, as npm words it.
+    let tools = tempfile::tempdir().unwrap();
+    let npm = tools.path().join("npm");
+    std::fs::write(
+        &npm,
+        "#!/bin/sh\nif [ \"$1\" = ls ] && grep -q 'ms-2.1.3' package-lock.json; then\n  \
+         echo 'npm error code ELSPROBLEMS' >&2\n  \
+         echo 'npm error invalid: ms@2.1.3 node_modules/ms' >&2\n  exit 1\nfi\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (plan_path, _) = plan_file(home.path(), dir.path(), &["--drift", "--direct"]);
+    let out = nanoup(home.path())
+        .args(["apply", "--all", "--plan"])
+        .arg(&plan_path)
+        .arg(dir.path())
+        .env("NANOUP_NPM", &npm)
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("npm does not accept the edited package-lock.json")
+            && text.contains("invalid: ms@2.1.3"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap(),
+        lock_text,
+        "the lockfile is put back byte for byte"
     );
 }
 

@@ -22,7 +22,139 @@ pub(super) fn is_npm_lock(file: &str) -> bool {
 /// the new version, when every dependent's range accepts it and its own dependencies are
 /// satisfied by the tree. Otherwise (and for a manifest change) npm itself makes the update
 /// (`npm_fallback`), and the real, larger blast radius is reported.
+///
+/// Either way npm must accept the result: `npm ls --package-lock-only --all` may report no
+/// problem the tree did not have before the update ([`accepted_by_npm`]), else every file is
+/// put back and the update refused.
 pub(super) fn apply_npm(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    if dry_run {
+        return edit_npm(root, update, old, dry_run, fetch);
+    }
+    let lock_path = root.join(&update.file);
+    let dir = directory_of(&lock_path, root).to_path_buf();
+    let manifest_rel =
+        nanoup_ecosystems::join(nanoup_ecosystems::dir_of(&update.file), "package.json");
+    let old_manifest = std::fs::read(root.join(&manifest_rel)).ok();
+    let before = match npm_ls_problems(&dir, old, old_manifest.as_deref()) {
+        Ok(problems) => problems,
+        Err(e) => {
+            return Outcome::Refused {
+                reason: format!(
+                    "npm must accept every edit of {} and cannot be asked: {e} (install npm, or \
+                     set NANOUP_NPM)",
+                    update.file
+                ),
+            };
+        }
+    };
+    let outcome = edit_npm(root, update, old, dry_run, fetch);
+    let Outcome::Applied { files, .. } = &outcome else {
+        return outcome;
+    };
+    let restore = |reason: String| {
+        let mut originals: Vec<(&Path, &str, &[u8])> = vec![(&lock_path, &update.file, old)];
+        let manifest_path = root.join(&manifest_rel);
+        if let Some(bytes) = &old_manifest
+            && files.contains(&manifest_rel)
+        {
+            originals.push((&manifest_path, &manifest_rel, bytes));
+        }
+        let failed = put_back(&originals);
+        Outcome::Refused {
+            reason: format!("{reason}; every file restored{failed}"),
+        }
+    };
+    let (Ok(new), new_manifest) = (
+        std::fs::read(&lock_path),
+        std::fs::read(root.join(&manifest_rel)).ok(),
+    ) else {
+        return restore(format!("cannot read {} after the edit", update.file));
+    };
+    match npm_ls_problems(&dir, &new, new_manifest.as_deref()) {
+        Ok(after) => {
+            let new_problems: Vec<&String> = after.difference(&before).collect();
+            if new_problems.is_empty() {
+                outcome
+            } else {
+                let shown: Vec<&str> = new_problems.iter().take(6).map(|s| s.as_str()).collect();
+                restore(format!(
+                    "npm does not accept the edited {}: `npm ls --package-lock-only --all` \
+                     reports {} new problem(s): {}",
+                    update.file,
+                    new_problems.len(),
+                    shown.join(" | ")
+                ))
+            }
+        }
+        Err(e) => restore(format!(
+            "npm could not check the edited {}: {e}",
+            update.file
+        )),
+    }
+}
+
+/// The problems npm finds in the tree a lockfile and its package.json describe (`npm ls
+/// --package-lock-only --all`: `missing: …`, `invalid: …`, `extraneous: …`), as npm words them;
+/// empty when it accepts the tree. Remembered per (directory, lockfile, package.json) for the
+/// run, so that an update whose files are the previous update's result costs one npm run.
+fn npm_ls_problems(
+    dir: &Path,
+    lock: &[u8],
+    manifest: Option<&[u8]>,
+) -> Result<std::collections::BTreeSet<String>, String> {
+    use std::collections::{BTreeSet, HashMap};
+    use std::sync::{Mutex, OnceLock};
+    type Key = (std::path::PathBuf, String, Option<String>);
+    static SEEN: OnceLock<Mutex<HashMap<Key, BTreeSet<String>>>> = OnceLock::new();
+    let key: Key = (
+        dir.to_path_buf(),
+        nanoup_core::FileDigest::of("", lock).sha256,
+        manifest.map(|m| nanoup_core::FileDigest::of("", m).sha256),
+    );
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(problems) = seen.lock().ok().and_then(|s| s.get(&key).cloned()) {
+        return Ok(problems);
+    }
+    let program = std::env::var_os("NANOUP_NPM").unwrap_or_else(|| "npm".into());
+    let args = ["ls", "--package-lock-only", "--all"];
+    let env = [
+        ("npm_config_update_notifier", "false"),
+        ("npm_config_progress", "false"),
+    ];
+    let problems: BTreeSet<String> =
+        match run_timed("npm", &program, &args, dir, &env, "NANOUP_NPM_TIMEOUT")? {
+            Ok(()) => BTreeSet::new(),
+            Err((_, _, stderr)) => {
+                let problems: BTreeSet<String> = stderr
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("npm error ").or(l.strip_prefix("npm ERR! ")))
+                    .filter(|l| {
+                        !l.starts_with("code ") && !l.contains("A complete log of this run")
+                    })
+                    .map(str::to_string)
+                    .collect();
+                if problems.is_empty() {
+                    // A failure that names no problem: count it as one, worded by its last line.
+                    BTreeSet::from([stderr.lines().last().unwrap_or("npm ls failed").to_string()])
+                } else {
+                    problems
+                }
+            }
+        };
+    if let Ok(mut seen) = seen.lock() {
+        seen.insert(key, problems.clone());
+    }
+    Ok(problems)
+}
+
+/// [`apply_npm`] without npm's acceptance check.
+fn edit_npm(
     root: &Path,
     update: &NanoUpdate,
     old: &[u8],
