@@ -607,6 +607,115 @@ fn npm_fallback_makes_a_manifest_change_and_names_package_json() {
     );
 }
 
+/// A git repository with a package.json and a v3 package-lock (`packages`, the root entry
+/// added) whose registry is the local one at `base`, the made-up advisory on dep-t imported.
+struct LocalProject {
+    dir: tempfile::TempDir,
+    home: tempfile::TempDir,
+    env: Vec<(&'static str, String)>,
+    /// The lockfile as written.
+    lock: String,
+}
+
+impl LocalProject {
+    fn new(base: &str, dependencies: Value, packages: Value) -> LocalProject {
+        let dir = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let manifest = json!({"name": "demo", "version": "1.0.0", "dependencies": dependencies});
+        let mut all =
+            json!({"": {"name": "demo", "version": "1.0.0", "dependencies": dependencies}});
+        all.as_object_mut()
+            .unwrap()
+            .extend(packages.as_object().unwrap().clone());
+        let lock = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({
+                "name": "demo",
+                "version": "1.0.0",
+                "lockfileVersion": 3,
+                "requires": true,
+                "packages": all,
+            }))
+            .unwrap()
+        );
+        let write = |file: &str, text: &str| std::fs::write(dir.path().join(file), text).unwrap();
+        write(
+            "package.json",
+            &format!("{}\n", serde_json::to_string_pretty(&manifest).unwrap()),
+        );
+        write("package-lock.json", &lock);
+        write(".npmrc", &format!("registry={base}\n"));
+        init_repository_as_is(dir.path());
+        let env: Vec<(&str, String)> = vec![
+            ("HOME", home.path().display().to_string()),
+            (
+                "NANOUP_HOME",
+                home.path().join("nanoup").display().to_string(),
+            ),
+            (
+                "npm_config_cache",
+                home.path().join("npm-cache").display().to_string(),
+            ),
+            ("npm_config_registry", base.to_string()),
+            ("npm_config_update_notifier", "false".to_string()),
+            ("NANOUP_HTTP_RETRIES", "1".to_string()),
+        ];
+        let project = LocalProject {
+            dir,
+            home,
+            env,
+            lock,
+        };
+        let advisory = project.home.path().join("advisory.json");
+        std::fs::write(&advisory, DEP_T_ADVISORY).unwrap();
+        assert_ok(
+            &project
+                .nanoup()
+                .args(["db", "import"])
+                .arg(&advisory)
+                .output()
+                .unwrap(),
+        );
+        project
+    }
+
+    fn nanoup(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("nanoup").unwrap();
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+        cmd.timeout(Duration::from_secs(300));
+        cmd
+    }
+
+    /// `nanoup plan` of the project: the plan's file and its JSON.
+    fn plan(&self) -> (PathBuf, Value) {
+        let plan_file = self.home.path().join("plan.json");
+        let out = self
+            .nanoup()
+            .args(["plan", "--min-age", "0s", "--format", "json", "-o"])
+            .arg(&plan_file)
+            .arg(self.dir.path())
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let plan = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+        (plan_file, plan)
+    }
+
+    /// `nanoup apply --all --commit --json` of a plan: its results.
+    fn apply_all(&self, plan_file: &Path) -> Value {
+        let out = self
+            .nanoup()
+            .args(["apply", "--all", "--commit", "--json", "--plan"])
+            .arg(plan_file)
+            .arg(self.dir.path())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+    }
+}
+
 /// A made-up advisory (OSV) on dep-t below 1.1.0, for the parent-bump test.
 const DEP_T_ADVISORY: &str = r#"{"schema_version": "1.6.0", "id": "GHSA-nano-test-0001", "modified": "2024-01-01T00:00:00Z", "published": "2024-01-01T00:00:00Z", "summary": "made-up advisory for a hermetic test", "affected": [{"package": {"ecosystem": "npm", "name": "dep-t"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.1.0"}]}]}]}"#;
 
@@ -642,75 +751,19 @@ fn a_parent_bump_and_a_companion_move_with_the_fix_in_one_update() {
         ],
     );
     let base = registry.url();
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let manifest = json!({"name": "demo", "version": "1.0.0", "dependencies": {"dep-c": "^1.0.0", "dep-p": "^1.0.0"}});
-    let lock = format!(
-        "{}\n",
-        serde_json::to_string_pretty(&json!({
-            "name": "demo",
-            "version": "1.0.0",
-            "lockfileVersion": 3,
-            "requires": true,
-            "packages": {
-                "": {"name": "demo", "version": "1.0.0", "dependencies": {"dep-c": "^1.0.0", "dep-p": "^1.0.0"}},
-                "node_modules/dep-c": lock_entry(&base, "dep-c", "1.0.0", json!({})),
-                "node_modules/dep-p": lock_entry(&base, "dep-p", "1.0.0", json!({"dep-t": "~1.0.0"})),
-                "node_modules/dep-t": lock_entry(&base, "dep-t", "1.0.0", json!({})),
-            }
-        }))
-        .unwrap()
+    let project = LocalProject::new(
+        &base,
+        json!({"dep-c": "^1.0.0", "dep-p": "^1.0.0"}),
+        json!({
+            "node_modules/dep-c": lock_entry(&base, "dep-c", "1.0.0", json!({})),
+            "node_modules/dep-p": lock_entry(&base, "dep-p", "1.0.0", json!({"dep-t": "~1.0.0"})),
+            "node_modules/dep-t": lock_entry(&base, "dep-t", "1.0.0", json!({})),
+        }),
     );
-    let write = |file: &str, text: &str| std::fs::write(dir.path().join(file), text).unwrap();
-    write(
-        "package.json",
-        &format!("{}\n", serde_json::to_string_pretty(&manifest).unwrap()),
-    );
-    write("package-lock.json", &lock);
-    write(".npmrc", &format!("registry={base}\n"));
-    init_repository_as_is(dir.path());
-    let env: Vec<(&str, String)> = vec![
-        ("HOME", home.path().display().to_string()),
-        (
-            "NANOUP_HOME",
-            home.path().join("nanoup").display().to_string(),
-        ),
-        (
-            "npm_config_cache",
-            home.path().join("npm-cache").display().to_string(),
-        ),
-        ("npm_config_registry", base.clone()),
-        ("npm_config_update_notifier", "false".to_string()),
-        ("NANOUP_HTTP_RETRIES", "1".to_string()),
-    ];
-    let nanoup = || {
-        let mut cmd = assert_cmd::Command::cargo_bin("nanoup").unwrap();
-        for (key, value) in &env {
-            cmd.env(key, value);
-        }
-        cmd.timeout(Duration::from_secs(300));
-        cmd
-    };
-    let advisory = home.path().join("advisory.json");
-    std::fs::write(&advisory, DEP_T_ADVISORY).unwrap();
-    assert_ok(
-        &nanoup()
-            .args(["db", "import"])
-            .arg(&advisory)
-            .output()
-            .unwrap(),
-    );
-
+    let (dir, env, lock) = (&project.dir, &project.env, &project.lock);
+    let nanoup = || project.nanoup();
     // The plan: one group update naming the parent and the target.
-    let plan_file = home.path().join("plan.json");
-    let out = nanoup()
-        .args(["plan", "--min-age", "0s", "--format", "json", "-o"])
-        .arg(&plan_file)
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_ok(&out);
-    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    let (plan_file, plan) = project.plan();
     let update = &plan["updates"][0];
     assert_eq!(plan["updates"].as_array().unwrap().len(), 1, "{plan}");
     assert_eq!(
@@ -753,14 +806,7 @@ fn a_parent_bump_and_a_companion_move_with_the_fix_in_one_update() {
     assert_eq!(update["manifest_change"], false);
 
     // Applied in place and committed; the trailer counts the two locations that moved.
-    let out = nanoup()
-        .args(["apply", "--all", "--commit", "--json", "--plan"])
-        .arg(&plan_file)
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let results: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let results = project.apply_all(&plan_file);
     let result = &results["results"][0];
     assert_eq!(result["status"], "applied", "{results}");
     assert!(
@@ -800,8 +846,83 @@ fn a_parent_bump_and_a_companion_move_with_the_fix_in_one_update() {
     rollback_commit(nanoup(), dir.path(), update["id"].as_str().unwrap());
     assert_eq!(
         std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap(),
-        lock
+        *lock
     );
+}
+
+#[test]
+fn a_parent_bump_that_adds_and_drops_dependencies_stays_in_place() {
+    // dep-p 1.0.0 asks for dep-t ~1.0.0 and dep-o; dep-p 1.1.0 asks for dep-t ^1.1.0 and, new,
+    // dep-n ^1.0.0 (not in the tree), and no longer for dep-o. The update adds dep-n at the
+    // version npm would pick (the `latest` tag, 1.2.0) and removes dep-o, which nothing needs
+    // any more: in place, named in the plan, and npm's own install changes nothing after it.
+    let registry = Registry::start();
+    registry.publish(
+        "dep-p",
+        &[
+            ("1.0.0", json!({"dep-t": "~1.0.0", "dep-o": "^1.0.0"})),
+            ("1.1.0", json!({"dep-t": "^1.1.0", "dep-n": "^1.0.0"})),
+        ],
+    );
+    registry.publish("dep-t", &[("1.0.0", json!({})), ("1.1.0", json!({}))]);
+    registry.publish("dep-o", &[("1.0.0", json!({}))]);
+    registry.publish("dep-n", &[("1.0.0", json!({})), ("1.2.0", json!({}))]);
+    let base = registry.url();
+    let project = LocalProject::new(
+        &base,
+        json!({"dep-p": "^1.0.0"}),
+        json!({
+            "node_modules/dep-o": lock_entry(&base, "dep-o", "1.0.0", json!({})),
+            "node_modules/dep-p": lock_entry(&base, "dep-p", "1.0.0", json!({"dep-o": "^1.0.0", "dep-t": "~1.0.0"})),
+            "node_modules/dep-t": lock_entry(&base, "dep-t", "1.0.0", json!({})),
+        }),
+    );
+    let (plan_file, plan) = project.plan();
+    let update = &plan["updates"][0];
+    let steps: Vec<Value> = update["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{plan}"))
+        .iter()
+        .map(|step| {
+            let mut step = step.clone();
+            step.as_object_mut().unwrap().remove("why");
+            step
+        })
+        .collect();
+    let expected = [
+        json!({"role": "parent", "name": "dep-p", "from": "1.0.0", "to": "1.1.0"}),
+        json!({"role": "companion", "name": "dep-n", "from": null, "to": "1.2.0", "path": "node_modules/dep-n"}),
+        json!({"role": "companion", "name": "dep-o", "from": "1.0.0", "to": null, "path": "node_modules/dep-o"}),
+        json!({"role": "target", "name": "dep-t", "from": "1.0.0", "to": "1.1.0"}),
+    ];
+    assert_eq!(steps, expected, "{plan}");
+
+    let results = project.apply_all(&plan_file);
+    let result = &results["results"][0];
+    assert_eq!(result["status"], "applied", "{results}");
+    assert!(
+        result["method"]
+            .as_str()
+            .unwrap()
+            .starts_with("in-place edit"),
+        "{result}"
+    );
+    let dir = project.dir.path();
+    let new_lock = std::fs::read_to_string(dir.join("package-lock.json")).unwrap();
+    let changed = changes_json(edit::changed_entries(&project.lock, &new_lock).unwrap());
+    assert_eq!(changed, sorted_changes(&result["changed"]));
+    assert_eq!(changed.len(), 4, "{changed:?}");
+    let trailer = git(
+        dir,
+        &[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Nanoup-Blast-Radius,valueonly)",
+        ],
+    );
+    assert_eq!(trailer.trim(), "4");
+    let npm_env: Vec<(&str, &str)> = project.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(npm_rewrite(dir, &new_lock, &npm_env), new_lock);
 }
 
 // --- the corpus, live ------------------------------------------------------------------------

@@ -258,6 +258,11 @@ pub struct Step {
     /// The workspace's manifests change for this entry (their requirement excluded `to`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub manifest: bool,
+    /// Where the step is made when it is not "every copy of `name@from` moves" (npm: an entry
+    /// added, or one copy replaced in place while the other copies stay): the first install
+    /// location, as the planner's edit placed it (apply places it the same way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// One command apply runs to make an update, in order: pin the entry NAME@AT to TO (Cargo:

@@ -22,8 +22,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use nanoup_core::{Step, StepRole};
-use nanoup_ecosystems::npm::edit::{Dependent, LockGraph, range_accepts};
-use nanoup_ecosystems::npm::registry::{dependency_ranges, parse_packument};
+use nanoup_ecosystems::npm::edit::{
+    Dependent, LockGraph, Move, plan_group_edit, range_accepts, unmet_needs,
+};
+use nanoup_ecosystems::npm::registry::{
+    VersionManifest, dependency_ranges, parse_packument, version_manifest,
+};
 
 use crate::plan::{SearchError, SearchPolicy};
 
@@ -31,6 +35,9 @@ use crate::plan::{SearchError, SearchPolicy};
 const MAX_DEPTH: usize = 4;
 /// At most this many companions per update; beyond, npm's own resolution decides the rest.
 const MAX_COMPANIONS: usize = 30;
+/// At most this many entries added per update (new dependencies of the moved releases, and
+/// theirs); beyond, npm's own resolution decides.
+const MAX_ADDED: usize = 60;
 
 /// Returns the registry's packument of a package (the caller owns the network and the cache).
 pub type FetchPackument<'a> = dyn Fn(&str) -> Result<Vec<u8>, String> + 'a;
@@ -81,6 +88,7 @@ pub fn find_fix(
         to.clone(),
     );
     search.companions()?;
+    search.additions(lock_text)?;
     let mut steps = search.steps;
     if !steps.is_empty() {
         steps.push(Step {
@@ -90,6 +98,7 @@ pub fn find_fix(
             role: StepRole::Target,
             why: target.why.clone(),
             manifest: false,
+            path: None,
         });
     }
     for step in &mut steps {
@@ -122,6 +131,10 @@ struct Packument {
     ranges: BTreeMap<String, Vec<(String, String)>>,
     /// Versions (not deprecated) with their publish dates, ascending.
     versions: Vec<(semver::Version, String, Option<String>)>,
+    /// The `latest` dist-tag.
+    latest: Option<String>,
+    /// The registry's answer, for the manifests of the versions an edit writes.
+    body: Vec<u8>,
 }
 
 /// Whether `range` accepts one of `versions`.
@@ -137,8 +150,9 @@ impl Search<'_> {
             let body = (self.fetch)(name).map_err(SearchError::Unavailable)?;
             let ranges =
                 dependency_ranges(name, &body).map_err(|e| SearchError::Unavailable(e.0))?;
-            let mut versions: Vec<_> = parse_packument(name, &body)
-                .map_err(|e| SearchError::Unavailable(e.0))?
+            let parsed = parse_packument(name, &body).map_err(|e| SearchError::Unavailable(e.0))?;
+            let latest = parsed.dist_tags.get("latest").cloned();
+            let mut versions: Vec<_> = parsed
                 .versions
                 .into_iter()
                 .filter(|v| v.deprecated.is_none())
@@ -151,8 +165,15 @@ impl Search<'_> {
                 })
                 .collect();
             versions.sort_by(|a, b| a.0.cmp(&b.0));
-            self.packuments
-                .insert(name.to_string(), Packument { ranges, versions });
+            self.packuments.insert(
+                name.to_string(),
+                Packument {
+                    ranges,
+                    versions,
+                    latest,
+                    body,
+                },
+            );
         }
         Ok(&self.packuments[name])
     }
@@ -311,12 +332,162 @@ impl Search<'_> {
                         role: StepRole::Companion,
                         why,
                         manifest: false,
+                        path: None,
                     });
                     queue.push((key, chosen));
                 }
             }
         }
         Ok(())
+    }
+
+    /// The registry's manifest of `name@version`.
+    fn manifest(&mut self, name: &str, version: &str) -> Result<VersionManifest, SearchError> {
+        let body = &self.packument(name)?.body;
+        version_manifest(name, body, version).map_err(|e| SearchError::Unavailable(e.0))
+    }
+
+    /// The entries the moves add and remove: a dependency of a moved release (or of an added
+    /// one) that the tree lacks, or holds only at a version its range rejects where no
+    /// companion could move it, is **added** at the version npm would pick (the `latest` tag
+    /// when the range accepts it, else the highest accepted release), allowed by policy and
+    /// not vulnerable, placed as npm places it; entries nothing reaches any more are
+    /// **removed**, as npm prunes them. Both become steps, found by making the edit on the
+    /// lockfile's text. When the edit cannot be made in place, nothing is added: apply falls
+    /// back to npm and reports what it changed.
+    fn additions(&mut self, lock_text: &str) -> Result<(), SearchError> {
+        let moved: Vec<((String, String), String)> = self
+            .moved
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut manifests = Vec::new();
+        for ((name, from), to) in &moved {
+            manifests.push((name.as_str(), from.as_str(), self.manifest(name, to)?));
+        }
+        let moves: Vec<Move<'_>> = manifests
+            .iter()
+            .map(|(name, from, to)| Move { name, from, to })
+            .collect();
+        let mut added: Vec<VersionManifest> = Vec::new();
+        let mut why: BTreeMap<(String, String), String> = BTreeMap::new();
+        loop {
+            let refs: Vec<&VersionManifest> = added.iter().collect();
+            let Ok(needs) = unmet_needs(lock_text, &moves, &refs) else {
+                return Ok(());
+            };
+            if needs.is_empty() {
+                break;
+            }
+            let mut progressed = false;
+            for need in needs {
+                if added.len() >= MAX_ADDED {
+                    return Ok(());
+                }
+                let have = added.iter().any(|m| {
+                    m.name == need.name && range_accepts(&need.range, &m.version) == Some(true)
+                });
+                if have {
+                    continue; // added already, and still no place for it
+                }
+                let Some(version) = self.pick_new(&need.name, &need.range)? else {
+                    continue;
+                };
+                let dependent = self.graph_label(&need.dependent, &moves, &added);
+                why.entry((need.name.clone(), version.clone()))
+                    .or_insert_with(|| match &need.found {
+                        None => format!("{dependent} requires {} {}", need.name, need.range),
+                        Some((_, v)) => format!(
+                            "{dependent} requires {} {}, and {v} stays for its other dependents",
+                            need.name, need.range
+                        ),
+                    });
+                added.push(self.manifest(&need.name, &version)?);
+                progressed = true;
+            }
+            if !progressed {
+                return Ok(());
+            }
+        }
+        let refs: Vec<&VersionManifest> = added.iter().collect();
+        let Ok(edit) = plan_group_edit(lock_text, &moves, &refs) else {
+            return Ok(());
+        };
+        let mut seen = BTreeSet::new();
+        for change in edit.changed {
+            if let (Some(from), Some(to)) = (&change.from, &change.to)
+                && self.moved.get(&(change.name.clone(), from.clone())) == Some(to)
+            {
+                continue; // a move the search already named
+            }
+            if !seen.insert((change.name.clone(), change.from.clone(), change.to.clone())) {
+                continue;
+            }
+            let why = match &change.to {
+                Some(to) => why
+                    .get(&(change.name.clone(), to.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| format!("a moved release requires {}", change.name)),
+                None => "nothing requires it any more".to_string(),
+            };
+            self.steps.push(Step {
+                name: change.name,
+                from: change.from,
+                to: change.to,
+                role: StepRole::Companion,
+                why,
+                manifest: false,
+                path: change.path,
+            });
+        }
+        Ok(())
+    }
+
+    /// The version npm would install for a new dependency `name` asked as `range`: the
+    /// `latest` tag when the range accepts it, else the highest release it accepts; either
+    /// allowed by policy for an added entry (not vulnerable). `None` when none is.
+    fn pick_new(&mut self, name: &str, range: &str) -> Result<Option<String>, SearchError> {
+        let policy = self.policy;
+        let packument = self.packument(name)?;
+        let allowed = |text: &str, published: Option<&str>| {
+            range_accepts(range, text) == Some(true)
+                && (policy.may_move)(name, None, text, published)
+        };
+        if let Some(latest) = &packument.latest
+            && let Some((_, text, published)) = packument
+                .versions
+                .iter()
+                .find(|(_, text, _)| text == latest)
+            && allowed(text, published.as_deref())
+        {
+            return Ok(Some(text.clone()));
+        }
+        Ok(packument
+            .versions
+            .iter()
+            .rev()
+            .filter(|(v, _, _)| v.pre.is_empty())
+            .find(|(_, text, published)| allowed(text, published.as_deref()))
+            .map(|(_, text, _)| text.clone()))
+    }
+
+    /// The package at an install location, as a message names it (`name@version`).
+    fn graph_label(&self, location: &str, moves: &[Move<'_>], added: &[VersionManifest]) -> String {
+        let name = location.rsplit("node_modules/").next().unwrap_or(location);
+        let version = moves
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.to.version.clone())
+            .or_else(|| {
+                added
+                    .iter()
+                    .find(|m| m.name == name)
+                    .map(|m| m.version.clone())
+            });
+        match version {
+            Some(version) => format!("{name}@{version}"),
+            None => name.to_string(),
+        }
     }
 
     /// Lifts `dependent`, whose range excludes every `acceptable` version of `name`: to its
@@ -414,6 +585,7 @@ impl Search<'_> {
                 role: StepRole::Parent,
                 why,
                 manifest: false,
+                path: None,
             }),
         }
         Ok(lifts
@@ -453,7 +625,7 @@ pub fn with_found(update: nanoup_core::NanoUpdate, found: Found) -> nanoup_core:
                 name: s.name.clone(),
                 from: s.from.clone(),
                 to: s.to.clone(),
-                path: None,
+                path: s.path.clone(),
             })
             .collect()
     };

@@ -263,7 +263,7 @@ pub fn plan_edit(
     from: &str,
     to: &VersionManifest,
 ) -> Result<LockEdit, EditRefusal> {
-    plan_group_edit(lock_text, &[Move { name, from, to }])
+    plan_group_edit(lock_text, &[Move { name, from, to }], &[])
 }
 
 /// One package of a group edit: every installed copy of `name@from` moves to `to`.
@@ -281,8 +281,135 @@ pub struct Move<'a> {
 /// release accepts the fixed version of its dependency, and only together are they
 /// consistent). Every check runs on the graph with all of them moved: a moving dependent is
 /// judged by its new ranges, a moving dependency by its new version.
-pub fn plan_group_edit(lock_text: &str, moves: &[Move<'_>]) -> Result<LockEdit, EditRefusal> {
-    let mut doc: Value = json::from_str(FILE, lock_text)?;
+///
+/// `added` are the releases the edit may install where the tree lacks a dependency of a moved
+/// package (or of another added one): each missing or rejected dependency is satisfied by the
+/// highest of them its range accepts, placed as npm places it (the shallowest `node_modules` on
+/// the way up from the dependent where no other copy is in the way and no other package's
+/// resolution would change to a version it rejects), and entries nothing reaches any more are
+/// removed, as npm prunes them. A dependency still unmet is refused ([`EditRefusal::Unsatisfied`];
+/// [`unmet_needs`] lists them all, to find the releases to add).
+pub fn plan_group_edit(
+    lock_text: &str,
+    moves: &[Move<'_>],
+    added: &[&VersionManifest],
+) -> Result<LockEdit, EditRefusal> {
+    let prepared = prepare_group_edit(lock_text, moves, added)?;
+    if let Some(need) = prepared.unmet.first() {
+        return Err(need.refusal());
+    }
+    prepared.write(lock_text, moves, added)
+}
+
+/// Every dependency a group edit (see [`plan_group_edit`]) leaves unmet with the releases in
+/// `added`: what the caller must find releases for. Empty when the edit can be made.
+pub fn unmet_needs(
+    lock_text: &str,
+    moves: &[Move<'_>],
+    added: &[&VersionManifest],
+) -> Result<Vec<Need>, EditRefusal> {
+    Ok(prepare_group_edit(lock_text, moves, added)?.unmet)
+}
+
+/// A dependency that the tree, after a group edit, does not satisfy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// The install location of the package that needs it.
+    pub dependent: String,
+    /// The dependency's name.
+    pub name: String,
+    /// The range the dependent declares.
+    pub range: String,
+    /// Where the dependency resolves now and its version, when it is in the tree at all.
+    pub found: Option<(String, String)>,
+}
+
+impl Need {
+    fn refusal(&self) -> EditRefusal {
+        EditRefusal::Unsatisfied {
+            location: self.dependent.clone(),
+            dependency: self.name.clone(),
+            range: self.range.clone(),
+            found: self.found.clone(),
+        }
+    }
+}
+
+/// A group edit worked out on the graph, before any text is written.
+struct PreparedEdit<'m> {
+    doc: Value,
+    style: Style,
+    lockfile_version: u64,
+    graph: Graph,
+    after: Graph,
+    /// Per move: its locations and the fields its entries get.
+    planned: Vec<(Vec<String>, EntryFields<'m>)>,
+    /// Per placed release: its location, its index in `added`, and its entry's fields.
+    placed: Vec<(String, usize, EntryFields<'m>)>,
+    unmet: Vec<Need>,
+}
+
+/// The registry fields an entry of `manifest` gets, or why they are missing.
+fn entry_fields<'m>(
+    manifest: &'m VersionManifest,
+    location: &str,
+    write_license: bool,
+) -> Result<EntryFields<'m>, EditRefusal> {
+    let name = &manifest.name;
+    if !manifest.bundle_dependencies.is_empty() {
+        return Err(EditRefusal::GraphChange {
+            location: location.to_string(),
+            reason: format!(
+                "{name}@{} bundles dependencies ({}), which npm records as entries of their own",
+                manifest.version,
+                manifest.bundle_dependencies.join(", ")
+            ),
+        });
+    }
+    if manifest.has_shrinkwrap {
+        return Err(EditRefusal::GraphChange {
+            location: location.to_string(),
+            reason: format!(
+                "{name}@{} ships an npm-shrinkwrap.json, which pins its own subtree",
+                manifest.version
+            ),
+        });
+    }
+    let tarball = manifest
+        .tarball
+        .clone()
+        .ok_or_else(|| EditRefusal::Unsupported {
+            location: location.to_string(),
+            reason: format!(
+                "the registry gives no `dist.tarball` for {name}@{}",
+                manifest.version
+            ),
+        })?;
+    let integrity = manifest
+        .integrity
+        .clone()
+        .or_else(|| manifest.shasum.as_deref().and_then(sha1_integrity))
+        .ok_or_else(|| EditRefusal::Unsupported {
+            location: location.to_string(),
+            reason: format!(
+                "the registry gives no `dist.integrity` or `dist.shasum` for {name}@{}",
+                manifest.version
+            ),
+        })?;
+    Ok(EntryFields {
+        manifest,
+        tarball,
+        integrity,
+        write_license,
+    })
+}
+
+fn prepare_group_edit<'m>(
+    lock_text: &str,
+    moves: &[Move<'m>],
+    added: &[&'m VersionManifest],
+) -> Result<PreparedEdit<'m>, EditRefusal> {
+    let doc: Value = json::from_str(FILE, lock_text)?;
     let style = Style::detect(lock_text);
     if style.write(&doc) != lock_text {
         return Err(EditRefusal::NotNpmFormat(format!(
@@ -312,7 +439,7 @@ pub fn plan_group_edit(lock_text: &str, moves: &[Move<'_>]) -> Result<LockEdit, 
     let graph = Graph::from_doc(&doc)?;
     let write_license = lockfile_version >= 2 && graph.records_license;
     // Each move: its locations, new version, new edges and the fields its entries get.
-    let mut planned: Vec<(Vec<String>, Version, Vec<Edge>, EntryFields<'_>)> = Vec::new();
+    let mut planned: Vec<(Vec<String>, Version, Vec<Edge>, EntryFields<'m>)> = Vec::new();
     for Move { name, from, to } in moves.iter().copied() {
         let to_version =
             Version::parse(Scheme::Npm, &to.version).map_err(|e| EditRefusal::Unsupported {
@@ -344,43 +471,7 @@ pub fn plan_group_edit(lock_text: &str, moves: &[Move<'_>]) -> Result<LockEdit, 
                 reason: format!("the registry manifest is for {:?}, not {name:?}", to.name),
             });
         }
-        if !to.bundle_dependencies.is_empty() {
-            return Err(EditRefusal::GraphChange {
-                location: locations[0].clone(),
-                reason: format!(
-                    "{name}@{} bundles dependencies ({}), which npm records as entries of their own",
-                    to.version,
-                    to.bundle_dependencies.join(", ")
-                ),
-            });
-        }
-        if to.has_shrinkwrap {
-            return Err(EditRefusal::GraphChange {
-                location: locations[0].clone(),
-                reason: format!(
-                    "{name}@{} ships an npm-shrinkwrap.json, which pins its own subtree",
-                    to.version
-                ),
-            });
-        }
-        let tarball = to.tarball.clone().ok_or_else(|| EditRefusal::Unsupported {
-            location: locations[0].clone(),
-            reason: format!(
-                "the registry gives no `dist.tarball` for {name}@{}",
-                to.version
-            ),
-        })?;
-        let integrity = to
-            .integrity
-            .clone()
-            .or_else(|| to.shasum.as_deref().and_then(sha1_integrity))
-            .ok_or_else(|| EditRefusal::Unsupported {
-                location: locations[0].clone(),
-                reason: format!(
-                    "the registry gives no `dist.integrity` or `dist.shasum` for {name}@{}",
-                    to.version
-                ),
-            })?;
+        let fields = entry_fields(to, &locations[0], write_license)?;
         for location in &locations {
             if let Some(resolved) = &graph.nodes[location].resolved
                 && !is_registry_tarball(resolved)
@@ -391,12 +482,6 @@ pub fn plan_group_edit(lock_text: &str, moves: &[Move<'_>]) -> Result<LockEdit, 
                 });
             }
         }
-        let fields = EntryFields {
-            manifest: to,
-            tarball,
-            integrity,
-            write_license,
-        };
         planned.push((locations, to_version, manifest_edges(to), fields));
     }
     // The graph as it will be: every moved location at its new version, with its new edges.
@@ -409,61 +494,432 @@ pub fn plan_group_edit(lock_text: &str, moves: &[Move<'_>]) -> Result<LockEdit, 
             }
         }
     }
-    for (locations, version, edges, _) in &planned {
+    for (locations, version, _, _) in &planned {
         for location in locations {
             check_dependents(&after, location, version)?;
-            check_dependencies(&graph, &after, location, edges)?;
         }
     }
-    check_flags(&graph, &after)?;
+    let moved: Vec<String> = planned
+        .iter()
+        .flat_map(|(locations, _, _, _)| locations.iter().cloned())
+        .collect();
+    let (placements, unmet) = lay_out(&graph, &mut after, &moved, added);
+    let mut placed = Vec::new();
+    for (location, index) in placements {
+        let fields = entry_fields(added[index], &location, write_license)?;
+        placed.push((location, index, fields));
+    }
+    let planned = planned
+        .into_iter()
+        .map(|(locations, _, _, fields)| (locations, fields))
+        .collect();
+    Ok(PreparedEdit {
+        doc,
+        style,
+        lockfile_version,
+        graph,
+        after,
+        planned,
+        placed,
+        unmet,
+    })
+}
 
-    for (locations, _, _, fields) in &planned {
-        for location in locations {
-            if lockfile_version >= 2
-                && let Some(entry) = doc
-                    .get_mut("packages")
-                    .and_then(|p| p.get_mut(location.as_str()))
-                    .and_then(Value::as_object_mut)
-            {
-                *entry = fields.package_entry(entry);
-            }
-            if let Some(entry) = legacy_entry_mut(&mut doc, location) {
-                *entry = fields.legacy_entry(entry, lockfile_version >= 2);
+impl PreparedEdit<'_> {
+    /// Writes the edit: moved entries rebuilt, placed releases inserted with the flags npm
+    /// derives for them, unreachable entries removed; the text checked with
+    /// [`changed_entries`].
+    fn write(
+        mut self,
+        lock_text: &str,
+        moves: &[Move<'_>],
+        added: &[&VersionManifest],
+    ) -> Result<LockEdit, EditRefusal> {
+        let pruned = check_flags(&self.graph, &self.after)?;
+        let after_flags = self.after.flags();
+        let lockfile_version = self.lockfile_version;
+        let doc = &mut self.doc;
+        for (locations, fields) in &self.planned {
+            for location in locations {
+                rebuild_entry(doc, lockfile_version, location, fields);
             }
         }
-    }
-    let new_text = style.write(&doc);
+        for (location, _, fields) in &self.placed {
+            if self.graph.nodes.contains_key(location) {
+                // A copy replaced in place: rebuilt like a moved entry.
+                rebuild_entry(doc, lockfile_version, location, fields);
+                continue;
+            }
+            let flags =
+                after_flags
+                    .get(location)
+                    .copied()
+                    .ok_or_else(|| EditRefusal::GraphChange {
+                        location: location.clone(),
+                        reason: "an added entry would be unreachable".to_string(),
+                    })?;
+            insert_entry(doc, lockfile_version, location, fields, flags)?;
+        }
+        for location in &pruned {
+            remove_entry(doc, location);
+        }
+        let new_text = self.style.write(doc);
 
-    let mut changed: Vec<EntryChange> = Vec::new();
-    let mut locations: Vec<String> = Vec::new();
-    for (Move { name, from, to }, (moved, _, _, _)) in moves.iter().zip(&planned) {
-        for location in moved {
+        let mut changed: Vec<EntryChange> = Vec::new();
+        let mut locations: Vec<String> = Vec::new();
+        for (Move { name, from, to }, (moved, _)) in moves.iter().zip(&self.planned) {
+            for location in moved {
+                changed.push(EntryChange {
+                    name: name.to_string(),
+                    from: Some(from.to_string()),
+                    to: Some(to.version.clone()),
+                    path: Some(location.clone()),
+                });
+                locations.push(location.clone());
+            }
+        }
+        for (location, index, _) in &self.placed {
             changed.push(EntryChange {
-                name: name.to_string(),
-                from: Some(from.to_string()),
-                to: Some(to.version.clone()),
+                name: added[*index].name.clone(),
+                from: self
+                    .graph
+                    .nodes
+                    .get(location)
+                    .and_then(|n| n.version.clone()),
+                to: Some(added[*index].version.clone()),
                 path: Some(location.clone()),
             });
             locations.push(location.clone());
         }
+        for location in &pruned {
+            let node = &self.graph.nodes[location];
+            changed.push(EntryChange {
+                name: node.name.clone(),
+                from: node.version.clone(),
+                to: None,
+                path: Some(location.clone()),
+            });
+            locations.push(location.clone());
+        }
+        changed.sort();
+        locations.sort();
+        let actual = changed_entries(lock_text, &new_text)?;
+        if actual != changed {
+            return Err(EditRefusal::Unsupported {
+                location: String::new(),
+                reason: format!(
+                    "the edit would change {actual:?} instead of exactly {changed:?} (an entry is \
+                     recorded in an unexpected shape)"
+                ),
+            });
+        }
+        Ok(LockEdit {
+            new_text,
+            changed,
+            locations,
+        })
     }
-    changed.sort();
-    locations.sort();
-    let actual = changed_entries(lock_text, &new_text)?;
-    if actual != changed {
-        return Err(EditRefusal::Unsupported {
-            location: String::new(),
-            reason: format!(
-                "the edit would change {actual:?} instead of exactly {changed:?} (an entry is \
-                 recorded in an unexpected shape)"
-            ),
-        });
+}
+
+/// Satisfies the dependencies of the moved entries (and of every entry placed for them) in
+/// `after`: a dependency that resolves to a version its range accepts is fine; a missing
+/// optional one, or one the entry's old version also lacked (skipped on this platform), too.
+/// Any other is met by the highest release of `added` its range accepts, placed by
+/// [`placement`]. The placements (location, index in `added`) and the needs left unmet.
+fn lay_out(
+    before: &Graph,
+    after: &mut Graph,
+    moved: &[String],
+    added: &[&VersionManifest],
+) -> (Placements, Vec<Need>) {
+    let mut versions: Vec<Option<Version>> = Vec::new();
+    for manifest in added {
+        versions.push(Version::parse(Scheme::Npm, &manifest.version).ok());
     }
-    Ok(LockEdit {
-        new_text,
-        changed,
-        locations,
-    })
+    let mut queue: VecDeque<String> = moved.iter().cloned().collect();
+    let mut placed: Vec<(String, usize)> = Vec::new();
+    let mut unmet: Vec<Need> = Vec::new();
+    while let Some(location) = queue.pop_front() {
+        let Some(node) = after.nodes.get(&location) else {
+            continue;
+        };
+        let edges = node.edges.clone();
+        let old_names: BTreeSet<&str> = before
+            .nodes
+            .get(&location)
+            .map(|n| n.edges.iter().map(|e| e.name.as_str()).collect())
+            .unwrap_or_default();
+        for edge in &edges {
+            let found = match after.resolve(&location, &edge.name) {
+                Some(target) => {
+                    let node = &after.nodes[&target];
+                    let version = node.version.clone().or_else(|| {
+                        node.link
+                            .as_ref()
+                            .and_then(|t| after.nodes.get(t))
+                            .and_then(|n| n.version.clone())
+                    });
+                    let ok = version.as_deref().is_some_and(|v| {
+                        Version::parse(Scheme::Npm, v)
+                            .ok()
+                            .is_some_and(|v| accepts(&edge.spec, &v).unwrap_or(false))
+                    });
+                    if ok {
+                        continue;
+                    }
+                    Some((
+                        target,
+                        version.unwrap_or_else(|| "(no version)".to_string()),
+                    ))
+                }
+                None if edge.kind.optional() || old_names.contains(edge.name.as_str()) => {
+                    continue;
+                }
+                None => None,
+            };
+            let need = Need {
+                dependent: location.clone(),
+                name: edge.name.clone(),
+                range: edge.spec.clone(),
+                found,
+            };
+            let candidate = added
+                .iter()
+                .zip(&versions)
+                .enumerate()
+                .filter(|(_, (m, v))| {
+                    m.name == edge.name
+                        && v.as_ref()
+                            .is_some_and(|v| accepts(&edge.spec, v).unwrap_or(false))
+                })
+                .max_by(|(_, (_, a)), (_, (_, b))| a.cmp(b))
+                .map(|(i, _)| i);
+            let Some(index) = candidate else {
+                unmet.push(need);
+                continue;
+            };
+            let manifest = added[index];
+            let Some(version) = versions[index].clone() else {
+                unmet.push(need);
+                continue;
+            };
+            let Some((slot, replaces)) = placement(after, &location, &edge.name, &version) else {
+                unmet.push(need);
+                continue;
+            };
+            // An entry replaced in place keeps its flags (checked like every entry's).
+            let recorded = match after.nodes.get(&slot) {
+                Some(old) if replaces => old.recorded,
+                _ => Flags::NONE,
+            };
+            if replaces && moved.contains(&slot) {
+                unmet.push(need);
+                continue;
+            }
+            after.nodes.insert(
+                slot.clone(),
+                Node {
+                    name: manifest.name.clone(),
+                    version: Some(manifest.version.clone()),
+                    resolved: manifest.tarball.clone(),
+                    recorded,
+                    edges: manifest_edges(manifest),
+                    folder: false,
+                    link: None,
+                    added: !replaces,
+                },
+            );
+            placed.push((slot.clone(), index));
+            queue.push_back(slot);
+        }
+    }
+    unmet.sort_by(|a, b| (&a.dependent, &a.name).cmp(&(&b.dependent, &b.name)));
+    unmet.dedup();
+    (placed, unmet)
+}
+
+/// Where [`lay_out`] placed releases: (install location, index in its `added`).
+type Placements = Vec<(String, usize)>;
+
+/// Where npm would install `name@version` for the entry at `from`: the shallowest
+/// `node_modules` on the way up from `from` that is below every other copy of `name` on that
+/// way (so that `from` resolves to it) and where no other entry's resolution of `name` would
+/// change to a version its range rejects; else in place of the nearest copy on that way, when
+/// every entry that resolves to it accepts the new version (and it is not itself moved or
+/// added by this edit). The location, and whether it replaces an entry; `None` when there is
+/// no such place.
+fn placement(graph: &Graph, from: &str, name: &str, version: &Version) -> Option<(String, bool)> {
+    // The folders whose node_modules Node searches from `from`, nearest first.
+    let mut levels: Vec<String> = Vec::new();
+    let mut dir = from.trim_matches('/');
+    loop {
+        if dir.is_empty() || graph.nodes.contains_key(dir) {
+            levels.push(dir.to_string());
+        }
+        if dir.is_empty() {
+            break;
+        }
+        dir = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+    }
+    // Whether installing `name@version` at `slot` (of the folder `level`) keeps every entry
+    // that would resolve to it satisfied.
+    let fits = |level: &str, slot: &str| {
+        let inside = |location: &str| {
+            level.is_empty() || location == level || location.starts_with(&format!("{level}/"))
+        };
+        let mut trial = graph.clone();
+        let node = Node {
+            name: name.to_string(),
+            version: Some(version.as_str().to_string()),
+            resolved: None,
+            recorded: Flags::NONE,
+            edges: Vec::new(),
+            folder: false,
+            link: None,
+            added: true,
+        };
+        trial.nodes.insert(slot.to_string(), node);
+        !graph.nodes.iter().any(|(location, node)| {
+            inside(location)
+                && node.link.is_none()
+                && node.edges.iter().any(|edge| {
+                    edge.name == name
+                        && trial.resolve(location, name).as_deref() == Some(slot)
+                        && !accepts(&edge.spec, version).unwrap_or(false)
+                })
+        })
+    };
+    // Below the nearest level that already holds a copy (the one `from` resolves to now).
+    let open = levels
+        .iter()
+        .position(|level| graph.nodes.contains_key(&child_location(level, name)))
+        .unwrap_or(levels.len());
+    for level in levels[..open].iter().rev() {
+        let slot = child_location(level, name);
+        if fits(level, &slot) {
+            return Some((slot, false));
+        }
+    }
+    let level = levels.get(open)?;
+    let slot = child_location(level, name);
+    let occupant = &graph.nodes[&slot];
+    let replaceable = !occupant.added && !occupant.folder && occupant.link.is_none();
+    (replaceable && fits(level, &slot)).then_some((slot, true))
+}
+
+/// Rebuilds the entry at `location` (v2/v3 `packages` and the legacy nested `dependencies`)
+/// for the new version `fields` describe, keeping what is not manifest data.
+fn rebuild_entry(doc: &mut Value, lockfile_version: u64, location: &str, fields: &EntryFields<'_>) {
+    if lockfile_version >= 2
+        && let Some(entry) = doc
+            .get_mut("packages")
+            .and_then(|p| p.get_mut(location))
+            .and_then(Value::as_object_mut)
+    {
+        *entry = fields.package_entry(entry);
+    }
+    if let Some(entry) = legacy_entry_mut(doc, location) {
+        *entry = fields.legacy_entry(entry, lockfile_version >= 2);
+    }
+}
+
+/// Inserts a new entry at `location` (v2/v3 `packages`, and the legacy nested `dependencies`
+/// when the file has them), with the flags npm derives for it, where npm's sort puts it.
+fn insert_entry(
+    doc: &mut Value,
+    lockfile_version: u64,
+    location: &str,
+    fields: &EntryFields<'_>,
+    flags: Flags,
+) -> Result<(), EditRefusal> {
+    let mut recorded = Map::new();
+    let mut legacy = Map::new();
+    if flags.dev {
+        recorded.insert("dev".into(), Value::Bool(true));
+        legacy.insert("dev".into(), Value::Bool(true));
+    }
+    if flags.optional {
+        recorded.insert("optional".into(), Value::Bool(true));
+        legacy.insert("optional".into(), Value::Bool(true));
+    }
+    if flags.dev_optional && !flags.dev && !flags.optional {
+        recorded.insert("devOptional".into(), Value::Bool(true));
+    }
+    if flags.peer {
+        recorded.insert("peer".into(), Value::Bool(true));
+    }
+    if lockfile_version >= 2
+        && let Some(packages) = doc.get_mut("packages").and_then(Value::as_object_mut)
+    {
+        let entry = Value::Object(fields.package_entry(&recorded));
+        insert_sorted(packages, location, entry);
+    }
+    let has_legacy = lockfile_version < 2 || doc.get("dependencies").is_some();
+    if has_legacy {
+        if lockfile_version < 2 && (flags.peer || legacy.len() < recorded.len()) {
+            return Err(EditRefusal::GraphChange {
+                location: location.to_string(),
+                reason: format!(
+                    "npm would mark the added entry {}, which lockfile v1 does not record",
+                    Flags::describe(Some(flags))
+                ),
+            });
+        }
+        let (parent, key) = legacy_parent(location);
+        let nice = lockfile_version >= 2;
+        let entry = Value::Object(fields.legacy_entry(&legacy, nice));
+        let children =
+            legacy_children_mut(doc, parent, true).ok_or_else(|| EditRefusal::Unsupported {
+                location: location.to_string(),
+                reason: "its parent has no entry in the nested `dependencies`".to_string(),
+            })?;
+        insert_sorted(children, key, entry);
+    }
+    Ok(())
+}
+
+/// Inserts `key` into an object kept in npm's order: before the first key that sorts after
+/// it, comparing as the object is already sorted (`localeCompare`, or code units as npm 6
+/// sorted lockfile v1).
+fn insert_sorted(map: &mut Map<String, Value>, key: &str, value: Value) {
+    let keys: Vec<&String> = map.keys().collect();
+    let by_locale = keys
+        .windows(2)
+        .all(|w| locale_cmp(w[0], w[1]) != Ordering::Greater);
+    let cmp = |a: &str, b: &str| {
+        if by_locale {
+            locale_cmp(a, b)
+        } else {
+            a.cmp(b)
+        }
+    };
+    let at = keys
+        .iter()
+        .position(|k| cmp(k, key) == Ordering::Greater)
+        .unwrap_or(keys.len());
+    map.shift_insert(at, key.to_string(), value);
+}
+
+/// Removes the entry at `location` (and, in the legacy nested `dependencies`, the parent's
+/// `dependencies` object when it empties), as npm prunes an entry nothing reaches.
+fn remove_entry(doc: &mut Value, location: &str) {
+    if let Some(packages) = doc.get_mut("packages").and_then(Value::as_object_mut) {
+        packages.shift_remove(location);
+    }
+    let (parent, key) = legacy_parent(location);
+    let emptied = match legacy_children_mut(doc, parent, false) {
+        Some(children) => {
+            children.shift_remove(key);
+            children.is_empty()
+        }
+        None => false,
+    };
+    if emptied
+        && !parent.is_empty()
+        && let Some(entry) = legacy_entry_mut(doc, parent)
+    {
+        entry.shift_remove("dependencies");
+    }
 }
 
 /// A package (or the project folder) whose declared range reaches an installed copy of a
@@ -1155,6 +1611,8 @@ struct Node {
     folder: bool,
     /// For `link: true` entries, the linked folder.
     link: Option<String>,
+    /// Placed by the edit (not in the lockfile before): never a root of lockfile v1's flags.
+    added: bool,
 }
 
 /// The entries of a lockfile by install location.
@@ -1226,6 +1684,7 @@ impl Graph {
                         edges: entry_edges(entry, folder),
                         folder,
                         link,
+                        added: false,
                     },
                 );
             }
@@ -1279,6 +1738,7 @@ impl Graph {
                     edges,
                     folder: false,
                     link: None,
+                    added: false,
                 },
             );
             if let Some(Value::Object(nested)) = entry.get("dependencies") {
@@ -1312,7 +1772,7 @@ impl Graph {
         let mut queue: VecDeque<String> = VecDeque::new();
         for (location, node) in &self.nodes {
             let root = if self.v1 {
-                is_top_level(location)
+                is_top_level(location) && !node.added
             } else {
                 node.folder
             };
@@ -1526,63 +1986,26 @@ fn check_dependents(graph: &Graph, location: &str, to: &Version) -> Result<(), E
     Ok(())
 }
 
-/// Every dependency of the new version at `location` resolves, in the graph as it will be
-/// (`after`), to a version it accepts (`before` tells which were already missing).
-fn check_dependencies(
-    before: &Graph,
-    graph: &Graph,
-    location: &str,
-    new_edges: &[Edge],
-) -> Result<(), EditRefusal> {
-    let old_names: BTreeSet<&str> = before.nodes[location]
-        .edges
-        .iter()
-        .map(|e| e.name.as_str())
-        .collect();
-    for edge in new_edges {
-        let unsatisfied = |found: Option<(String, String)>| EditRefusal::Unsatisfied {
-            location: location.to_string(),
-            dependency: edge.name.clone(),
-            range: edge.spec.clone(),
-            found,
-        };
-        let Some(target) = graph.resolve(location, &edge.name) else {
-            if edge.kind.optional() || old_names.contains(edge.name.as_str()) {
-                continue; // optional, or already missing before (skipped on this platform)
-            }
-            return Err(unsatisfied(None));
-        };
-        let node = &graph.nodes[&target];
-        let version = node.version.clone().or_else(|| {
-            node.link
-                .as_ref()
-                .and_then(|t| graph.nodes.get(t))
-                .and_then(|n| n.version.clone())
-        });
-        let Some(found_version) = version else {
-            return Err(unsatisfied(Some((target, "(no version)".to_string()))));
-        };
-        let ok = Version::parse(Scheme::Npm, &found_version)
-            .ok()
-            .is_some_and(|v| accepts(&edge.spec, &v).unwrap_or(false));
-        if !ok {
-            return Err(unsatisfied(Some((target, found_version))));
-        }
-    }
-    Ok(())
-}
-
 /// The flags npm derives (and, for v1, what keeps a top-level entry) are the same before and
-/// after the edit (`after`: the graph with the moved entries' new edges).
-fn check_flags(graph: &Graph, after: &Graph) -> Result<(), EditRefusal> {
+/// after the edit (`after`: the graph with the moved entries' new edges and the added entries)
+/// for every entry that stays; the entries nothing reaches any more (npm prunes them), sorted.
+fn check_flags(graph: &Graph, after: &Graph) -> Result<Vec<String>, EditRefusal> {
     let before_flags = graph.flags();
     let after_flags = after.flags();
+    let mut pruned = Vec::new();
     let all: BTreeSet<&String> = before_flags.keys().chain(after_flags.keys()).collect();
     for location in all {
         let (old, new) = (
             before_flags.get(location).copied(),
             after_flags.get(location).copied(),
         );
+        if after.nodes.get(location).is_some_and(|n| n.added) {
+            continue;
+        }
+        if old.is_some() && new.is_none() && !graph.nodes[location].folder {
+            pruned.push(location.clone());
+            continue;
+        }
         if old != new {
             return Err(EditRefusal::GraphChange {
                 location: location.clone(),
@@ -1638,7 +2061,7 @@ fn check_flags(graph: &Graph, after: &Graph) -> Result<(), EditRefusal> {
             }
         }
     }
-    Ok(())
+    Ok(pruned)
 }
 
 /// Whether a `resolved` URL is a registry tarball (`…/name/-/name-1.0.0.tgz`).

@@ -504,7 +504,7 @@ fn new_edge_to_a_dev_only_package_is_a_graph_change() {
         }
         other => panic!("{other:?}"),
     }
-    // Dropping lib's only dependency would leave it unreachable: refused too.
+    // Dropping lib's only dependency leaves it unreachable: npm prunes it, and so does the edit.
     let text = small_v3(
         r#""": {"name": "app", "version": "1.0.0", "dependencies": {"lib": "^1.0.0"}},
            "node_modules/lib": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/lib/-/lib-1.0.0.tgz", "integrity": "sha512-a", "dependencies": {"tool": "^2.0.0"}},
@@ -514,10 +514,217 @@ fn new_edge_to_a_dev_only_package_is_a_graph_change() {
         dependencies: Vec::new(),
         ..to
     };
+    let edit = plan_edit(&text, "lib", "1.0.0", &to).unwrap();
+    let new: Value = serde_json::from_str(&edit.new_text).unwrap();
+    assert!(new["packages"].get("node_modules/tool").is_none());
+    assert_eq!(
+        edit.changed,
+        vec![
+            placed(change("lib", "1.0.0", "1.0.1"), "node_modules/lib"),
+            EntryChange {
+                name: "tool".into(),
+                from: Some("2.0.0".into()),
+                to: None,
+                path: Some("node_modules/tool".into()),
+            },
+        ]
+    );
+}
+
+/// A registry manifest for tests of the tree's shape: `name@version` with `dependencies`.
+fn release(name: &str, version: &str, dependencies: &[(&str, &str)]) -> VersionManifest {
+    VersionManifest {
+        name: name.into(),
+        version: version.into(),
+        dependencies: dependencies
+            .iter()
+            .map(|(n, r)| (n.to_string(), r.to_string()))
+            .collect(),
+        tarball: Some(format!(
+            "https://registry.npmjs.org/{name}/-/{name}-{version}.tgz"
+        )),
+        integrity: Some(format!("sha512-{name}{version}")),
+        ..VersionManifest::default()
+    }
+}
+
+fn added(name: &str, version: &str, path: &str) -> EntryChange {
+    EntryChange {
+        name: name.into(),
+        from: None,
+        to: Some(version.into()),
+        path: Some(path.into()),
+    }
+}
+
+#[test]
+fn a_new_dependency_is_added_where_npm_places_it() {
+    // lib 1.1.0 needs `fresh` (not in the tree) and `shared` ^2 (the root holds shared 1.0.0,
+    // which other still needs): fresh is hoisted to the root, shared 2 nested under lib; fresh's
+    // own new dependency follows it. The added entries get the dev flag of their only dependent.
+    let text = small_v3(
+        r#""": {"name": "app", "version": "1.0.0", "dependencies": {"other": "^1.0.0"}, "devDependencies": {"lib": "^1.0.0"}},
+           "node_modules/lib": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/lib/-/lib-1.0.0.tgz", "integrity": "sha512-a", "dev": true},
+           "node_modules/other": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/other/-/other-1.0.0.tgz", "integrity": "sha512-b", "dependencies": {"shared": "^1.0.0"}},
+           "node_modules/shared": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/shared/-/shared-1.0.0.tgz", "integrity": "sha512-c"}"#,
+    );
+    let lib = release("lib", "1.1.0", &[("fresh", "^3.0.0"), ("shared", "^2.0.0")]);
+    let fresh = release("fresh", "3.2.0", &[("leaf", "~1.0.0")]);
+    let leaf = release("leaf", "1.0.4", &[]);
+    let shared = release("shared", "2.0.1", &[]);
+    let moves = [Move {
+        name: "lib",
+        from: "1.0.0",
+        to: &lib,
+    }];
+    // Without the new releases: every missing or rejected dependency is listed.
+    let needs = unmet_needs(&text, &moves, &[]).unwrap();
+    let named: Vec<(&str, Option<&str>)> = needs
+        .iter()
+        .map(|n| (n.name.as_str(), n.found.as_ref().map(|(_, v)| v.as_str())))
+        .collect();
+    assert_eq!(named, vec![("fresh", None), ("shared", Some("1.0.0"))]);
     assert!(matches!(
-        plan_edit(&text, "lib", "1.0.0", &to),
-        Err(EditRefusal::GraphChange { location, .. }) if location == "node_modules/tool"
+        plan_group_edit(&text, &moves, &[]),
+        Err(EditRefusal::Unsatisfied { .. })
     ));
+    // With fresh only, its own dependency is what is missing next.
+    let needs = unmet_needs(&text, &moves, &[&fresh, &shared]).unwrap();
+    assert_eq!(needs.len(), 1);
+    assert_eq!(
+        (needs[0].dependent.as_str(), needs[0].name.as_str()),
+        ("node_modules/fresh", "leaf")
+    );
+
+    let edit = plan_group_edit(&text, &moves, &[&fresh, &shared, &leaf]).unwrap();
+    assert_eq!(
+        edit.changed,
+        vec![
+            added("fresh", "3.2.0", "node_modules/fresh"),
+            added("leaf", "1.0.4", "node_modules/leaf"),
+            placed(change("lib", "1.0.0", "1.1.0"), "node_modules/lib"),
+            added("shared", "2.0.1", "node_modules/lib/node_modules/shared"),
+        ]
+    );
+    let new: Value = serde_json::from_str(&edit.new_text).unwrap();
+    let keys: Vec<&String> = new["packages"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "",
+            "node_modules/fresh",
+            "node_modules/leaf",
+            "node_modules/lib",
+            "node_modules/lib/node_modules/shared",
+            "node_modules/other",
+            "node_modules/shared"
+        ],
+        "inserted in npm's order"
+    );
+    let fresh_entry = &new["packages"]["node_modules/fresh"];
+    assert_eq!(fresh_entry["dev"], true);
+    assert_eq!(
+        fresh_entry["resolved"],
+        "https://registry.npmjs.org/fresh/-/fresh-3.2.0.tgz"
+    );
+    assert_eq!(fresh_entry["dependencies"]["leaf"], "~1.0.0");
+    assert_eq!(new["packages"]["node_modules/shared"]["version"], "1.0.0");
+    // Written as npm writes: the text round-trips through npm's sort.
+    assert_eq!(
+        Style::detect(&edit.new_text).write(&nice_sorted(new)),
+        edit.new_text
+    );
+}
+
+#[test]
+fn a_nested_copy_is_replaced_in_place_when_only_its_subtree_uses_it() {
+    // lib 2 needs helper ^2; lib's own nested helper 1.0.0 is what it resolves to, and the root
+    // helper 1.5.0 stays for `other`: the nested copy moves to 2.0.0, the root one stays.
+    let text = small_v3(
+        r#""": {"name": "app", "version": "1.0.0", "dependencies": {"lib": "^2.0.0", "other": "^1.0.0"}},
+           "node_modules/helper": {"version": "1.5.0", "resolved": "https://registry.npmjs.org/helper/-/helper-1.5.0.tgz", "integrity": "sha512-h"},
+           "node_modules/lib": {"version": "2.0.0", "resolved": "https://registry.npmjs.org/lib/-/lib-2.0.0.tgz", "integrity": "sha512-a", "dependencies": {"helper": "~1.0.0"}},
+           "node_modules/lib/node_modules/helper": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/helper/-/helper-1.0.0.tgz", "integrity": "sha512-n"},
+           "node_modules/other": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/other/-/other-1.0.0.tgz", "integrity": "sha512-b", "dependencies": {"helper": "^1.0.0"}}"#,
+    );
+    let lib = release("lib", "2.1.0", &[("helper", "^2.0.0")]);
+    let helper = release("helper", "2.0.0", &[]);
+    let moves = [Move {
+        name: "lib",
+        from: "2.0.0",
+        to: &lib,
+    }];
+    let edit = plan_group_edit(&text, &moves, &[&helper]).unwrap();
+    assert_eq!(
+        edit.changed,
+        vec![
+            placed(
+                change("helper", "1.0.0", "2.0.0"),
+                "node_modules/lib/node_modules/helper"
+            ),
+            placed(change("lib", "2.0.0", "2.1.0"), "node_modules/lib"),
+        ]
+    );
+    let new: Value = serde_json::from_str(&edit.new_text).unwrap();
+    assert_eq!(new["packages"]["node_modules/helper"]["version"], "1.5.0");
+}
+
+#[test]
+fn a_placement_that_would_break_another_package_is_not_made() {
+    // A new `dep` 2.0.0 for lib: the root slot is free, but `deep` (under other) asks for
+    // dep ^1 and finds none today (it is optional there): hoisting dep 2 would hand it a
+    // version it rejects, so dep goes under lib.
+    let text = small_v3(
+        r#""": {"name": "app", "version": "1.0.0", "dependencies": {"lib": "^1.0.0", "other": "^1.0.0"}},
+           "node_modules/lib": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/lib/-/lib-1.0.0.tgz", "integrity": "sha512-a"},
+           "node_modules/other": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/other/-/other-1.0.0.tgz", "integrity": "sha512-b", "optionalDependencies": {"dep": "^1.0.0"}}"#,
+    );
+    let lib = release("lib", "1.1.0", &[("dep", "^2.0.0")]);
+    let dep = release("dep", "2.0.0", &[]);
+    let moves = [Move {
+        name: "lib",
+        from: "1.0.0",
+        to: &lib,
+    }];
+    let edit = plan_group_edit(&text, &moves, &[&dep]).unwrap();
+    assert!(
+        edit.changed
+            .contains(&added("dep", "2.0.0", "node_modules/lib/node_modules/dep")),
+        "{:?}",
+        edit.changed
+    );
+}
+
+#[test]
+fn lockfile_v1_gets_a_new_entry_in_its_own_shape() {
+    // The real coreui lockfile (v1, npm 6): a new dependency of a moved package is inserted in
+    // the nested `dependencies` with npm 6's key order and flags, in code-unit order.
+    let text = lock(COREUI);
+    // ms 2.1.2 is a dev entry at the top level: its new dependency is dev too.
+    let ms = release("ms", "2.1.3", &[("zz-new-dep", "^1.0.0")]);
+    let new_dep = release("zz-new-dep", "1.0.0", &[]);
+    let moves = [Move {
+        name: "ms",
+        from: "2.1.2",
+        to: &ms,
+    }];
+    let edit = plan_group_edit(&text, &moves, &[&new_dep]).unwrap();
+    let new: Value = serde_json::from_str(&edit.new_text).unwrap();
+    let entry = new["dependencies"]["zz-new-dep"].as_object().unwrap();
+    let keys: Vec<&String> = entry.keys().collect();
+    assert_eq!(keys, ["version", "resolved", "integrity", "dev"]);
+    let new_keys: Vec<&String> = new["dependencies"].as_object().unwrap().keys().collect();
+    let at = new_keys.iter().position(|k| *k == "zz-new-dep").unwrap();
+    assert!(
+        new_keys[at - 1].as_str() < "zz-new-dep",
+        "inserted in order"
+    );
+    assert!(at + 1 == new_keys.len() || new_keys[at + 1].as_str() > "zz-new-dep");
+    assert!(
+        edit.changed
+            .contains(&added("zz-new-dep", "1.0.0", "node_modules/zz-new-dep"))
+    );
+    assert_eq!(edit.changed.len(), 2, "{:?}", edit.changed);
 }
 
 #[test]

@@ -945,14 +945,16 @@ pub fn dependency_ranges(
         #[serde(default)]
         versions: BTreeMap<String, VersionDeps>,
     }
+    // Old releases may write a map as something else (mime 1.0.0: `"dependencies": []`):
+    // anything but an object declares nothing.
     #[derive(serde::Deserialize)]
     struct VersionDeps {
         #[serde(default)]
-        dependencies: Option<BTreeMap<String, serde_json::Value>>,
+        dependencies: Option<serde_json::Value>,
         #[serde(default, rename = "optionalDependencies")]
-        optional_dependencies: Option<BTreeMap<String, serde_json::Value>>,
+        optional_dependencies: Option<serde_json::Value>,
         #[serde(default, rename = "peerDependencies")]
-        peer_dependencies: Option<BTreeMap<String, serde_json::Value>>,
+        peer_dependencies: Option<serde_json::Value>,
     }
     let parsed: Body = serde_json::from_slice(body).map_err(|e| {
         RegistryError(format!(
@@ -971,6 +973,10 @@ pub fn dependency_ranges(
             ]
             .into_iter()
             .flatten()
+            .filter_map(|map| match map {
+                serde_json::Value::Object(map) => Some(map),
+                _ => None,
+            })
             .flatten()
             .filter_map(|(dep, range)| Some((dep, range.as_str()?.to_string())))
             .collect();

@@ -356,3 +356,22 @@ fn live_npm_ms() {
     let releases = registry.parse("ms", &bytes).unwrap();
     assert!(releases.iter().any(|r| r.version == "2.1.3"));
 }
+
+#[test]
+fn dependency_ranges_reads_an_old_release_whose_dependencies_are_a_list() {
+    // mime 1.0.0 on the registry declares `"dependencies": []` (2011), beside later releases
+    // with a map: the list declares nothing, and the other releases still read.
+    let body = br#"{"name":"mime","versions":{
+        "1.0.0":{"name":"mime","version":"1.0.0","dependencies":[]},
+        "4.1.2":{"name":"mime","version":"4.1.2","dependencies":{"a":"^1.0.0"},
+                 "peerDependencies":{"b":"2"}}}}"#;
+    let ranges = dependency_ranges("mime", body).unwrap();
+    assert_eq!(ranges["1.0.0"], Vec::<(String, String)>::new());
+    assert_eq!(
+        ranges["4.1.2"],
+        vec![
+            ("a".to_string(), "^1.0.0".to_string()),
+            ("b".to_string(), "2".to_string())
+        ]
+    );
+}

@@ -178,27 +178,29 @@ fn edit_npm(
         let manifest = version_manifest(update, body)?;
         // A group moves its parents and companions with the target, each from the registry's
         // manifest of its new version.
+        // Entries the group adds are placed by the edit itself; those it removes are the ones
+        // nothing reaches any more (both named by the plan, checked after the edit).
         let mut others = Vec::new();
+        let mut added = Vec::new();
         for step in update.steps.iter().filter(|s| s.role != StepRole::Target) {
-            let (Some(from), Some(to)) = (&step.from, &step.to) else {
-                return Err(format!(
-                    "the step of {} adds or removes it, which only npm can do",
-                    step.name
-                ));
+            let Some(to) = &step.to else {
+                continue;
             };
             let asked = NanoUpdate {
                 name: step.name.clone(),
-                from: from.clone(),
+                from: step.from.clone().unwrap_or_default(),
                 to: to.clone(),
                 ..update.clone()
             };
             let body = fetch(&asked)
                 .map_err(|e| format!("cannot get {} from the registry: {e}", step.name))?;
-            others.push((
-                step.name.as_str(),
-                from.as_str(),
-                version_manifest(&asked, &body)?,
-            ));
+            let manifest = version_manifest(&asked, &body)?;
+            // A step made at one place (an entry added, one copy replaced) is placed by the
+            // edit; the others move every copy.
+            match (&step.from, &step.path) {
+                (Some(from), None) => others.push((step.name.as_str(), from.as_str(), manifest)),
+                _ => added.push(manifest),
+            }
         }
         let mut moves: Vec<edit::Move<'_>> = others
             .iter()
@@ -209,7 +211,8 @@ fn edit_npm(
             from: &update.from,
             to: &manifest,
         });
-        edit::plan_group_edit(old_text, &moves)
+        let added: Vec<&VersionManifest> = added.iter().collect();
+        edit::plan_group_edit(old_text, &moves, &added)
             .map(|planned| planned.new_text)
             .map_err(|refusal| {
                 let reason = refusal.to_string();
@@ -286,7 +289,7 @@ fn install_specs(update: &NanoUpdate) -> Vec<String> {
     let mut specs: Vec<String> = update
         .steps
         .iter()
-        .filter(|s| s.role != StepRole::Target)
+        .filter(|s| s.role != StepRole::Target && s.from.is_some())
         .filter(wanted)
         .filter_map(|s| Some(format!("{}@{}", s.name, s.to.as_deref()?)))
         .collect();

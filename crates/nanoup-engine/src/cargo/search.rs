@@ -640,6 +640,7 @@ impl Search<'_, '_> {
                     role,
                     why,
                     manifest,
+                    path: None,
                 }
             })
             .collect()
