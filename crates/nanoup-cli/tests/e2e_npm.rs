@@ -826,7 +826,7 @@ fn a_parent_bump_and_a_companion_move_with_the_fix_in_one_update() {
     );
     let new_lock = std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap();
     assert_eq!(
-        changes_json(edit::changed_entries(&lock, &new_lock).unwrap()),
+        changes_json(edit::changed_entries(lock, &new_lock).unwrap()),
         sorted_changes(&result["changed"])
     );
     let trailer = git(
