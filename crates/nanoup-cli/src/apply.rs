@@ -66,6 +66,10 @@ struct ApplyResult<'a> {
     name: &'a str,
     from: &'a str,
     to: &'a str,
+    /// The blast radius of the update as planned again against the files an earlier update
+    /// changed (absent when the plan's own update was attempted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replanned: Option<&'a [nanoup_core::EntryChange]>,
 }
 
 /// A crash-test hook: with `NANOUP_CRASH_POINT` set to `point`, the process aborts there, as a
@@ -225,7 +229,8 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     // every later update of a changed file goes through the same check.
     let digests = plan.files.clone();
     let planned_ids: Vec<String> = plan.updates.iter().map(|u| u.id.clone()).collect();
-    let mut results: Vec<(NanoUpdate, Row)> = Vec::new();
+    // Each update attempted, what came of it, and whether it was planned again.
+    let mut results: Vec<(NanoUpdate, Row, bool)> = Vec::new();
     for planned in chosen {
         let mut update = planned.clone();
         // A lockfile that changed since the plan (an earlier update of this run, or anything
@@ -265,6 +270,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             }
         };
         let mut outcome = None;
+        let mut replanned = false;
         if stale && !args.dry_run {
             // The planned update on the files as they are now: kept when it still moves
             // exactly what it planned (the earlier updates touched other entries). A group or a
@@ -287,6 +293,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                 match replan(&args, &update, &planned_ids) {
                     Ok(Replanned::Fresh(fresh, files)) => {
                         update = *fresh;
+                        replanned = true;
                         outcome = Some(attempt(&update, &files));
                     }
                     // Nothing else to propose: the first attempt's answer stands.
@@ -297,7 +304,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                              update now",
                             update.name, update.from
                         );
-                        results.push((update, Row::Skipped(reason)));
+                        results.push((update, Row::Skipped(reason), false));
                         continue;
                     }
                     Err(e) => {
@@ -305,7 +312,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                             reason: e.to_string(),
                         };
                         record(&ledger, &repository, &update, &outcome, None)?;
-                        results.push((update, Row::Done(outcome)));
+                        results.push((update, Row::Done(outcome), false));
                         continue;
                     }
                 }
@@ -335,15 +342,15 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             }
         }
         record(&ledger, &repository, &update, &outcome, commit)?;
-        results.push((update, Row::Done(outcome)));
+        results.push((update, Row::Done(outcome), replanned));
     }
     let refused = results
         .iter()
-        .any(|(_, o)| matches!(o, Row::Done(Outcome::Refused { .. })));
+        .any(|(_, o, _)| matches!(o, Row::Done(Outcome::Refused { .. })));
     let rendered = if args.json {
         let list: Vec<serde_json::Value> = results
             .iter()
-            .map(|(u, row)| {
+            .map(|(u, row, replanned)| {
                 let outcome = match row {
                     Row::Done(o) => serde_json::to_value(o).unwrap_or_default(),
                     Row::Skipped(reason) => {
@@ -356,6 +363,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                     name: &u.name,
                     from: &u.from,
                     to: &u.to,
+                    replanned: replanned.then_some(u.blast_radius.as_slice()),
                 })
                 .unwrap_or_default();
                 if let (Some(obj), Some(extra)) = (value.as_object_mut(), outcome.as_object()) {
@@ -369,7 +377,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     } else {
         results
             .iter()
-            .map(|(u, row)| {
+            .map(|(u, row, _)| {
                 let what = format!("{} {} {} -> {}", u.id, u.name, u.from, u.to);
                 match row {
                     Row::Done(Outcome::Applied {

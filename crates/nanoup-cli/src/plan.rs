@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use nanoup_core::{Ecosystem, FileDigest, FindingKind, PLAN_SCHEMA, Plan, Unfixable, UpdateKind};
+use nanoup_ecosystems::pypi::edit::FileKind;
 use nanoup_engine::cargo::search::{SearchError, SearchPolicy};
 use nanoup_engine::plan::{
     StepPolicy, affecting, clean_versions, drift_step, fix_step, partial_versions, step_allowed,
@@ -420,6 +421,45 @@ pub fn make_for(
                                     "warning: {} {}: planned without reading its dependents' \
                                      ranges ({reason}); apply checks them",
                                     c.name, version
+                                );
+                                plan.updates.push(update)
+                            }
+                        }
+                    }
+                    Ok(update)
+                        if c.ecosystem == Ecosystem::PyPI
+                            && update.also.is_empty()
+                            && FileKind::of_path(&c.file) == Some(FileKind::Requirements) =>
+                    {
+                        // The file's pins are only good together: uv's resolution says which
+                        // pins move with the fixed version.
+                        let clean = clean_versions(c, &found.releases, &advisories, &rules);
+                        let may_move = may_move_in(&stack.path, Ecosystem::PyPI);
+                        let search_policy = SearchPolicy {
+                            manifest_changes: policy.for_stack(&stack.path).manifest_changes,
+                            may_move: &may_move,
+                        };
+                        let text = std::fs::read_to_string(args.path.join(&c.file))
+                            .with_context(|| format!("cannot read {}", c.file))?;
+                        let target = nanoup_engine::pypi::Target {
+                            name: &c.name,
+                            from: &version,
+                            clean: &clean,
+                            why: update.reasons.join(", "),
+                        };
+                        match nanoup_engine::pypi::find_fix(&c.file, &text, &target, &search_policy)
+                        {
+                            Ok(found) => plan
+                                .updates
+                                .push(nanoup_engine::pypi::with_found(update, found)),
+                            Err(SearchError::NoFix(reason)) => plan
+                                .unfixable
+                                .push(unfixable(stack, c, &version, ids, reason)),
+                            Err(SearchError::Unavailable(reason)) => {
+                                eprintln!(
+                                    "warning: {} {}: planned without checking the other pins \
+                                     of {} ({reason}); apply checks them with uv",
+                                    c.name, version, c.file
                                 );
                                 plan.updates.push(update)
                             }

@@ -9,4 +9,5 @@ pub mod cargo;
 pub mod git;
 pub mod npm;
 pub mod plan;
+pub mod pypi;
 pub mod rollback;

@@ -610,30 +610,5 @@ fn who(dependent: &Dependent) -> String {
 /// change. Its blast radius names each step; apply measures the real one (every install
 /// location that moves).
 pub fn with_found(update: nanoup_core::NanoUpdate, found: Found) -> nanoup_core::NanoUpdate {
-    let blast_radius = if found.steps.is_empty() {
-        vec![nanoup_core::EntryChange {
-            name: update.name.clone(),
-            from: Some(update.from.clone()),
-            to: Some(found.to.clone()),
-            path: None,
-        }]
-    } else {
-        found
-            .steps
-            .iter()
-            .map(|s| nanoup_core::EntryChange {
-                name: s.name.clone(),
-                from: s.from.clone(),
-                to: s.to.clone(),
-                path: s.path.clone(),
-            })
-            .collect()
-    };
-    nanoup_core::NanoUpdate {
-        manifest_change: found.manifest_change,
-        blast_radius,
-        steps: found.steps,
-        ..update
-    }
-    .retargeted(found.to)
+    crate::plan::with_steps(update, found.to, found.steps, found.manifest_change)
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use jiff::{SignedDuration, Timestamp};
 use nanoup_advisories::advisory::Advisory;
 use nanoup_advisories::matching::is_affected;
-use nanoup_core::{Component, EntryChange, NanoUpdate, Release, UpdateKind};
+use nanoup_core::{Component, EntryChange, NanoUpdate, Release, Step, UpdateKind};
 use nanoup_versions::{Scheme, Version};
 
 /// What policy allows for one stack.
@@ -408,4 +408,41 @@ impl std::fmt::Display for SearchError {
             SearchError::NoFix(reason) | SearchError::Unavailable(reason) => f.write_str(reason),
         }
     }
+}
+
+/// The planned `update` made into the change a search found: the target's version `to`, the
+/// `steps` that move with it (a `group` update naming every step, parents and companions with
+/// the target; empty when the target moves alone) and whether a manifest's requirement must
+/// change. Its blast radius names each step; apply measures the real one.
+pub fn with_steps(
+    update: NanoUpdate,
+    to: String,
+    steps: Vec<Step>,
+    manifest_change: bool,
+) -> NanoUpdate {
+    let blast_radius = if steps.is_empty() {
+        vec![EntryChange {
+            name: update.name.clone(),
+            from: Some(update.from.clone()),
+            to: Some(to.clone()),
+            path: None,
+        }]
+    } else {
+        steps
+            .iter()
+            .map(|s| EntryChange {
+                name: s.name.clone(),
+                from: s.from.clone(),
+                to: s.to.clone(),
+                path: s.path.clone(),
+            })
+            .collect()
+    };
+    NanoUpdate {
+        manifest_change,
+        blast_radius,
+        steps,
+        ..update
+    }
+    .retargeted(to)
 }

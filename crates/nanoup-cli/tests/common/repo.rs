@@ -22,13 +22,16 @@ pub fn registry_fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// The nanoup binary with its data, HOME and CARGO_HOME under `home`.
+/// The nanoup binary with its data, HOME and CARGO_HOME under `home`. Hermetic: no uv
+/// (`NANOUP_UV` names a program that does not exist), which would ask the real index; the
+/// live suites remove the variable.
 pub fn nanoup(home: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("nanoup").unwrap();
     cmd.env("NANOUP_HOME", home.join("nanoup"))
         .env("HOME", home)
         .env("CARGO_HOME", home.join("cargo"))
-        .env("NANOUP_HTTP_RETRIES", "1");
+        .env("NANOUP_HTTP_RETRIES", "1")
+        .env("NANOUP_UV", home.join("no-uv-in-hermetic-tests"));
     cmd
 }
 

@@ -439,6 +439,88 @@ fn hash_options(text: &str, logical: &Logical) -> Result<Vec<HashOption>, usize>
     Ok(out)
 }
 
+/// Adds the pin `name==version` to the requirements file `file` (content `text`): a new
+/// dependency that the moved pins need (a companion of a requirements update). The line goes
+/// before the first requirement whose name sorts after it (pip-compile sorts its output), else
+/// at the end. When the file pins with `--hash`, the new pin gets the sha256 of every
+/// installable file of `files` (the new version's), laid out as pip-compile writes them.
+/// Refused when `name` is already required here, or hashes are needed and `files` lacks them.
+pub fn add_requirement(
+    file: &str,
+    text: &str,
+    name: &str,
+    version: &str,
+    files: &[DistFile],
+) -> Result<Edit, EditRefusal> {
+    let entries = requirements::parse(file, text)?;
+    let wanted = normalize_pypi_name(name);
+    let layout = |line: u32, reason: String| EditRefusal::Layout {
+        file: file.to_string(),
+        line,
+        reason,
+    };
+    let mut before = None;
+    for entry in &entries {
+        let Entry::Requirement(r) = entry else {
+            continue;
+        };
+        if r.name == wanted {
+            return Err(layout(r.line, format!("{wanted} is already required here")));
+        }
+        if before.is_none() && r.name > wanted {
+            before = Some(r.line);
+        }
+    }
+    let newline = newline_of(text);
+    let mut pin = format!("{wanted}=={version}");
+    if text.contains("--hash") {
+        let mut digests: Vec<&str> = hashed_files(files)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, h)| h)
+            .collect();
+        digests.sort_unstable();
+        digests.dedup();
+        if digests.is_empty() {
+            return Err(EditRefusal::MissingHashes {
+                file: file.to_string(),
+                line: before.unwrap_or(1),
+                name: wanted,
+                version: version.to_string(),
+            });
+        }
+        for digest in digests {
+            pin.push_str(&format!(" \\{newline}    --hash=sha256:{digest}"));
+        }
+    }
+    pin.push_str(newline);
+    let (at, line) = match before {
+        Some(line) => {
+            let logical = logical_lines(text);
+            let start = logical
+                .iter()
+                .find(|l| l.line == line)
+                .and_then(|l| l.pieces.first())
+                .map(|p| p.start)
+                .ok_or_else(|| layout(line, "cannot find the requirement's line".to_string()))?;
+            (start, line)
+        }
+        None => (text.len(), text.lines().count() as u32 + 1),
+    };
+    let mut new = String::with_capacity(text.len() + pin.len() + 1);
+    new.push_str(&text[..at]);
+    if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+        new.push_str(newline);
+    }
+    new.push_str(&pin);
+    new.push_str(&text[at..]);
+    Ok(Edit {
+        text: new,
+        lines: vec![line],
+        caveats: Vec::new(),
+    })
+}
+
 /// Moves the `==from` pin of `name` in the requirements file `file` (content `text`) to
 /// `==to`, and replaces its `--hash` options (if any) with the sha256 of `to`'s installable
 /// `files`. Every line pinning `name==from` is changed (a package pinned twice under

@@ -863,3 +863,68 @@ fn prefixes_of_the_corpus_files_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_new_pin_goes_where_pip_compile_sorts_it() {
+    // The real CTFd file: a pin flask 3 needs (blinker) goes before the first name after it.
+    let text = read_corpus("python/CTFd__CTFd__a33a31b1f8/requirements.txt");
+    let edit = add_requirement("requirements.txt", &text, "Blinker", "1.9.0", &[]).unwrap();
+    let old_lines: Vec<&str> = text.lines().collect();
+    let new_lines: Vec<&str> = edit.text.lines().collect();
+    assert_eq!(new_lines.len(), old_lines.len() + 1);
+    let at = new_lines
+        .iter()
+        .position(|l| *l == "blinker==1.9.0")
+        .unwrap();
+    assert!(
+        new_lines[at - 1].starts_with("bcrypt=="),
+        "{}",
+        new_lines[at - 1]
+    );
+    assert!(
+        new_lines[at + 1].starts_with("boto3=="),
+        "{}",
+        new_lines[at + 1]
+    );
+    assert_eq!(
+        changed_entries(
+            FileKind::Requirements,
+            "requirements.txt",
+            &text,
+            &edit.text
+        )
+        .unwrap(),
+        vec![EntryChange {
+            name: "blinker".into(),
+            from: None,
+            to: Some("1.9.0".into()),
+            path: None,
+        }]
+    );
+    // After every name: appended, the last line ended first.
+    let edit = add_requirement("r.txt", "flask==1.0", "zzz", "2.0", &[]).unwrap();
+    assert_eq!(edit.text, "flask==1.0\nzzz==2.0\n");
+    // Already required: refused.
+    assert!(add_requirement("r.txt", "flask==1.0\n", "Flask", "2.0", &[]).is_err());
+}
+
+#[test]
+fn a_new_pin_in_a_hashed_file_gets_its_hashes() {
+    let text = "flask==3.1.1 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n";
+    let flask = files("flask", "3.1.1");
+    let edit = add_requirement("r.txt", text, "blinker", "3.1.1", &flask).unwrap();
+    let added = &edit.text[..edit.text.find("flask==").unwrap()];
+    assert!(
+        added.starts_with("blinker==3.1.1 \\\n    --hash=sha256:"),
+        "{added}"
+    );
+    assert_eq!(
+        added.matches("--hash=sha256:").count(),
+        flask.iter().filter(|f| is_installable(f)).count()
+    );
+    // Without the new version's hashes: refused, nothing written.
+    assert!(matches!(
+        add_requirement("r.txt", text, "blinker", "1.9.0", &[]),
+        Err(EditRefusal::MissingHashes { .. })
+    ));
+}

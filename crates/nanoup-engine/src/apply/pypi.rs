@@ -9,7 +9,7 @@ use std::process::Command;
 
 use nanoup_core::{EntryChange, NanoUpdate};
 
-use super::tool::{ToolFailure, run_tool};
+use super::tool::{ToolFailure, UV_TIMEOUT, run_tool, run_uv};
 use super::{
     Outcome, RegistryFetch, describe_changes, edit_from_registry, put_back, verify_or_restore,
     write_atomically,
@@ -21,7 +21,132 @@ use super::{
 /// gets its dependency tables from the release's `requires_dist` (PyPI's JSON API) when the
 /// lock already satisfies them, and is refused otherwise, naming `poetry update NAME` (nanoup
 /// does not run Poetry).
+///
+/// A requirements file's pins are only good together: an update with companions moves (or adds)
+/// each of its pins ([`requirements_group`]), and every edited requirements file must still
+/// resolve with uv where it did before ([`pins_accepted`]).
 pub(super) fn apply_pypi(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    use nanoup_ecosystems::pypi::edit::FileKind;
+    if FileKind::of_path(&update.file) != Some(FileKind::Requirements) {
+        return edit_pypi(root, update, old, dry_run, fetch);
+    }
+    let outcome = if update.steps.is_empty() {
+        edit_pypi(root, update, old, dry_run, fetch)
+    } else {
+        requirements_group(root, update, old, dry_run, fetch)
+    };
+    pins_accepted(root, update, old, outcome)
+}
+
+/// A requirements update with companions: every step's pin moved (`==FROM` to `==TO`, hashes
+/// from the index) or added, in one edit; the measured change must be the steps.
+fn requirements_group(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    use nanoup_ecosystems::pypi::edit::{self, FileKind};
+    let file = update.file.as_str();
+    let method = format!(
+        "in-place edit of {file}: the pins uv's resolution moves with {}=={} ({})",
+        update.name,
+        update.to,
+        describe_changes(&update.blast_radius, "(new)")
+    );
+    let new_text = |old_text: &str, _: &[u8]| -> Result<String, String> {
+        let mut text = old_text.to_string();
+        for step in &update.steps {
+            let Some(to) = &step.to else {
+                return Err(format!(
+                    "the step of {} removes a pin, which apply does not do",
+                    step.name
+                ));
+            };
+            let asked = NanoUpdate {
+                name: step.name.clone(),
+                from: step.from.clone().unwrap_or_default(),
+                to: to.clone(),
+                ..update.clone()
+            };
+            let body = fetch(&asked)
+                .map_err(|e| format!("cannot get {} from the registry: {e}", step.name))?;
+            let files = pypi_files_of(&body, to)
+                .map_err(|e| format!("cannot read the registry's answer for {}: {e}", step.name))?;
+            let edited = match &step.from {
+                Some(from) => edit::edit_requirements(file, &text, &step.name, from, to, &files),
+                None => edit::add_requirement(file, &text, &step.name, to, &files),
+            };
+            text = edited.map_err(|refusal| refusal.to_string())?.text;
+        }
+        Ok(text)
+    };
+    let diff = |old: &str, new: &str| {
+        edit::changed_entries(FileKind::Requirements, file, old, new).map_err(|e| e.to_string())
+    };
+    edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff)
+}
+
+/// Keeps an applied requirements edit only when uv resolves its pins together wherever it
+/// resolved the file's pins before (`uv pip compile` of the pins): a pin moved alone can leave
+/// the file uninstallable. When the check cannot be made (uv missing, a file that includes
+/// others), the method says so.
+fn pins_accepted(root: &Path, update: &NanoUpdate, old: &[u8], outcome: Outcome) -> Outcome {
+    let Outcome::Applied {
+        changed,
+        files,
+        method,
+    } = outcome
+    else {
+        return outcome;
+    };
+    let file = update.file.as_str();
+    let path = root.join(file);
+    let restore = |reason: String| {
+        let failed = put_back(&[(&path, file, old)]);
+        Outcome::Refused {
+            reason: format!("{reason}; {file} restored{failed}"),
+        }
+    };
+    let (Ok(old_text), Ok(new_text)) = (
+        String::from_utf8(old.to_vec()),
+        std::fs::read_to_string(&path),
+    ) else {
+        return restore(format!("cannot read {file} after the edit"));
+    };
+    let before = crate::pypi::pins_conflict(file, &old_text);
+    let after = crate::pypi::pins_conflict(file, &new_text);
+    let method = match (before, after) {
+        (Ok(None), Ok(Some(why))) => {
+            return restore(format!(
+                "uv cannot install the edited pins together ({why}); plan again: the update \
+                 needs the pins that move with {}",
+                update.name
+            ));
+        }
+        (Ok(_), Ok(None)) => format!("{method}; the pins resolve together with uv"),
+        (Ok(_), Ok(Some(_))) => {
+            format!("{method}; uv cannot resolve the pins together, before the edit either")
+        }
+        (Err(why), _) | (_, Err(why)) => {
+            format!("{method}; not checked with uv ({why})")
+        }
+    };
+    Outcome::Applied {
+        changed,
+        files,
+        method,
+    }
+}
+
+fn edit_pypi(
     root: &Path,
     update: &NanoUpdate,
     old: &[u8],
@@ -318,55 +443,9 @@ fn pypi_files_of(
     Ok(key.and_then(|k| releases.remove(&k)).unwrap_or_default())
 }
 
-/// How long one `uv` run may take before it is stopped.
-const UV_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// Runs `uv ARGS` in `dir` with a timeout; the failure (first and last lines of its stderr,
-/// which can be long for a resolver conflict), if any.
-fn run_uv(dir: &Path, args: &[&str]) -> Result<(), String> {
-    let shown = format!("uv {}", args.join(" "));
-    let env = [("UV_NO_PROGRESS", "1")];
-    let (status, text) = match run_tool("uv".as_ref(), args, dir, &env, UV_TIMEOUT) {
-        Ok(()) => return Ok(()),
-        Err(ToolFailure::Log(e) | ToolFailure::Spawn(e)) => {
-            return Err(format!("cannot run `{shown}`: {e}"));
-        }
-        Err(ToolFailure::Wait(e)) => return Err(format!("cannot wait for `{shown}`: {e}")),
-        Err(ToolFailure::TimedOut) => {
-            return Err(format!(
-                "`{shown}` did not finish in {UV_TIMEOUT:?}; stopped"
-            ));
-        }
-        Err(ToolFailure::Failed { status, stderr }) => (status, stderr),
-    };
-    // The first error line and the conclusion (a resolver conflict explains itself at length
-    // in between), each cut to a readable length.
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let first = lines
-        .iter()
-        .position(|l| l.starts_with("error"))
-        .unwrap_or(0);
-    let mut picked: Vec<&str> = lines.get(first).copied().into_iter().collect();
-    let tail = (first + 1).max(lines.len().saturating_sub(2));
-    if tail > first + 1 {
-        picked.push("...");
-    }
-    picked.extend(lines.iter().skip(tail));
-    let cut = |l: &str| match l.char_indices().nth(400) {
-        Some((at, _)) => format!("{}...", l.get(..at).unwrap_or(l)),
-        None => l.to_string(),
-    };
-    let said = picked.into_iter().map(cut).collect::<Vec<_>>().join(" | ");
-    Err(format!("`{shown}` failed ({status}): {said}"))
-}
-
 /// Whether uv runs (`uv --version`).
 fn uv_runs() -> bool {
-    Command::new("uv")
+    Command::new(super::tool::uv_program())
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())

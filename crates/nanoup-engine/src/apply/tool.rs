@@ -123,6 +123,57 @@ pub(crate) fn failure_tail(shown: &str, status: ExitStatus, lines: &[&str]) -> S
     format!("`{shown}` failed ({status}): {}", tail.join(" | "))
 }
 
+/// The uv nanoup runs: `NANOUP_UV`, else `uv` on the PATH.
+pub(crate) fn uv_program() -> std::ffi::OsString {
+    std::env::var_os("NANOUP_UV").unwrap_or_else(|| "uv".into())
+}
+
+/// How long one `uv` run may take before it is stopped.
+pub(crate) const UV_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs `uv ARGS` in `dir` with a timeout; the failure (first and last lines of its stderr,
+/// which can be long for a resolver conflict), if any.
+pub(crate) fn run_uv(dir: &Path, args: &[&str]) -> Result<(), String> {
+    let shown = format!("uv {}", args.join(" "));
+    let env = [("UV_NO_PROGRESS", "1")];
+    let (status, text) = match run_tool(&uv_program(), args, dir, &env, UV_TIMEOUT) {
+        Ok(()) => return Ok(()),
+        Err(ToolFailure::Log(e) | ToolFailure::Spawn(e)) => {
+            return Err(format!("cannot run `{shown}`: {e}"));
+        }
+        Err(ToolFailure::Wait(e)) => return Err(format!("cannot wait for `{shown}`: {e}")),
+        Err(ToolFailure::TimedOut) => {
+            return Err(format!(
+                "`{shown}` did not finish in {UV_TIMEOUT:?}; stopped"
+            ));
+        }
+        Err(ToolFailure::Failed { status, stderr }) => (status, stderr),
+    };
+    // The first error line and the conclusion (a resolver conflict explains itself at length
+    // in between), each cut to a readable length.
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("error"))
+        .unwrap_or(0);
+    let mut picked: Vec<&str> = lines.get(first).copied().into_iter().collect();
+    let tail = (first + 1).max(lines.len().saturating_sub(2));
+    if tail > first + 1 {
+        picked.push("...");
+    }
+    picked.extend(lines.iter().skip(tail));
+    let cut = |l: &str| match l.char_indices().nth(400) {
+        Some((at, _)) => format!("{}...", l.get(..at).unwrap_or(l)),
+        None => l.to_string(),
+    };
+    let said = picked.into_iter().map(cut).collect::<Vec<_>>().join(" | ");
+    Err(format!("`{shown}` failed ({status}): {said}"))
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
