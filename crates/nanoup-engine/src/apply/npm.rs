@@ -344,11 +344,15 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
             reason: format!("{file} is not UTF-8"),
         };
     };
+    // `--prefer-offline`: the packuments npm cached in an earlier run of this apply are used
+    // without asking the registry again (npm still asks for what its cache lacks); on a large
+    // tree that is most of each run's time.
     let mut options: Vec<String> = [
         "--package-lock-only",
         "--ignore-scripts",
         "--no-audit",
         "--no-fund",
+        "--prefer-offline",
     ]
     .map(String::from)
     .to_vec();
@@ -386,6 +390,25 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     let mut sync = vec!["install".to_string()];
     sync.extend(options.iter().cloned());
     let specs = install_specs(update);
+    // A parent release npm could not install earlier in the run (ERESOLVE, say) fails again:
+    // say so at once instead of running npm for minutes.
+    let parents: Vec<String> = update
+        .steps
+        .iter()
+        .filter(|s| s.role == StepRole::Parent)
+        .filter_map(|s| Some(format!("{}@{}", s.name, s.to.as_deref()?)))
+        .collect();
+    if let Some((spec, failure)) = parents
+        .iter()
+        .find_map(|spec| Some((spec, failed_install(spec)?)))
+    {
+        return Outcome::Refused {
+            reason: format!(
+                "{why}; npm could not install {spec} earlier in this run, so the fallback is not \
+                 tried again ({failure})"
+            ),
+        };
+    }
     let spec = specs.join(" ");
     let mut install = vec!["install".to_string()];
     install.extend(specs.iter().cloned());
@@ -411,22 +434,41 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     };
     let manifest_kept = || std::fs::read(&manifest_path).ok().as_ref() == Some(&old_manifest);
 
-    // npm's own rewrite of the untouched file.
-    if let Err(e) = run_npm(dir, &sync) {
-        return restore(format!("{why}; the npm fallback failed: {e}"));
-    }
-    if !manifest_kept() {
-        return restore(format!(
-            "`npm install` without an update changed {manifest_rel}"
-        ));
-    }
-    let baseline = match read_lock() {
-        Ok(text) => text,
-        Err(e) => return restore(e),
+    // npm's own rewrite of the untouched file (remembered per file state for the run: a
+    // refused fallback puts the same file back for the next one).
+    let key = (
+        nanoup_core::FileDigest::of(file, old).sha256,
+        nanoup_core::FileDigest::of(&manifest_rel, &old_manifest).sha256,
+    );
+    let baseline = match remembered_baseline(&key) {
+        // The update runs on npm's rewrite, as when npm has just made it.
+        Some(text) => match write_atomically(&lock_path, text.as_bytes()) {
+            Ok(()) => text,
+            Err(e) => return restore(format!("cannot write {file}: {e}")),
+        },
+        None => {
+            if let Err(e) = run_npm(dir, &sync) {
+                return restore(format!("{why}; the npm fallback failed: {e}"));
+            }
+            if !manifest_kept() {
+                return restore(format!(
+                    "`npm install` without an update changed {manifest_rel}"
+                ));
+            }
+            let text = match read_lock() {
+                Ok(text) => text,
+                Err(e) => return restore(e),
+            };
+            remember_baseline(key, &text);
+            text
+        }
     };
 
     // The update.
     if let Err(e) = run_npm(dir, &install) {
+        for spec in &parents {
+            remember_failed_install(spec, &e);
+        }
         return restore(format!("{why}; the npm fallback failed: {e}"));
     }
     let mut files = vec![file.to_string()];
@@ -537,6 +579,42 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
         changed,
         files,
         method,
+    }
+}
+
+/// npm's rewrite of an untouched lockfile, by (lockfile, package.json) digest, for the run.
+type Baselines = std::collections::HashMap<(String, String), String>;
+
+fn baselines() -> &'static std::sync::Mutex<Baselines> {
+    static SEEN: std::sync::OnceLock<std::sync::Mutex<Baselines>> = std::sync::OnceLock::new();
+    SEEN.get_or_init(Default::default)
+}
+
+fn remembered_baseline(key: &(String, String)) -> Option<String> {
+    baselines().lock().ok()?.get(key).cloned()
+}
+
+fn remember_baseline(key: (String, String), text: &str) {
+    if let Ok(mut seen) = baselines().lock() {
+        seen.insert(key, text.to_string());
+    }
+}
+
+/// The parent releases (`name@version`) `npm install` failed on in this run, and how.
+fn failed_installs() -> &'static std::sync::Mutex<std::collections::HashMap<String, String>> {
+    static FAILED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, String>>,
+    > = std::sync::OnceLock::new();
+    FAILED.get_or_init(Default::default)
+}
+
+fn failed_install(spec: &str) -> Option<String> {
+    failed_installs().lock().ok()?.get(spec).cloned()
+}
+
+fn remember_failed_install(spec: &str, failure: &str) {
+    if let Ok(mut failed) = failed_installs().lock() {
+        failed.insert(spec.to_string(), failure.to_string());
     }
 }
 
