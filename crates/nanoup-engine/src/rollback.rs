@@ -232,6 +232,16 @@ pub fn rollback_after(
             outcome,
         });
     }
+    if FileKind::of_path(&file) == Some(FileKind::Requirements)
+        && inverse.also.is_empty()
+        && let Some(outcome) = restore_requirement_pins(root, &commit, &mut inverse)
+    {
+        return Ok(Rollback {
+            applied_in: commit,
+            inverse,
+            outcome,
+        });
+    }
     if FileKind::of_path(&file) == Some(FileKind::PoetryLock) {
         let outcome = restore_poetry_entry(root, &commit, &inverse);
         return Ok(Rollback {
@@ -521,6 +531,93 @@ fn restore_cargo_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) ->
             short(commit)
         ),
     }
+}
+
+/// A requirements update that moved several pins (a group with its companions, added pins) is
+/// undone by putting back every pin its commit changed as the commit's parent had it (its whole
+/// line, hashes included), removing the pins it added. `None` when the commit moved one pin
+/// (the inverse update is applied instead). Refused, the file left as it was, when a later
+/// change touched one of those pins.
+fn restore_requirement_pins(
+    root: &Path,
+    commit: &str,
+    inverse: &mut NanoUpdate,
+) -> Option<Outcome> {
+    use nanoup_ecosystems::pypi::edit::{changed_entries, restore_pins};
+    let file = inverse.file.clone();
+    let refuse = |reason: String| Some(Outcome::Refused { reason });
+    let (before, after, current) = match texts_around(root, commit, &file) {
+        Ok(texts) => texts,
+        Err(e) => return refuse(e),
+    };
+    let moved = match changed_entries(FileKind::Requirements, &file, &before, &after) {
+        Ok(moved) => moved,
+        Err(e) => {
+            return refuse(format!(
+                "cannot read {file} around commit {}: {e}",
+                short(commit)
+            ));
+        }
+    };
+    if moved.len() < 2 {
+        return None;
+    }
+    let since = match changed_entries(FileKind::Requirements, &file, &after, &current) {
+        Ok(since) => since,
+        Err(e) => return refuse(format!("cannot read {file}: {e}")),
+    };
+    if let Some(touched) = since
+        .iter()
+        .find(|c| moved.iter().any(|m| m.name == c.name))
+    {
+        return refuse(format!(
+            "{} changed in {file} since commit {}; roll that change back first",
+            touched.name,
+            short(commit)
+        ));
+    }
+    let names: Vec<String> = moved.iter().map(|m| m.name.clone()).collect();
+    let restored = match restore_pins(&file, &before, &current, &names) {
+        Ok(text) => text,
+        Err(e) => {
+            return refuse(format!(
+                "cannot undo commit {} in {file}: {e}",
+                short(commit)
+            ));
+        }
+    };
+    let done = match changed_entries(FileKind::Requirements, &file, &current, &restored) {
+        Ok(done) => done,
+        Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
+    };
+    let mut undo: Vec<EntryChange> = moved
+        .iter()
+        .map(|m| EntryChange {
+            name: m.name.clone(),
+            from: m.to.clone(),
+            to: m.from.clone(),
+            path: None,
+        })
+        .collect();
+    undo.sort();
+    if done != undo {
+        return refuse(format!(
+            "putting back the pins of commit {} would change {done:?} in {file}, not {undo:?}",
+            short(commit)
+        ));
+    }
+    if let Err(e) = crate::apply::write_atomically(&root.join(&file), restored.as_bytes()) {
+        return refuse(format!("cannot write {file}: {e}"));
+    }
+    inverse.blast_radius = done.clone();
+    Some(Outcome::Applied {
+        changed: done,
+        files: vec![file.clone()],
+        method: format!(
+            "the pins commit {} changed in {file} put back as they were before it",
+            short(commit)
+        ),
+    })
 }
 
 /// An npm update that moved several install locations (a group with its parents, npm's

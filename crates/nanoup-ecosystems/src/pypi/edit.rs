@@ -459,16 +459,11 @@ pub fn add_requirement(
         line,
         reason,
     };
-    let mut before = None;
     for entry in &entries {
-        let Entry::Requirement(r) = entry else {
-            continue;
-        };
-        if r.name == wanted {
+        if let Entry::Requirement(r) = entry
+            && r.name == wanted
+        {
             return Err(layout(r.line, format!("{wanted} is already required here")));
-        }
-        if before.is_none() && r.name > wanted {
-            before = Some(r.line);
         }
     }
     let newline = newline_of(text);
@@ -484,7 +479,7 @@ pub fn add_requirement(
         if digests.is_empty() {
             return Err(EditRefusal::MissingHashes {
                 file: file.to_string(),
-                line: before.unwrap_or(1),
+                line: 1,
                 name: wanted,
                 version: version.to_string(),
             });
@@ -494,19 +489,8 @@ pub fn add_requirement(
         }
     }
     pin.push_str(newline);
-    let (at, line) = match before {
-        Some(line) => {
-            let logical = logical_lines(text);
-            let start = logical
-                .iter()
-                .find(|l| l.line == line)
-                .and_then(|l| l.pieces.first())
-                .map(|p| p.start)
-                .ok_or_else(|| layout(line, "cannot find the requirement's line".to_string()))?;
-            (start, line)
-        }
-        None => (text.len(), text.lines().count() as u32 + 1),
-    };
+    let at = insertion_point(file, text, &wanted)?;
+    let line = text[..at].lines().count() as u32 + 1;
     let mut new = String::with_capacity(text.len() + pin.len() + 1);
     new.push_str(&text[..at]);
     if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
@@ -519,6 +503,99 @@ pub fn add_requirement(
         lines: vec![line],
         caveats: Vec::new(),
     })
+}
+
+/// The pins `names` of the requirements file `current` put back as `before` had them: each
+/// requirement line (with its continuation lines: hashes) of `before` replaces the current one,
+/// a pin `before` lacked is removed, and one `current` lacks is inserted where pip-compile sorts
+/// it. Every other byte stays. What a rollback of a requirements update with companions does.
+pub fn restore_pins(
+    file: &str,
+    before: &str,
+    current: &str,
+    names: &[String],
+) -> Result<String, EditRefusal> {
+    let mut text = current.to_string();
+    for name in names {
+        let wanted = normalize_pypi_name(name);
+        let old = pin_span(file, before, &wanted)?;
+        let now = pin_span(file, &text, &wanted)?;
+        let old_text = old.map(|r| before[r].to_string());
+        text = match (now, old_text) {
+            (Some(now), Some(old)) => format!("{}{old}{}", &text[..now.start], &text[now.end..]),
+            (Some(now), None) => format!("{}{}", &text[..now.start], &text[now.end..]),
+            (None, Some(old)) => {
+                let at = insertion_point(file, &text, &wanted)?;
+                let mut old = old;
+                if !old.ends_with('\n') {
+                    old.push_str(newline_of(&text));
+                }
+                format!("{}{old}{}", &text[..at], &text[at..])
+            }
+            (None, None) => text,
+        };
+    }
+    Ok(text)
+}
+
+/// The bytes of the one logical line requiring `wanted` (a normalised name) in `text`, with
+/// its line ending; `None` when no line requires it.
+fn pin_span(file: &str, text: &str, wanted: &str) -> Result<Option<Range<usize>>, EditRefusal> {
+    let lines: Vec<u32> = requirements::parse(file, text)?
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::Requirement(r) if r.name == wanted => Some(r.line),
+            _ => None,
+        })
+        .collect();
+    let line = match lines.as_slice() {
+        [] => return Ok(None),
+        [line] => *line,
+        _ => {
+            return Err(EditRefusal::Layout {
+                file: file.to_string(),
+                line: lines[1],
+                reason: format!("{wanted} is required on more than one line"),
+            });
+        }
+    };
+    let logical = logical_lines(text);
+    let found = logical
+        .iter()
+        .find(|l| l.line == line)
+        .ok_or_else(|| EditRefusal::Layout {
+            file: file.to_string(),
+            line,
+            reason: "cannot find the requirement's line".to_string(),
+        })?;
+    let start = found.pieces.first().map_or(0, |p| p.start);
+    let last = found.pieces.last().map_or(start, |p| p.start);
+    let end = text[last..].find('\n').map_or(text.len(), |i| last + i + 1);
+    Ok(Some(start..end))
+}
+
+/// Where a new requirement of `wanted` goes in `text`: before the first requirement whose name
+/// sorts after it (pip-compile sorts its output), else at the end.
+fn insertion_point(file: &str, text: &str, wanted: &str) -> Result<usize, EditRefusal> {
+    let after = requirements::parse(file, text)?
+        .into_iter()
+        .find_map(|e| match e {
+            Entry::Requirement(r) if r.name.as_str() > wanted => Some(r.line),
+            _ => None,
+        });
+    let Some(line) = after else {
+        return Ok(text.len());
+    };
+    logical_lines(text)
+        .iter()
+        .find(|l| l.line == line)
+        .and_then(|l| l.pieces.first())
+        .map(|p| p.start)
+        .ok_or_else(|| EditRefusal::Layout {
+            file: file.to_string(),
+            line,
+            reason: "cannot find the requirement's line".to_string(),
+        })
 }
 
 /// Moves the `==from` pin of `name` in the requirements file `file` (content `text`) to

@@ -928,3 +928,47 @@ fn a_new_pin_in_a_hashed_file_gets_its_hashes() {
         Err(EditRefusal::MissingHashes { .. })
     ));
 }
+
+#[test]
+fn restore_pins_puts_a_group_back_and_keeps_later_changes() {
+    // A group on the real CTFd file: flask moved and blinker added; then a later, unrelated
+    // change (six). Restoring the group's pins gives back the original lines of flask and
+    // removes blinker, and keeps the later six.
+    let old = read_corpus(CTFD);
+    let moved = edit_requirements("requirements.txt", &old, "flask", "1.1.2", "1.1.4", &[])
+        .unwrap()
+        .text;
+    let grouped = add_requirement("requirements.txt", &moved, "blinker", "1.9.0", &[])
+        .unwrap()
+        .text;
+    let later = edit_requirements("requirements.txt", &grouped, "six", "1.15.0", "1.16.0", &[])
+        .unwrap()
+        .text;
+    let names = ["flask".to_string(), "blinker".to_string()];
+    let restored = restore_pins("requirements.txt", &old, &later, &names).unwrap();
+    assert_eq!(
+        changed_entries(FileKind::Requirements, "requirements.txt", &old, &restored).unwrap(),
+        [change("six", "1.15.0", "1.16.0")]
+    );
+    let undone = edit_requirements(
+        "requirements.txt",
+        &restored,
+        "six",
+        "1.16.0",
+        "1.15.0",
+        &[],
+    )
+    .unwrap()
+    .text;
+    assert_eq!(undone, old, "byte for byte once six is undone too");
+    // A pin missing now (removed) comes back where pip-compile sorts it: here, where it was.
+    let six = ["six".to_string()];
+    let at = old.find("six==").unwrap();
+    let line_end = at + old[at..].find('\n').unwrap() + 1;
+    let without_six = format!("{}{}", &old[..at], &old[line_end..]);
+    assert!(!without_six.contains("six=="));
+    assert_eq!(
+        restore_pins("requirements.txt", &old, &without_six, &six).unwrap(),
+        old
+    );
+}
