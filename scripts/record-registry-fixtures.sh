@@ -36,6 +36,7 @@ npm @babel/core
 npm ms
 npm left-pad
 npm express
+npm debug
 '
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

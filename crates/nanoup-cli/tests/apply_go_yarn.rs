@@ -6,7 +6,8 @@
 //!   changing inside axios's block only; updates that need other blocks to change (a new
 //!   header specifier, a split block) are refused, the file byte-identical, naming
 //!   `yarn upgrade NAME@TO`;
-//! - pnpm-lock.yaml (vue core): refused, naming `pnpm update NAME@TO`, byte-identical;
+//! - pnpm-lock.yaml (vue core): refused when a dependent pins the version (its range from the
+//!   recorded packument), naming `pnpm update NAME@TO`, byte-identical;
 //! - go.mod (cli/cli) without go: the `require` line is edited in place and the method says
 //!   that go.sum needs `go mod tidy`; go.sum is untouched.
 
@@ -172,12 +173,21 @@ fn yarn_lock_block_moves_in_place_and_larger_changes_are_refused() {
 }
 
 #[test]
-fn pnpm_lock_is_refused_naming_pnpm_update() {
+fn pnpm_lock_edit_is_refused_when_a_dependent_pins_the_version() {
+    // vue core's lockfile (5.4): debug 4.3.1 and 4.3.3 resolve ms 2.1.2, and the registry's
+    // (recorded) debug 4.3.1 asks for exactly "2.1.2": moving ms to 2.1.3 is not a nano update
+    // there; the reason names the dependent and `pnpm update`.
+    let server = Replay::start(HashMap::new());
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     for file in ["pnpm-lock.yaml", "package.json", "pnpm-workspace.yaml"] {
         std::fs::copy(shared(VUE).join(file), dir.path().join(file)).unwrap();
     }
+    std::fs::write(
+        dir.path().join(".npmrc"),
+        format!("registry={}/npm/\n", server.base()),
+    )
+    .unwrap();
     let lock_path = dir.path().join("pnpm-lock.yaml");
     let original = std::fs::read(&lock_path).unwrap();
     let plan = write_plan(
@@ -196,9 +206,7 @@ fn pnpm_lock_is_refused_naming_pnpm_update() {
     assert_eq!(code, Some(1), "{results:?}");
     let reason = results[0]["reason"].as_str().unwrap();
     assert!(
-        reason.starts_with("pnpm-lock.yaml: nanoup does not edit pnpm lockfiles in place")
-            && reason
-                .contains("ms@2.1.2 is referred to by exact version from 2 dependency line(s)")
+        reason.starts_with("pnpm-lock.yaml: debug@4.3.1 asks for ms \"2.1.2\"")
             && reason.contains("`pnpm update ms@2.1.3`"),
         "{reason}"
     );

@@ -925,6 +925,112 @@ fn a_parent_bump_that_adds_and_drops_dependencies_stays_in_place() {
     assert_eq!(npm_rewrite(dir, &new_lock, &npm_env), new_lock);
 }
 
+#[test]
+fn a_pnpm_lock_entry_moves_in_place_with_every_dependent() {
+    // pnpm-lock.yaml 9.0: dep-t 1.0.0 is resolved by the project (^1.0.0), by dep-a 1.0.0
+    // (^1.0.0) and by dep-b 1.0.0 (^1.0.0), whose ranges the registry gives. The fix (1.1.0)
+    // moves the entry and the three recorded versions, in place, with no pnpm anywhere.
+    let registry = Registry::start();
+    registry.publish("dep-a", &[("1.0.0", json!({"dep-t": "^1.0.0"}))]);
+    registry.publish("dep-b", &[("1.0.0", json!({"dep-t": "^1.0.0"}))]);
+    registry.publish(
+        "dep-t",
+        &[
+            ("1.0.0", json!({})),
+            ("1.0.1", json!({})),
+            ("1.1.0", json!({})),
+        ],
+    );
+    let base = registry.url();
+    let project = LocalProject::new(&base, json!({"dep-t": "^1.0.0"}), json!({}));
+    let dir = project.dir.path();
+    let manifest = json!({"name": "demo", "version": "1.0.0", "dependencies": {"dep-a": "^1.0.0", "dep-b": "^1.0.0", "dep-t": "^1.0.0"}});
+    std::fs::write(
+        dir.join("package.json"),
+        format!("{}\n", serde_json::to_string_pretty(&manifest).unwrap()),
+    )
+    .unwrap();
+    std::fs::remove_file(dir.join("package-lock.json")).unwrap();
+    let integrity_of = |name: &str, version: &str| integrity(&format!("{name}@{version}"));
+    let lock = format!(
+        "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\n\
+         importers:\n\n  .:\n    dependencies:\n\
+         \x20     dep-a:\n        specifier: ^1.0.0\n        version: 1.0.0\n\
+         \x20     dep-b:\n        specifier: ^1.0.0\n        version: 1.0.0\n\
+         \x20     dep-t:\n        specifier: ^1.0.0\n        version: 1.0.0\n\n\
+         packages:\n\n\
+         \x20 dep-a@1.0.0:\n    resolution: {{integrity: {}}}\n\n\
+         \x20 dep-b@1.0.0:\n    resolution: {{integrity: {}}}\n\n\
+         \x20 dep-t@1.0.0:\n    resolution: {{integrity: {}}}\n\n\
+         snapshots:\n\n\
+         \x20 dep-a@1.0.0:\n    dependencies:\n      dep-t: 1.0.0\n\n\
+         \x20 dep-b@1.0.0:\n    dependencies:\n      dep-t: 1.0.0\n\n\
+         \x20 dep-t@1.0.0: {{}}\n",
+        integrity_of("dep-a", "1.0.0"),
+        integrity_of("dep-b", "1.0.0"),
+        integrity_of("dep-t", "1.0.0"),
+    );
+    std::fs::write(dir.join("pnpm-lock.yaml"), &lock).unwrap();
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "pnpm"]);
+
+    let (plan_file, plan) = project.plan();
+    let update = &plan["updates"][0];
+    assert_eq!(
+        (
+            &update["name"],
+            &update["from"],
+            &update["to"],
+            &update["file"]
+        ),
+        (
+            &json!("dep-t"),
+            &json!("1.0.0"),
+            &json!("1.1.0"),
+            &json!("pnpm-lock.yaml")
+        ),
+        "{plan}"
+    );
+    let results = project.apply_all(&plan_file);
+    let result = &results["results"][0];
+    assert_eq!(result["status"], "applied", "{results}");
+    assert!(
+        result["method"]
+            .as_str()
+            .unwrap()
+            .starts_with("in-place edit of pnpm-lock.yaml"),
+        "{result}"
+    );
+    let new_lock = std::fs::read_to_string(dir.join("pnpm-lock.yaml")).unwrap();
+    let expected = lock
+        .replace(
+            "      dep-t:\n        specifier: ^1.0.0\n        version: 1.0.0",
+            "      dep-t:\n        specifier: ^1.0.0\n        version: 1.1.0",
+        )
+        .replace(
+            &format!(
+                "  dep-t@1.0.0:\n    resolution: {{integrity: {}}}",
+                integrity_of("dep-t", "1.0.0")
+            ),
+            &format!(
+                "  dep-t@1.1.0:\n    resolution: {{integrity: {}}}",
+                integrity_of("dep-t", "1.1.0")
+            ),
+        )
+        .replace("      dep-t: 1.0.0\n", "      dep-t: 1.1.0\n")
+        .replace("  dep-t@1.0.0: {}\n", "  dep-t@1.1.0: {}\n");
+    assert_eq!(new_lock, expected);
+    let trailer = git(
+        dir,
+        &[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Nanoup-Blast-Radius,valueonly)",
+        ],
+    );
+    assert_eq!(trailer.trim(), "1");
+}
+
 // --- the corpus, live ------------------------------------------------------------------------
 
 /// Fails clearly (after three tries) when the npm registry cannot be reached.

@@ -17,6 +17,7 @@ pub mod edit;
 mod json;
 mod package_json;
 mod package_lock;
+pub mod pnpm_edit;
 mod pnpm_lock;
 pub mod registry;
 mod yaml_lite;

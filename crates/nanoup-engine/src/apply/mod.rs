@@ -188,7 +188,9 @@ fn apply_one(
         Ecosystem::Npm if yarn::is_yarn_lock(&update.file) => {
             yarn::apply_yarn(root, update, &old, dry_run, fetch)
         }
-        Ecosystem::Npm if yarn::is_pnpm_lock(&update.file) => yarn::apply_pnpm(update, &old),
+        Ecosystem::Npm if yarn::is_pnpm_lock(&update.file) => {
+            yarn::apply_pnpm(root, update, &old, dry_run, fetch)
+        }
         Ecosystem::Go => golang::apply_go(root, update, &old, dry_run),
         Ecosystem::Maven => maven::apply_maven(root, update, &old, dry_run),
         Ecosystem::Docker => docker::apply_docker(root, update, &old, dry_run, fetch),

@@ -1,7 +1,7 @@
-//! yarn v1 and pnpm: a yarn.lock block edited in place from the registry's manifest of the new
-//! version when nothing else in the lockfile has to change; otherwise, and for every
-//! pnpm-lock.yaml, refused with the reason and the native tool's command (`yarn upgrade
-//! NAME@TO`, `pnpm update NAME@TO`), which nanoup does not run.
+//! yarn v1 and pnpm: a yarn.lock block, or a pnpm-lock.yaml entry with every dependent's
+//! recorded version, edited in place from the registry's manifest of the new version when
+//! nothing else in the lockfile has to change; otherwise refused with the reason and the native
+//! tool's command (`yarn upgrade NAME@TO`, `pnpm update NAME@TO`), which nanoup does not run.
 
 use std::path::Path;
 
@@ -109,91 +109,71 @@ fn declared_specifiers(root: &Path, lock_file: &str) -> Vec<String> {
         .collect()
 }
 
-/// pnpm: refused, naming `pnpm update NAME@TO` as the native fallback. A pnpm lockfile records
-/// in every dependent (importers, package entries, and the peer suffixes of package keys) the
-/// exact version it resolved, and for package entries not the range they asked for: moving
-/// one package changes several entries, and whether each dependent accepts the new version
-/// cannot be checked from the lockfile alone.
-pub(super) fn apply_pnpm(update: &NanoUpdate, old: &[u8]) -> Outcome {
-    use nanoup_ecosystems::npm::parse_pnpm_lock;
+/// pnpm: the entry of NAME@FROM moved in place to TO with every dependent's recorded version
+/// (`npm::pnpm_edit`), the dependents' ranges read from the registry's packuments; refused,
+/// naming `pnpm update NAME@TO` as the native fallback, when the tree must change otherwise
+/// (a range that rejects TO, a dependency the lockfile lacks, peers). nanoup does not run pnpm.
+pub(super) fn apply_pnpm(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    use nanoup_ecosystems::npm::pnpm_edit::plan_pnpm_edit;
+    use nanoup_ecosystems::npm::registry::dependency_ranges;
     let file = update.file.as_str();
-    let Ok(text) = std::str::from_utf8(old) else {
-        return Outcome::Refused {
-            reason: format!("{file} is not UTF-8"),
+    let fallback = format!(
+        "the native fallback is `pnpm update {}@{}` in {} (add `--recursive` in a workspace; \
+         nanoup does not run pnpm)",
+        update.name,
+        update.to,
+        dir_of(file)
+    );
+    let method = format!(
+        "in-place edit of {file} from the registry's manifest of {}@{}, every dependent's \
+         recorded version moved with it",
+        update.name, update.to
+    );
+    let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
+        let manifest = super::npm::version_manifest(update, body)?;
+        // The range each dependent release declares on the package, from its packument.
+        let ranges = std::cell::RefCell::new(std::collections::BTreeMap::new());
+        let dependent_range = |dependent: &str, version: &str| -> Option<String> {
+            let mut known = ranges.borrow_mut();
+            if !known.contains_key(dependent) {
+                let asked = NanoUpdate {
+                    name: dependent.to_string(),
+                    from: version.to_string(),
+                    to: version.to_string(),
+                    ..update.clone()
+                };
+                let read = fetch(&asked)
+                    .ok()
+                    .and_then(|body| dependency_ranges(dependent, &body).ok());
+                known.insert(dependent.to_string(), read);
+            }
+            known
+                .get(dependent)?
+                .as_ref()?
+                .get(version)?
+                .iter()
+                .find(|(d, _)| *d == update.name)
+                .map(|(_, r)| r.clone())
         };
+        plan_pnpm_edit(
+            old_text,
+            &update.name,
+            &update.from,
+            &manifest,
+            &dependent_range,
+        )
+        .map(|edit| edit.new_text)
+        .map_err(|e| format!("{file}: {e}; {fallback}"))
     };
-    let lock = match parse_pnpm_lock(file, text) {
-        Ok(lock) => lock,
-        Err(e) => {
-            return Outcome::Refused {
-                reason: e.to_string(),
-            };
-        }
+    let diff = |old: &str, new: &str| {
+        nanoup_ecosystems::npm::pnpm_edit::changed_entries(file, old, new)
+            .map_err(|e| e.to_string())
     };
-    let holds = lock
-        .components()
-        .iter()
-        .any(|c| c.name == update.name && c.version.as_deref() == Some(update.from.as_str()));
-    if !holds {
-        return Outcome::Refused {
-            reason: format!(
-                "{file} holds no {}@{}; re-plan against the current lockfile",
-                update.name, update.from
-            ),
-        };
-    }
-    let references = pnpm_references(text, &update.name, &update.from);
-    Outcome::Refused {
-        reason: format!(
-            "{file}: nanoup does not edit pnpm lockfiles in place: {}@{} is referred to by \
-             exact version from {references} dependency line(s) of importers and packages (and \
-             from the keys of packages resolved with it as a peer), and the lockfile does not \
-             record the ranges package dependents ask for, so a change limited to the planned \
-             entry cannot be verified; the native fallback is `pnpm update {}@{}` in {} (add \
-             `--recursive` in a workspace; nanoup does not run pnpm)",
-            update.name,
-            update.from,
-            update.name,
-            update.to,
-            dir_of(file)
-        ),
-    }
-}
-
-/// How many dependency lines of a pnpm lockfile (`name: version`, `'@scope/name': version`,
-/// with or without a peer suffix) resolve `name` to `version`.
-fn pnpm_references(text: &str, name: &str, version: &str) -> usize {
-    let keys = [
-        format!("{name}:"),
-        format!("'{name}':"),
-        format!("\"{name}\":"),
-    ];
-    text.lines()
-        .filter(|line| line.starts_with("  "))
-        .filter_map(|line| {
-            let line = line.trim();
-            keys.iter()
-                .find_map(|k| line.strip_prefix(k.as_str()))
-                .map(str::trim)
-        })
-        .filter(|value| {
-            let value = value.trim_matches(['\'', '"']);
-            value == version
-                || value
-                    .strip_prefix(version)
-                    .is_some_and(|rest| rest.starts_with('_') || rest.starts_with('('))
-        })
-        .count()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pnpm_references_count_dependency_lines() {
-        let text = "lockfileVersion: 5.4\n\nimporters:\n\n  .:\n    specifiers:\n      ms: ^2.1.1\n    dependencies:\n      ms: 2.1.2\n\npackages:\n\n  /debug/4.3.1:\n    dependencies:\n      ms: 2.1.2\n\n  /x/1.0.0_ms@2.1.2:\n    dependencies:\n      ms: 2.1.2_y@1.0.0\n      msx: 2.1.2\n      '@s/ms': 2.1.2\n\n  /ms/2.1.2:\n    resolution: {integrity: sha512-x}\n";
-        assert_eq!(pnpm_references(text, "ms", "2.1.2"), 3);
-        assert_eq!(pnpm_references(text, "@s/ms", "2.1.2"), 1);
-    }
+    edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff)
 }
