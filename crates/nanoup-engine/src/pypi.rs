@@ -68,9 +68,10 @@ pub fn find_fix(
         .map_err(|e| SearchError::Unavailable(format!("cannot make a scratch directory: {e}")))?;
     let python = python_of(text);
     // What uv makes of the file as it is: its own additions are not the update's.
-    let as_is = compile(scratch.path(), &pins, None, python.as_deref()).map_err(|e| {
-        SearchError::Unavailable(format!("uv cannot resolve {file} as it is ({e})"))
-    })?;
+    let as_is =
+        resolved_as_is(scratch.path(), file, text, &pins, python.as_deref()).map_err(|e| {
+            SearchError::Unavailable(format!("uv cannot resolve {file} as it is ({e})"))
+        })?;
     let wanted = normalize(target.name);
     let mut last = String::new();
     for to in target.clean.iter().take(MAX_TRIES) {
@@ -102,33 +103,52 @@ pub fn find_fix(
     )))
 }
 
-/// Whether uv finds the pins of the requirements file `text` installable together (`uv pip
-/// compile` of the pins themselves, for the Python of pip-compile's header): `Ok(None)` when it
-/// does, `Ok(Some(why))` when it does not, `Err` when the check cannot be made (uv missing, a
-/// file that includes others or is not fully pinned). Remembered per text for the run.
-pub(crate) fn pins_conflict(file: &str, text: &str) -> Result<Option<String>, String> {
+/// uv's resolution of the file's pins as they are, remembered per text for the run (every
+/// update of one file starts from it): `Err` with uv's words when they do not resolve.
+fn resolved_as_is(
+    dir: &Path,
+    file: &str,
+    text: &str,
+    pins: &Pins,
+    python: Option<&str>,
+) -> Result<BTreeMap<String, String>, String> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static SEEN: OnceLock<Mutex<HashMap<String, Option<String>>>> = OnceLock::new();
+    type Seen = HashMap<String, Result<BTreeMap<String, String>, String>>;
+    static SEEN: OnceLock<Mutex<Seen>> = OnceLock::new();
     let key = nanoup_core::FileDigest::of(file, text.as_bytes()).sha256;
     let seen = SEEN.get_or_init(Default::default);
     if let Some(known) = seen.lock().ok().and_then(|s| s.get(&key).cloned()) {
-        return Ok(known);
+        return known;
     }
+    let resolved = compile(dir, pins, None, python);
+    if let Ok(mut seen) = seen.lock() {
+        seen.insert(key, resolved.clone());
+    }
+    resolved
+}
+
+/// Whether uv finds the pins of the requirements file `text` installable together (`uv pip
+/// compile` of the pins themselves, for the Python of pip-compile's header): `Ok(None)` when it
+/// does, `Ok(Some(why))` when it does not, `Err` when the check cannot be made (uv missing, a
+/// file that includes others or is not fully pinned).
+pub(crate) fn pins_conflict(file: &str, text: &str) -> Result<Option<String>, String> {
     let pins = pins_of(file, text).map_err(|e| match e {
         SearchError::Unavailable(why) | SearchError::NoFix(why) => why,
     })?;
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot make a scratch directory: {e}"))?;
-    let verdict = match compile(scratch.path(), &pins, None, python_of(text).as_deref()) {
-        Ok(_) => None,
-        Err(e) if e.starts_with("cannot run") => return Err(e),
-        Err(e) => Some(e),
-    };
-    if let Ok(mut seen) = seen.lock() {
-        seen.insert(key, verdict.clone());
+    match resolved_as_is(
+        scratch.path(),
+        file,
+        text,
+        &pins,
+        python_of(text).as_deref(),
+    ) {
+        Ok(_) => Ok(None),
+        Err(e) if e.starts_with("cannot run") => Err(e),
+        Err(e) => Ok(Some(e)),
     }
-    Ok(verdict)
 }
 
 /// The pins of a fully pinned file: normalised name → (version, marker).
