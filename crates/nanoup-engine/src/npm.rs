@@ -42,17 +42,7 @@ const MAX_ADDED: usize = 60;
 /// Returns the registry's packument of a package (the caller owns the network and the cache).
 pub type FetchPackument<'a> = dyn Fn(&str) -> Result<Vec<u8>, String> + 'a;
 
-/// The vulnerable package to fix.
-pub struct Target<'a> {
-    /// Package name.
-    pub name: &'a str,
-    /// Its installed version.
-    pub from: &'a str,
-    /// The versions clearing every advisory, allowed by policy, ascending.
-    pub clean: &'a [String],
-    /// Why it moves (the advisory ids), for its step.
-    pub why: String,
-}
+pub use crate::plan::Target;
 
 /// The minimal consistent change found for one vulnerable package.
 #[derive(Debug, Clone, PartialEq, Eq)]

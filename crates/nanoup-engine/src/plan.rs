@@ -446,3 +446,15 @@ pub fn with_steps(
     }
     .retargeted(to)
 }
+
+/// The vulnerable package a resolver-aware search (npm, requirements) fixes.
+pub struct Target<'a> {
+    /// Package name.
+    pub name: &'a str,
+    /// Its installed (pinned) version.
+    pub from: &'a str,
+    /// The versions clearing every advisory, allowed by policy, ascending.
+    pub clean: &'a [String],
+    /// Why it moves (the advisory ids), for its step.
+    pub why: String,
+}

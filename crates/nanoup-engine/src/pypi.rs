@@ -25,17 +25,7 @@ use nanoup_versions::{Scheme, Version};
 use crate::apply::tool::run_uv;
 use crate::plan::{SearchError, SearchPolicy};
 
-/// The vulnerable pin to fix.
-pub struct Target<'a> {
-    /// Package name (as the plan names it).
-    pub name: &'a str,
-    /// The pinned version.
-    pub from: &'a str,
-    /// The versions clearing every advisory, allowed by policy, ascending.
-    pub clean: &'a [String],
-    /// Why it moves (the advisory ids), for its step.
-    pub why: String,
-}
+pub use crate::plan::Target;
 
 /// The change found: the target's new version and every pin that moves with it (empty when it
 /// moves alone).

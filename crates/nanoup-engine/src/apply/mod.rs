@@ -198,6 +198,23 @@ fn apply_one(
     }
 }
 
+/// The registry's answer about the release a step of `update` moves to (or adds): `fetch`
+/// asked for that package, as for an update of its own.
+fn fetch_step(
+    update: &NanoUpdate,
+    step: &nanoup_core::Step,
+    to: &str,
+    fetch: RegistryFetch<'_>,
+) -> Result<Vec<u8>, String> {
+    let asked = NanoUpdate {
+        name: step.name.clone(),
+        from: step.from.clone().unwrap_or_default(),
+        to: to.to_string(),
+        ..update.clone()
+    };
+    fetch(&asked).map_err(|e| format!("cannot get {} from the registry: {e}", step.name))
+}
+
 /// The shape of every in-place edit from the registry's answer: fetch it, compute the new text
 /// from the old, then [`edit_in_place`]. `edit` gets the old text and the registry's body and
 /// says why it cannot edit. A dry run fetches nothing and says `method`.

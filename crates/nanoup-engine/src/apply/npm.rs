@@ -10,7 +10,8 @@ use nanoup_ecosystems::npm::registry::VersionManifest;
 
 use super::tool::{failure_tail, run_timed};
 use super::{
-    Outcome, RegistryFetch, directory_of, each_once, edit_from_registry, put_back, write_atomically,
+    Outcome, RegistryFetch, directory_of, each_once, edit_from_registry, fetch_step, put_back,
+    write_atomically,
 };
 
 /// Whether `file` is a lockfile npm itself writes (`package-lock.json`, `npm-shrinkwrap.json`).
@@ -186,15 +187,16 @@ fn edit_npm(
             let Some(to) = &step.to else {
                 continue;
             };
-            let asked = NanoUpdate {
-                name: step.name.clone(),
-                from: step.from.clone().unwrap_or_default(),
-                to: to.clone(),
-                ..update.clone()
-            };
-            let body = fetch(&asked)
-                .map_err(|e| format!("cannot get {} from the registry: {e}", step.name))?;
-            let manifest = version_manifest(&asked, &body)?;
+            let body = fetch_step(update, step, to, fetch)?;
+            let manifest = nanoup_ecosystems::npm::registry::version_manifest(
+                &step.name, &body, to,
+            )
+            .map_err(|e| {
+                format!(
+                    "cannot read {}@{to} from the registry's answer: {e}",
+                    step.name
+                )
+            })?;
             // A step made at one place (an entry added, one copy replaced) is placed by the
             // edit; the others move every copy.
             match (&step.from, &step.path) {

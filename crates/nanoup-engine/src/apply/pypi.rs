@@ -11,8 +11,8 @@ use nanoup_core::{EntryChange, NanoUpdate};
 
 use super::tool::{ToolFailure, UV_TIMEOUT, run_tool, run_uv};
 use super::{
-    Outcome, RegistryFetch, describe_changes, edit_from_registry, put_back, verify_or_restore,
-    write_atomically,
+    Outcome, RegistryFetch, describe_changes, edit_from_registry, fetch_step, put_back,
+    verify_or_restore, write_atomically,
 };
 
 /// PyPI: requirements pins (and their `--hash` values), poetry.lock and uv.lock entries, edited
@@ -70,14 +70,7 @@ fn requirements_group(
                     step.name
                 ));
             };
-            let asked = NanoUpdate {
-                name: step.name.clone(),
-                from: step.from.clone().unwrap_or_default(),
-                to: to.clone(),
-                ..update.clone()
-            };
-            let body = fetch(&asked)
-                .map_err(|e| format!("cannot get {} from the registry: {e}", step.name))?;
+            let body = fetch_step(update, step, to, fetch)?;
             let files = pypi_files_of(&body, to)
                 .map_err(|e| format!("cannot read the registry's answer for {}: {e}", step.name))?;
             let edited = match &step.from {
