@@ -14,6 +14,11 @@
 //! 3. Every dependency a moved package's new version needs above what the tree holds (a
 //!    **companion**) moves to the lowest version the new range and its other dependents accept,
 //!    so that the change stays in place instead of npm taking the newest of everything.
+//! 4. A dependency the tree lacks (or holds only where other dependents keep the old version)
+//!    is **added** at the version npm would pick and placed as npm places it, and entries
+//!    nothing reaches any more are **removed**: found by making the edit on the lockfile's
+//!    text (`edit::unmet_needs`, `edit::plan_group_edit`), so the plan names every entry the
+//!    in-place edit will touch.
 //!
 //! The parents' ranges come from the registry's packuments (`versions.*.dependencies`); the
 //! dependents' from the lockfile. Apply moves every step together, in place when the tree stays
