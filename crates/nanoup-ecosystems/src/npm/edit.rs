@@ -712,7 +712,7 @@ fn lay_out(
                 Some(old) if replaces => old.recorded,
                 _ => Flags::NONE,
             };
-            if replaces && moved.contains(&slot) {
+            if replaces && (moved.contains(&slot) || placed.iter().any(|(p, _)| *p == slot)) {
                 unmet.push(need);
                 continue;
             }
@@ -848,11 +848,17 @@ fn insert_entry(
     if flags.peer {
         recorded.insert("peer".into(), Value::Bool(true));
     }
+    // npm 7+ writes the same flags into v2's legacy section.
+    if lockfile_version >= 2 {
+        legacy = recorded.clone();
+    }
     if lockfile_version >= 2
         && let Some(packages) = doc.get_mut("packages").and_then(Value::as_object_mut)
     {
         let entry = Value::Object(fields.package_entry(&recorded));
-        insert_sorted(packages, location, entry);
+        if !insert_sorted(packages, location, entry) {
+            return Err(already_there(location));
+        }
     }
     let has_legacy = lockfile_version < 2 || doc.get("dependencies").is_some();
     if has_legacy {
@@ -873,15 +879,30 @@ fn insert_entry(
                 location: location.to_string(),
                 reason: "its parent has no entry in the nested `dependencies`".to_string(),
             })?;
-        insert_sorted(children, key, entry);
+        if !insert_sorted(children, key, entry) {
+            return Err(already_there(location));
+        }
     }
     Ok(())
 }
 
+/// Why an entry cannot be added where one is recorded already (the two sections of a v2
+/// lockfile disagree).
+fn already_there(location: &str) -> EditRefusal {
+    EditRefusal::GraphChange {
+        location: location.to_string(),
+        reason: "the lockfile already records an entry there (its two sections disagree)"
+            .to_string(),
+    }
+}
+
 /// Inserts `key` into an object kept in npm's order: before the first key that sorts after
 /// it, comparing as the object is already sorted (`localeCompare`, or code units as npm 6
-/// sorted lockfile v1).
-fn insert_sorted(map: &mut Map<String, Value>, key: &str, value: Value) {
+/// sorted lockfile v1). `false` (nothing inserted) when the key is there already.
+fn insert_sorted(map: &mut Map<String, Value>, key: &str, value: Value) -> bool {
+    if map.contains_key(key) {
+        return false;
+    }
     let keys: Vec<&String> = map.keys().collect();
     let by_locale = keys
         .windows(2)
@@ -898,6 +919,7 @@ fn insert_sorted(map: &mut Map<String, Value>, key: &str, value: Value) {
         .position(|k| cmp(k, key) == Ordering::Greater)
         .unwrap_or(keys.len());
     map.shift_insert(at, key.to_string(), value);
+    true
 }
 
 /// Removes the entry at `location` (and, in the legacy nested `dependencies`, the parent's

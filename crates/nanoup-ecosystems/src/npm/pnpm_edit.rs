@@ -101,18 +101,38 @@ pub fn plan_pnpm_edit(
             ));
         }
     }
-    check_shape(&entry.value, to)?;
+    check_shape(major, &entry.value, to)?;
     if major == 9
         && let Some(snapshot) = snapshots.iter().find(|n| n.key == old_key)
     {
-        check_shape(&snapshot.value, to)?;
+        check_shape(major, &snapshot.value, to)?;
     }
 
     // Every dependent's recorded version, and whether its range accepts `to`.
     let mut replace: BTreeMap<u32, String> = BTreeMap::new();
     let lines: Vec<&str> = lock_text.split_inclusive('\n').collect();
     let mut dependents = 0;
+    let aliases = [
+        format!("{name}@{from}"),
+        format!("/{name}@{from}"),
+        format!("/{name}/{from}"),
+    ];
+    let aliased = |value: &str| {
+        aliases.iter().any(|a| {
+            value == a || value.starts_with(&format!("{a}(")) || value.starts_with(&format!("{a}_"))
+        })
+    };
     for holder in dependency_holders {
+        if holder
+            .value
+            .get("peerDependencies")
+            .is_some_and(|p| p.get(name).is_some())
+        {
+            return Err(format!(
+                "`{}` takes {name} as a peer; pnpm lays peers out itself",
+                holder.key
+            ));
+        }
         for section in ["dependencies", "optionalDependencies"] {
             for dep in holder
                 .value
@@ -120,8 +140,20 @@ pub fn plan_pnpm_edit(
                 .map(Value::entries)
                 .unwrap_or_default()
             {
+                if dep.value.as_str().is_some_and(aliased) {
+                    return Err(format!(
+                        "`{}` installs {name}@{from} under the alias {}; pnpm must update it",
+                        holder.key, dep.key
+                    ));
+                }
                 if dep.key != name {
                     continue;
+                }
+                if has_peer_suffix(major, &holder.key) {
+                    return Err(format!(
+                        "`{}` resolves {name} {from} with peers; pnpm lays those out itself",
+                        holder.key
+                    ));
                 }
                 let Some(resolved) = dep.value.as_str() else {
                     continue;
@@ -169,6 +201,17 @@ pub fn plan_pnpm_edit(
         let specifiers = project.get("specifiers");
         for section in ["dependencies", "devDependencies", "optionalDependencies"] {
             for dep in project.get(section).map(Value::entries).unwrap_or_default() {
+                let recorded = dep
+                    .value
+                    .as_str()
+                    .or_else(|| dep.value.get("version").and_then(Value::as_str));
+                if dep.key != name && recorded.is_some_and(aliased) {
+                    return Err(format!(
+                        "the project installs {name}@{from} under the alias {}; pnpm must \
+                         update it",
+                        dep.key
+                    ));
+                }
                 if dep.key != name {
                     continue;
                 }
@@ -212,7 +255,7 @@ pub fn plan_pnpm_edit(
     }
 
     // The new version's dependencies, resolved to what the lockfile holds.
-    let held = held_versions(major, packages);
+    let held = held_versions(major, dependency_holders);
     let old_resolved: BTreeMap<&str, &str> = {
         let holder = dependency_holders.iter().find(|n| n.key == old_key);
         ["dependencies", "optionalDependencies"]
@@ -262,7 +305,6 @@ pub fn plan_pnpm_edit(
                 .map(|(_, v)| v.clone());
             match kept.or(highest) {
                 Some(v) => resolved.push((dep.clone(), v)),
-                None if section == "optionalDependencies" => {}
                 None => {
                     return Err(format!(
                         "{name}@{} needs {dep} {range}, which {FILE} does not hold: pnpm must \
@@ -274,6 +316,30 @@ pub fn plan_pnpm_edit(
         }
         resolved.sort();
         sections.push((section, resolved));
+    }
+    // pnpm would prune what only the old version used, and re-flag a dev-only dependency a
+    // prod package now uses: neither is written here.
+    let new_names: Vec<&str> = sections
+        .iter()
+        .flat_map(|(_, deps)| deps.iter().map(|(d, _)| d.as_str()))
+        .collect();
+    if let Some(dropped) = old_resolved.keys().find(|d| !new_names.contains(d)) {
+        return Err(format!(
+            "{name}@{} no longer depends on {dropped}: pnpm would prune or re-flag it",
+            to.version
+        ));
+    }
+    if major != 9 && !entry.value.get("dev").is_some_and(Value::is_true) {
+        for (dep, version) in sections.iter().flat_map(|(_, deps)| deps) {
+            let held = packages.iter().find(|n| n.key == key(dep, version));
+            if held.is_some_and(|n| n.value.get("dev").is_some_and(Value::is_true)) {
+                return Err(format!(
+                    "{name}@{} needs {dep}@{version}, which {FILE} holds for development only: \
+                     pnpm would re-flag it",
+                    to.version
+                ));
+            }
+        }
     }
 
     // The entry (and 9.x snapshot) rewritten; every other line as it was but the dependents'.
@@ -342,6 +408,13 @@ pub fn plan_pnpm_edit(
         });
         let newline = if text.ends_with("\r\n") { "\r\n" } else { "\n" };
         let others: Vec<&Node<'_>> = section.iter().filter(|n| n.key != old_key).collect();
+        if others.is_empty() {
+            // The only entry of its section: rewritten where it stands.
+            deleted.pop();
+            deleted.push(start..end);
+            inserted.entry(start).or_default().push(text);
+            continue;
+        }
         match others.iter().find(|n| n.key.as_ref() > new_key.as_str()) {
             Some(next) => inserted
                 .entry(line_index(next.line))
@@ -407,7 +480,7 @@ pub fn changed_entries(file: &str, old: &str, new: &str) -> Result<Vec<EntryChan
 }
 
 /// Refuses a new version whose entry would change shape in ways this editor does not write.
-fn check_shape(entry: &Value<'_>, to: &VersionManifest) -> Result<(), String> {
+fn check_shape(major: u32, entry: &Value<'_>, to: &VersionManifest) -> Result<(), String> {
     let has = |k: &str| entry.get(k).is_some();
     let problem = if has("peerDependencies") || !to.peer_dependencies.is_empty() {
         Some("peer dependencies")
@@ -421,9 +494,9 @@ fn check_shape(entry: &Value<'_>, to: &VersionManifest) -> Result<(), String> {
         Some("bundled dependencies")
     } else if entry.get("hasBin").is_some_and(Value::is_true) != to.bin.is_some() {
         Some("a `hasBin` that appears or vanishes")
-    } else if has("requiresBuild") && !to.has_install_script {
+    } else if major != 9 && has("requiresBuild") && !to.has_install_script {
         Some("a `requiresBuild` that vanishes")
-    } else if !has("requiresBuild") && to.has_install_script {
+    } else if major != 9 && !has("requiresBuild") && to.has_install_script {
         Some("a `requiresBuild` that appears")
     } else if entry
         .get("resolution")
@@ -443,23 +516,43 @@ fn check_shape(entry: &Value<'_>, to: &VersionManifest) -> Result<(), String> {
 
 /// `(name, version)` of a package or snapshot key, its peer suffix left out.
 fn split_key(major: u32, key: &str) -> Option<(&str, &str)> {
-    let key = key.trim_matches(['\'', '"']);
-    if major == 5 {
-        let plain = key.strip_prefix('/')?.split('_').next()?;
-        return plain.rsplit_once('/');
-    }
-    let plain = key.strip_prefix('/').unwrap_or(key).split('(').next()?;
-    let at = plain.get(1..)?.rfind('@')? + 1;
-    Some((&plain[..at], &plain[at + 1..]))
+    let (name, version) = split_key_suffixed(major, key)?;
+    let version = if major == 5 {
+        version.split('_').next()?
+    } else {
+        version.split('(').next()?
+    };
+    Some((name, version))
 }
 
-/// Every version the lockfile holds per package name (keys without peer suffixes), ascending.
+/// `(name, version with its peer suffix)` of a package or snapshot key (a 5.x suffix holds no
+/// `/`: scoped peers are written `@s+n`).
+fn split_key_suffixed(major: u32, key: &str) -> Option<(&str, &str)> {
+    let key = key.trim_matches(['\'', '"']);
+    if major == 5 {
+        return key.strip_prefix('/')?.rsplit_once('/');
+    }
+    let key = key.strip_prefix('/').unwrap_or(key);
+    let plain_end = key.find('(').unwrap_or(key.len());
+    let at = key.get(1..plain_end)?.rfind('@')? + 1;
+    Some((&key[..at], &key[at + 1..]))
+}
+
+/// Whether a key carries a peer suffix (`_...` in 5.x, `(...)` in 6.x/9.x).
+fn has_peer_suffix(major: u32, key: &str) -> bool {
+    split_key_suffixed(major, key)
+        .zip(split_key(major, key))
+        .is_some_and(|((_, full), (_, plain))| full.len() != plain.len())
+}
+
+/// Every version the lockfile holds per package name (`keys` without peer suffixes: the
+/// packages, or 9.x's snapshots, which references name), ascending.
 type Held = BTreeMap<String, Vec<(Version, String)>>;
 
-fn held_versions(major: u32, packages: &[Node<'_>]) -> Held {
+fn held_versions(major: u32, keys: &[Node<'_>]) -> Held {
     let mut held = Held::new();
-    for n in packages {
-        if n.key.contains(['(', '_']) {
+    for n in keys {
+        if has_peer_suffix(major, &n.key) {
             continue;
         }
         if let Some((name, version)) = split_key(major, &n.key)
@@ -532,6 +625,19 @@ fn rebuild(
     } else {
         "\n"
     };
+    // The file's last line may lack its line ending: every line of the block gets one.
+    let owned: Vec<String> = block
+        .iter()
+        .map(|l| {
+            if l.ends_with('\n') {
+                l.to_string()
+            } else {
+                format!("{l}{newline}")
+            }
+        })
+        .collect();
+    let block: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let block = block.as_slice();
     let indent = |l: &str| l.len() - l.trim_start().len();
     let own = indent(block[0]);
     let field = own + 2;
@@ -629,13 +735,21 @@ fn render_flow_map(value: &serde_json::Value) -> Option<String> {
     let mut parts = Vec::new();
     for (k, v) in map {
         let v = v.as_str()?;
+        // As js-yaml quotes a plain scalar: an indicator first, a look-alike of another type
+        // (a number, a boolean, null), or a character a flow map cannot hold.
+        let looks_typed = v.parse::<f64>().is_ok()
+            || matches!(
+                v.to_ascii_lowercase().as_str(),
+                "true" | "false" | "null" | "~" | "yes" | "no" | "on" | "off"
+            );
         let needs_quotes = v.is_empty()
+            || looks_typed
             || v.starts_with([
-                '>', '<', '*', '&', '!', '%', '@', '`', '\'', '"', '{', '[', '#', '?', '|', '-',
-                ':', '=',
+                '>', '*', '&', '!', '%', '@', '`', '"', '#', '?', '|', '-', ':', '=',
             ])
             || v.contains(": ")
             || v.contains(" #")
+            || v.contains([',', '[', ']', '{', '}'])
             || v.ends_with(' ');
         if v.contains('\'') {
             return None;
@@ -799,6 +913,87 @@ snapshots:
                 &ranges
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn aliases_peers_and_dropped_dependencies_are_refused() {
+        // dep-a installs dep-t 1.0.0 under an alias: the alias would point at nothing.
+        let aliased = V9.replace(
+            "  dep-a@1.0.0:\n    dependencies:\n      dep-t: 1.0.0\n",
+            "  dep-a@1.0.0:\n    dependencies:\n      dep-t: 1.0.0\n      other-t: dep-t@1.0.0\n",
+        );
+        let to = release("dep-t", "1.0.5", &[]);
+        let err = plan_pnpm_edit(&aliased, "dep-t", "1.0.0", &to, &ranges).unwrap_err();
+        assert!(err.contains("under the alias other-t"), "{err}");
+        // dep-b's snapshot resolved with a peer suffix.
+        let peered = V9.replace(
+            "  dep-b@2.0.0:\n    dependencies:",
+            "  dep-b@2.0.0(x@1.0.0):\n    dependencies:",
+        );
+        let err = plan_pnpm_edit(&peered, "dep-t", "1.0.0", &to, &ranges).unwrap_err();
+        assert!(err.contains("with peers"), "{err}");
+        // The old version's dependency dropped by the new one: pnpm would prune it.
+        let with_leaf = V9.replace(
+            "  dep-t@1.0.0: {}\n",
+            "  dep-t@1.0.0:\n    dependencies:\n      leaf: 1.2.0\n",
+        );
+        let err = plan_pnpm_edit(&with_leaf, "dep-t", "1.0.0", &to, &ranges).unwrap_err();
+        assert!(err.contains("no longer depends on leaf"), "{err}");
+    }
+
+    #[test]
+    fn keys_and_values_are_read_and_written_as_pnpm_does() {
+        assert_eq!(
+            split_key(5, "/string_decoder/1.1.1"),
+            Some(("string_decoder", "1.1.1"))
+        );
+        assert_eq!(
+            split_key(5, "/@babel/plugin-x/7.8.4_@babel+core@7.16.0"),
+            Some(("@babel/plugin-x", "7.8.4"))
+        );
+        assert!(has_peer_suffix(
+            5,
+            "/@typescript-eslint/parser/5.23.0_td6yqss6ra3qoebludh4ctrhym"
+        ));
+        assert!(!has_peer_suffix(5, "/string_decoder/1.1.1"));
+        assert_eq!(
+            split_key(9, "'@s/a@1.0.0(b@2.0.0)'"),
+            Some(("@s/a", "1.0.0"))
+        );
+        assert!(has_peer_suffix(6, "/a@1.0.0(b@2.0.0)"));
+        let flow = |v: serde_json::Value| render_flow_map(&v).unwrap();
+        assert_eq!(
+            flow(serde_json::json!({"node": ">=6.0"})),
+            "{node: '>=6.0'}"
+        );
+        assert_eq!(flow(serde_json::json!({"node": "8"})), "{node: '8'}");
+        assert_eq!(flow(serde_json::json!({"node": "<=16"})), "{node: <=16}");
+        assert_eq!(
+            flow(serde_json::json!({"node": "^10 || ^12 || >=14"})),
+            "{node: ^10 || ^12 || >=14}"
+        );
+    }
+
+    #[test]
+    fn the_only_entry_of_a_section_is_rewritten_where_it_stands() {
+        let text = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      dep-t:\n        specifier: ^1.0.0\n        version: 1.0.0\n\npackages:\n\n  dep-t@1.0.0:\n    resolution: {integrity: sha512-old}\n\nsnapshots:\n\n  dep-t@1.0.0: {}\n";
+        let edit = plan_pnpm_edit(
+            text,
+            "dep-t",
+            "1.0.0",
+            &release("dep-t", "1.0.5", &[]),
+            &ranges,
+        )
+        .unwrap();
+        assert_eq!(
+            edit.new_text,
+            text.replace("version: 1.0.0", "version: 1.0.5")
+                .replace(
+                    "dep-t@1.0.0:\n    resolution: {integrity: sha512-old}",
+                    "dep-t@1.0.5:\n    resolution: {integrity: sha512-dep-t1.0.5}"
+                )
+                .replace("dep-t@1.0.0: {}", "dep-t@1.0.5: {}")
         );
     }
 
