@@ -101,6 +101,24 @@ pub fn plan_pnpm_edit(
             ));
         }
     }
+    // An override (pnpm's `overrides:`, recorded in the lockfile) decides this package's
+    // version for the whole tree: pnpm would reject a lockfile that breaks it.
+    let overridden = root
+        .get("overrides")
+        .map(Value::entries)
+        .unwrap_or_default()
+        .iter()
+        .find(|o| {
+            let target = o.key.rsplit('>').next().unwrap_or(&o.key);
+            split_name_range(target.trim()) == name
+        });
+    if let Some(o) = overridden {
+        return Err(format!(
+            "{FILE} overrides {} ({}); change the override in package.json instead",
+            o.key,
+            o.value.as_str().unwrap_or("")
+        ));
+    }
     check_shape(major, &entry.value, to)?;
     if major == 9
         && let Some(snapshot) = snapshots.iter().find(|n| n.key == old_key)
@@ -477,6 +495,15 @@ pub fn changed_entries(file: &str, old: &str, new: &str) -> Result<Vec<EntryChan
     let mut changed = EntryChange::diff(&components(old)?, &components(new)?);
     changed.dedup();
     Ok(changed)
+}
+
+/// The package name of an override's selector (`foo`, `foo@<2`, `@s/foo@1`).
+fn split_name_range(selector: &str) -> &str {
+    let at = selector
+        .get(1..)
+        .and_then(|rest| rest.find('@'))
+        .map_or(selector.len(), |i| i + 1);
+    &selector[..at]
 }
 
 /// Refuses a new version whose entry would change shape in ways this editor does not write.
@@ -940,6 +967,26 @@ snapshots:
         );
         let err = plan_pnpm_edit(&with_leaf, "dep-t", "1.0.0", &to, &ranges).unwrap_err();
         assert!(err.contains("no longer depends on leaf"), "{err}");
+    }
+
+    #[test]
+    fn an_overridden_package_is_left_to_pnpm() {
+        for selector in ["dep-t", "dep-t@<2", "dep-a>dep-t"] {
+            let text = V9.replace(
+                "settings:\n",
+                &format!("overrides:\n  '{selector}': 1.0.0\n\nsettings:\n"),
+            );
+            let err = plan_pnpm_edit(
+                &text,
+                "dep-t",
+                "1.0.0",
+                &release("dep-t", "1.0.5", &[]),
+                &ranges,
+            )
+            .unwrap_err();
+            assert!(err.contains("overrides"), "{selector}: {err}");
+        }
+        assert_eq!(split_name_range("@s/foo@1"), "@s/foo");
     }
 
     #[test]
