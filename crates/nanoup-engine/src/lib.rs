@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod cargo;
 pub mod git;
+mod memo;
 pub mod npm;
 pub mod plan;
 pub mod pypi;

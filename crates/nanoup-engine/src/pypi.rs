@@ -23,6 +23,7 @@ use nanoup_ecosystems::pypi::requirements::{self, Entry};
 use nanoup_versions::{Scheme, Version};
 
 use crate::apply::tool::run_uv;
+use crate::memo::RunMemo;
 use crate::plan::{SearchError, SearchPolicy};
 
 pub use crate::plan::Target;
@@ -102,19 +103,14 @@ fn resolved_as_is(
     pins: &Pins,
     python: Option<&str>,
 ) -> Result<BTreeMap<String, String>, String> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    type Seen = HashMap<String, Result<BTreeMap<String, String>, String>>;
-    static SEEN: OnceLock<Mutex<Seen>> = OnceLock::new();
+    type Resolved = Result<BTreeMap<String, String>, String>;
+    static SEEN: RunMemo<String, Resolved> = RunMemo::new();
     let key = nanoup_core::FileDigest::of(file, text.as_bytes()).sha256;
-    let seen = SEEN.get_or_init(Default::default);
-    if let Some(known) = seen.lock().ok().and_then(|s| s.get(&key).cloned()) {
+    if let Some(known) = SEEN.get(&key) {
         return known;
     }
     let resolved = compile(dir, pins, None, python);
-    if let Ok(mut seen) = seen.lock() {
-        seen.insert(key, resolved.clone());
-    }
+    SEEN.insert(key, resolved.clone());
     resolved
 }
 

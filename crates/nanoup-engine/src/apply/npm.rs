@@ -13,6 +13,7 @@ use super::{
     Outcome, RegistryFetch, directory_of, each_once, edit_from_registry, fetch_step, put_back,
     write_atomically,
 };
+use crate::memo::RunMemo;
 
 /// Whether `file` is a lockfile npm itself writes (`package-lock.json`, `npm-shrinkwrap.json`).
 pub(super) fn is_npm_lock(file: &str) -> bool {
@@ -109,48 +110,43 @@ fn npm_ls_problems(
     lock: &[u8],
     manifest: Option<&[u8]>,
 ) -> Result<std::collections::BTreeSet<String>, String> {
-    use std::collections::{BTreeSet, HashMap};
-    use std::sync::{Mutex, OnceLock};
+    use std::collections::BTreeSet;
     type Key = (std::path::PathBuf, String, Option<String>);
-    static SEEN: OnceLock<Mutex<HashMap<Key, BTreeSet<String>>>> = OnceLock::new();
+    static SEEN: RunMemo<Key, BTreeSet<String>> = RunMemo::new();
     let key: Key = (
         dir.to_path_buf(),
         nanoup_core::FileDigest::of("", lock).sha256,
         manifest.map(|m| nanoup_core::FileDigest::of("", m).sha256),
     );
-    let seen = SEEN.get_or_init(Default::default);
-    if let Some(problems) = seen.lock().ok().and_then(|s| s.get(&key).cloned()) {
+    if let Some(problems) = SEEN.get(&key) {
         return Ok(problems);
     }
-    let program = std::env::var_os("NANOUP_NPM").unwrap_or_else(|| "npm".into());
     let args = ["ls", "--package-lock-only", "--all"];
-    let env = [
-        ("npm_config_update_notifier", "false"),
-        ("npm_config_progress", "false"),
-    ];
-    let problems: BTreeSet<String> =
-        match run_timed("npm", &program, &args, dir, &env, "NANOUP_NPM_TIMEOUT")? {
-            Ok(()) => BTreeSet::new(),
-            Err((_, _, stderr)) => {
-                let problems: BTreeSet<String> = stderr
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("npm error ").or(l.strip_prefix("npm ERR! ")))
-                    .filter(|l| {
-                        !l.starts_with("code ") && !l.contains("A complete log of this run")
-                    })
-                    .map(str::to_string)
-                    .collect();
-                if problems.is_empty() {
-                    // A failure that names no problem: count it as one, worded by its last line.
-                    BTreeSet::from([stderr.lines().last().unwrap_or("npm ls failed").to_string()])
-                } else {
-                    problems
-                }
+    let problems: BTreeSet<String> = match run_timed(
+        "npm",
+        &npm_program(),
+        &args,
+        dir,
+        &NPM_ENV,
+        "NANOUP_NPM_TIMEOUT",
+    )? {
+        Ok(()) => BTreeSet::new(),
+        Err((_, _, stderr)) => {
+            let problems: BTreeSet<String> = stderr
+                .lines()
+                .filter_map(|l| l.strip_prefix("npm error ").or(l.strip_prefix("npm ERR! ")))
+                .filter(|l| !l.starts_with("code ") && !l.contains("A complete log of this run"))
+                .map(str::to_string)
+                .collect();
+            if problems.is_empty() {
+                // A failure that names no problem: count it as one, worded by its last line.
+                BTreeSet::from([stderr.lines().last().unwrap_or("npm ls failed").to_string()])
+            } else {
+                problems
             }
-        };
-    if let Ok(mut seen) = seen.lock() {
-        seen.insert(key, problems.clone());
-    }
+        }
+    };
+    SEEN.insert(key, problems.clone());
     Ok(problems)
 }
 
@@ -402,7 +398,7 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
         .collect();
     if let Some((spec, failure)) = parents
         .iter()
-        .find_map(|spec| Some((spec, failed_install(spec)?)))
+        .find_map(|spec| Some((spec, FAILED_INSTALLS.get(spec)?)))
     {
         return Outcome::Refused {
             reason: format!(
@@ -442,7 +438,7 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
         nanoup_core::FileDigest::of(file, old).sha256,
         nanoup_core::FileDigest::of(&manifest_rel, &old_manifest).sha256,
     );
-    let baseline = match remembered_baseline(&key) {
+    let baseline = match BASELINES.get(&key) {
         // The update runs on npm's rewrite, as when npm has just made it.
         Some(text) => match write_atomically(&lock_path, text.as_bytes()) {
             Ok(()) => text,
@@ -461,7 +457,7 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
                 Ok(text) => text,
                 Err(e) => return restore(e),
             };
-            remember_baseline(key, &text);
+            BASELINES.insert(key, text.clone());
             text
         }
     };
@@ -469,7 +465,7 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     // The update.
     if let Err(e) = run_npm(dir, &install) {
         for spec in &parents {
-            remember_failed_install(spec, &e);
+            FAILED_INSTALLS.insert(spec.clone(), e.clone());
         }
         return restore(format!("{why}; the npm fallback failed: {e}"));
     }
@@ -585,50 +581,33 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
 }
 
 /// npm's rewrite of an untouched lockfile, by (lockfile, package.json) digest, for the run.
-type Baselines = std::collections::HashMap<(String, String), String>;
-
-fn baselines() -> &'static std::sync::Mutex<Baselines> {
-    static SEEN: std::sync::OnceLock<std::sync::Mutex<Baselines>> = std::sync::OnceLock::new();
-    SEEN.get_or_init(Default::default)
-}
-
-fn remembered_baseline(key: &(String, String)) -> Option<String> {
-    baselines().lock().ok()?.get(key).cloned()
-}
-
-fn remember_baseline(key: (String, String), text: &str) {
-    if let Ok(mut seen) = baselines().lock() {
-        seen.insert(key, text.to_string());
-    }
-}
+static BASELINES: RunMemo<(String, String), String> = RunMemo::new();
 
 /// The parent releases (`name@version`) `npm install` failed on in this run, and how.
-fn failed_installs() -> &'static std::sync::Mutex<std::collections::HashMap<String, String>> {
-    static FAILED: std::sync::OnceLock<
-        std::sync::Mutex<std::collections::HashMap<String, String>>,
-    > = std::sync::OnceLock::new();
-    FAILED.get_or_init(Default::default)
+static FAILED_INSTALLS: RunMemo<String, String> = RunMemo::new();
+
+/// The npm nanoup runs: `NANOUP_NPM`, else `npm` on the PATH.
+fn npm_program() -> std::ffi::OsString {
+    std::env::var_os("NANOUP_NPM").unwrap_or_else(|| "npm".into())
 }
 
-fn failed_install(spec: &str) -> Option<String> {
-    failed_installs().lock().ok()?.get(spec).cloned()
-}
+/// The environment of every npm run: no update notice, no progress output.
+const NPM_ENV: [(&str, &str); 2] = [
+    ("npm_config_update_notifier", "false"),
+    ("npm_config_progress", "false"),
+];
 
-fn remember_failed_install(spec: &str, failure: &str) {
-    if let Ok(mut failed) = failed_installs().lock() {
-        failed.insert(spec.to_string(), failure.to_string());
-    }
-}
-
-/// Runs npm (`NANOUP_NPM`, else `npm` on the PATH) with `args` in `dir`, without a terminal,
-/// killed after `NANOUP_NPM_TIMEOUT` seconds (default 300); on failure, npm's error lines.
+/// Runs npm ([`npm_program`]) with `args` in `dir`, without a terminal, killed after
+/// `NANOUP_NPM_TIMEOUT` seconds (default 300); on failure, npm's error lines.
 fn run_npm(dir: &Path, args: &[String]) -> Result<(), String> {
-    let program = std::env::var_os("NANOUP_NPM").unwrap_or_else(|| "npm".into());
-    let env = [
-        ("npm_config_update_notifier", "false"),
-        ("npm_config_progress", "false"),
-    ];
-    let ran = run_timed("npm", &program, args, dir, &env, "NANOUP_NPM_TIMEOUT")?;
+    let ran = run_timed(
+        "npm",
+        &npm_program(),
+        args,
+        dir,
+        &NPM_ENV,
+        "NANOUP_NPM_TIMEOUT",
+    )?;
     let Err((shown, status, text)) = ran else {
         return Ok(());
     };
