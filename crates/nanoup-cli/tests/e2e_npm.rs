@@ -706,6 +706,33 @@ impl LocalProject {
         (plan_file, plan)
     }
 
+    /// `nanoup apply --all --commit --json` of a plan holding one update that must be applied
+    /// with a method starting with `method`: its result.
+    fn apply_the_update(&self, plan_file: &Path, method: &str) -> Value {
+        let results = self.apply_all(plan_file);
+        let result = results["results"][0].clone();
+        assert_eq!(result["status"], "applied", "{results}");
+        assert!(
+            result["method"].as_str().unwrap().starts_with(method),
+            "{result}"
+        );
+        result
+    }
+
+    /// The `Nanoup-Blast-Radius` trailer of the newest commit.
+    fn blast_radius_trailer(&self) -> String {
+        git(
+            self.dir.path(),
+            &[
+                "log",
+                "-1",
+                "--format=%(trailers:key=Nanoup-Blast-Radius,valueonly)",
+            ],
+        )
+        .trim()
+        .to_string()
+    }
+
     /// `nanoup apply --all --commit --json` of a plan: its results.
     fn apply_all(&self, plan_file: &Path) -> Value {
         let out = self
@@ -809,16 +836,7 @@ fn a_parent_bump_and_a_companion_move_with_the_fix_in_one_update() {
     assert_eq!(update["manifest_change"], false);
 
     // Applied in place and committed; the trailer counts the two locations that moved.
-    let results = project.apply_all(&plan_file);
-    let result = &results["results"][0];
-    assert_eq!(result["status"], "applied", "{results}");
-    assert!(
-        result["method"]
-            .as_str()
-            .unwrap()
-            .starts_with("in-place edit"),
-        "{result}"
-    );
+    let result = &project.apply_the_update(&plan_file, "in-place edit");
     assert_eq!(
         sorted_changes(&result["changed"]),
         sorted_changes(&json!([
@@ -832,15 +850,7 @@ fn a_parent_bump_and_a_companion_move_with_the_fix_in_one_update() {
         changes_json(edit::changed_entries(lock, &new_lock).unwrap()),
         sorted_changes(&result["changed"])
     );
-    let trailer = git(
-        dir.path(),
-        &[
-            "log",
-            "-1",
-            "--format=%(trailers:key=Nanoup-Blast-Radius,valueonly)",
-        ],
-    );
-    assert_eq!(trailer.trim(), "3");
+    assert_eq!(project.blast_radius_trailer(), "3");
     // npm agrees: its own install on the result changes nothing.
     let npm_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(npm_rewrite(dir.path(), &new_lock, &npm_env), new_lock);
@@ -900,30 +910,13 @@ fn a_parent_bump_that_adds_and_drops_dependencies_stays_in_place() {
     ];
     assert_eq!(steps, expected, "{plan}");
 
-    let results = project.apply_all(&plan_file);
-    let result = &results["results"][0];
-    assert_eq!(result["status"], "applied", "{results}");
-    assert!(
-        result["method"]
-            .as_str()
-            .unwrap()
-            .starts_with("in-place edit"),
-        "{result}"
-    );
+    let result = &project.apply_the_update(&plan_file, "in-place edit");
     let dir = project.dir.path();
     let new_lock = std::fs::read_to_string(dir.join("package-lock.json")).unwrap();
     let changed = changes_json(edit::changed_entries(&project.lock, &new_lock).unwrap());
     assert_eq!(changed, sorted_changes(&result["changed"]));
     assert_eq!(changed.len(), 4, "{changed:?}");
-    let trailer = git(
-        dir,
-        &[
-            "log",
-            "-1",
-            "--format=%(trailers:key=Nanoup-Blast-Radius,valueonly)",
-        ],
-    );
-    assert_eq!(trailer.trim(), "4");
+    assert_eq!(project.blast_radius_trailer(), "4");
     let npm_env: Vec<(&str, &str)> = project.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(npm_rewrite(dir, &new_lock, &npm_env), new_lock);
 }
@@ -994,16 +987,7 @@ fn a_pnpm_lock_entry_moves_in_place_with_every_dependent() {
         ),
         "{plan}"
     );
-    let results = project.apply_all(&plan_file);
-    let result = &results["results"][0];
-    assert_eq!(result["status"], "applied", "{results}");
-    assert!(
-        result["method"]
-            .as_str()
-            .unwrap()
-            .starts_with("in-place edit of pnpm-lock.yaml"),
-        "{result}"
-    );
+    project.apply_the_update(&plan_file, "in-place edit of pnpm-lock.yaml");
     let new_lock = std::fs::read_to_string(dir.join("pnpm-lock.yaml")).unwrap();
     let expected = lock
         .replace(
@@ -1023,15 +1007,7 @@ fn a_pnpm_lock_entry_moves_in_place_with_every_dependent() {
         .replace("      dep-t: 1.0.0\n", "      dep-t: 1.1.0\n")
         .replace("  dep-t@1.0.0: {}\n", "  dep-t@1.1.0: {}\n");
     assert_eq!(new_lock, expected);
-    let trailer = git(
-        dir,
-        &[
-            "log",
-            "-1",
-            "--format=%(trailers:key=Nanoup-Blast-Radius,valueonly)",
-        ],
-    );
-    assert_eq!(trailer.trim(), "1");
+    assert_eq!(project.blast_radius_trailer(), "1");
 }
 
 // --- the corpus, live ------------------------------------------------------------------------

@@ -228,6 +228,28 @@ pub(crate) mod testutil {
             .collect()
     }
 
+    /// A registry manifest of `name@version` with `dependencies` (name, range) and a made-up
+    /// tarball and integrity, for tests of the shape an npm or pnpm edit gives the tree.
+    pub fn npm_release(
+        name: &str,
+        version: &str,
+        dependencies: &[(&str, &str)],
+    ) -> crate::npm::registry::VersionManifest {
+        crate::npm::registry::VersionManifest {
+            name: name.into(),
+            version: version.into(),
+            dependencies: dependencies
+                .iter()
+                .map(|(n, r)| (n.to_string(), r.to_string()))
+                .collect(),
+            tarball: Some(format!(
+                "https://registry.npmjs.org/{name}/-/{name}-{version}.tgz"
+            )),
+            integrity: Some(format!("sha512-{name}{version}")),
+            ..Default::default()
+        }
+    }
+
     /// The entry `name` moving from `from` to `to`.
     pub fn change(name: &str, from: &str, to: &str) -> EntryChange {
         EntryChange {

@@ -17,7 +17,7 @@
 //! 4. A dependency the tree lacks (or holds only where other dependents keep the old version)
 //!    is **added** at the version npm would pick and placed as npm places it, and entries
 //!    nothing reaches any more are **removed**: found by making the edit on the lockfile's
-//!    text (`edit::unmet_needs`, `edit::plan_group_edit`), so the plan names every entry the
+//!    text (`edit::try_group_edit`), so the plan names every entry the
 //!    in-place edit will touch.
 //!
 //! The parents' ranges come from the registry's packuments (`versions.*.dependencies`); the
@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use nanoup_core::{Step, StepRole};
 use nanoup_ecosystems::npm::edit::{
-    Dependent, LockGraph, Move, plan_group_edit, range_accepts, unmet_needs,
+    Dependent, GroupEdit, LockGraph, Move, range_accepts, try_group_edit,
 };
 use nanoup_ecosystems::npm::registry::{
     VersionManifest, dependency_ranges, parse_packument, version_manifest,
@@ -366,14 +366,14 @@ impl Search<'_> {
             .collect();
         let mut added: Vec<VersionManifest> = Vec::new();
         let mut why: BTreeMap<(String, String), String> = BTreeMap::new();
-        loop {
+        let edit = loop {
             let refs: Vec<&VersionManifest> = added.iter().collect();
-            let Ok(needs) = unmet_needs(lock_text, &moves, &refs) else {
-                return Ok(());
+            let needs = match try_group_edit(lock_text, &moves, &refs) {
+                Ok(GroupEdit::Made(edit)) => break edit,
+                Ok(GroupEdit::Unmet(needs)) => needs,
+                // The edit cannot be made in place: apply falls back to npm.
+                Err(_) => return Ok(()),
             };
-            if needs.is_empty() {
-                break;
-            }
             let mut progressed = false;
             for need in needs {
                 if added.len() >= MAX_ADDED {
@@ -388,7 +388,7 @@ impl Search<'_> {
                 let Some(version) = self.pick_new(&need.name, &need.range)? else {
                     continue;
                 };
-                let dependent = self.graph_label(&need.dependent, &moves, &added);
+                let dependent = &need.dependent_release;
                 why.entry((need.name.clone(), version.clone()))
                     .or_insert_with(|| match &need.found {
                         None => format!("{dependent} requires {} {}", need.name, need.range),
@@ -403,10 +403,6 @@ impl Search<'_> {
             if !progressed {
                 return Ok(());
             }
-        }
-        let refs: Vec<&VersionManifest> = added.iter().collect();
-        let Ok(edit) = plan_group_edit(lock_text, &moves, &refs) else {
-            return Ok(());
         };
         let mut seen = BTreeSet::new();
         for change in edit.changed {
@@ -464,25 +460,6 @@ impl Search<'_> {
             .filter(|(v, _, _)| v.pre.is_empty())
             .find(|(_, text, published)| allowed(text, published.as_deref()))
             .map(|(_, text, _)| text.clone()))
-    }
-
-    /// The package at an install location, as a message names it (`name@version`).
-    fn graph_label(&self, location: &str, moves: &[Move<'_>], added: &[VersionManifest]) -> String {
-        let name = location.rsplit("node_modules/").next().unwrap_or(location);
-        let version = moves
-            .iter()
-            .find(|m| m.name == name)
-            .map(|m| m.to.version.clone())
-            .or_else(|| {
-                added
-                    .iter()
-                    .find(|m| m.name == name)
-                    .map(|m| m.version.clone())
-            });
-        match version {
-            Some(version) => format!("{name}@{version}"),
-            None => name.to_string(),
-        }
     }
 
     /// Lifts `dependent`, whose range excludes every `acceptable` version of `name`: to its

@@ -288,27 +288,40 @@ pub struct Move<'a> {
 /// the way up from the dependent where no other copy is in the way and no other package's
 /// resolution would change to a version it rejects), and entries nothing reaches any more are
 /// removed, as npm prunes them. A dependency still unmet is refused ([`EditRefusal::Unsatisfied`];
-/// [`unmet_needs`] lists them all, to find the releases to add).
+/// [`try_group_edit`] lists them all, to find the releases to add).
 pub fn plan_group_edit(
     lock_text: &str,
     moves: &[Move<'_>],
     added: &[&VersionManifest],
 ) -> Result<LockEdit, EditRefusal> {
-    let prepared = prepare_group_edit(lock_text, moves, added)?;
-    if let Some(need) = prepared.unmet.first() {
-        return Err(need.refusal());
+    match try_group_edit(lock_text, moves, added)? {
+        GroupEdit::Made(edit) => Ok(edit),
+        GroupEdit::Unmet(needs) => Err(needs[0].refusal()),
     }
-    prepared.write(lock_text, moves, added)
 }
 
-/// Every dependency a group edit (see [`plan_group_edit`]) leaves unmet with the releases in
-/// `added`: what the caller must find releases for. Empty when the edit can be made.
-pub fn unmet_needs(
+/// What [`try_group_edit`] came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupEdit {
+    /// The edit, every dependency met.
+    Made(LockEdit),
+    /// Every dependency the edit leaves unmet with the releases given (never empty): what the
+    /// caller must find releases for.
+    Unmet(Vec<Need>),
+}
+
+/// [`plan_group_edit`], or, when dependencies stay unmet, all of them at once (a search adds
+/// releases for them and tries again).
+pub fn try_group_edit(
     lock_text: &str,
     moves: &[Move<'_>],
     added: &[&VersionManifest],
-) -> Result<Vec<Need>, EditRefusal> {
-    Ok(prepare_group_edit(lock_text, moves, added)?.unmet)
+) -> Result<GroupEdit, EditRefusal> {
+    let prepared = prepare_group_edit(lock_text, moves, added)?;
+    if !prepared.unmet.is_empty() {
+        return Ok(GroupEdit::Unmet(prepared.unmet));
+    }
+    prepared.write(lock_text, moves, added).map(GroupEdit::Made)
 }
 
 /// A dependency that the tree, after a group edit, does not satisfy.
@@ -316,6 +329,8 @@ pub fn unmet_needs(
 pub struct Need {
     /// The install location of the package that needs it.
     pub dependent: String,
+    /// That package as a message names it (`name@version`, as the edit makes it).
+    pub dependent_release: String,
     /// The dependency's name.
     pub name: String,
     /// The range the dependent declares.
@@ -644,6 +659,11 @@ fn lay_out(
             continue;
         };
         let edges = node.edges.clone();
+        let dependent_release = format!(
+            "{}@{}",
+            node.name,
+            node.version.as_deref().unwrap_or("(no version)")
+        );
         let old_names: BTreeSet<&str> = before
             .nodes
             .get(&location)
@@ -679,6 +699,7 @@ fn lay_out(
             };
             let need = Need {
                 dependent: location.clone(),
+                dependent_release: dependent_release.clone(),
                 name: edge.name.clone(),
                 range: edge.spec.clone(),
                 found,

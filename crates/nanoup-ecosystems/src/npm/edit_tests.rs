@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::npm::registry::version_manifest;
-use crate::testutil::{change, corpus};
+use crate::testutil::{change, corpus, npm_release as release};
 
 const COREUI: &str = "npm/coreui__coreui-free-react-admin-template__cd23931612";
 const JSON_SERVER: &str = "npm/typicode__json-server__78ea713756";
@@ -531,23 +531,6 @@ fn new_edge_to_a_dev_only_package_is_a_graph_change() {
     );
 }
 
-/// A registry manifest for tests of the tree's shape: `name@version` with `dependencies`.
-fn release(name: &str, version: &str, dependencies: &[(&str, &str)]) -> VersionManifest {
-    VersionManifest {
-        name: name.into(),
-        version: version.into(),
-        dependencies: dependencies
-            .iter()
-            .map(|(n, r)| (n.to_string(), r.to_string()))
-            .collect(),
-        tarball: Some(format!(
-            "https://registry.npmjs.org/{name}/-/{name}-{version}.tgz"
-        )),
-        integrity: Some(format!("sha512-{name}{version}")),
-        ..VersionManifest::default()
-    }
-}
-
 fn added(name: &str, version: &str, path: &str) -> EntryChange {
     EntryChange {
         name: name.into(),
@@ -578,7 +561,11 @@ fn a_new_dependency_is_added_where_npm_places_it() {
         to: &lib,
     }];
     // Without the new releases: every missing or rejected dependency is listed.
-    let needs = unmet_needs(&text, &moves, &[]).unwrap();
+    let unmet = |added: &[&VersionManifest]| match try_group_edit(&text, &moves, added).unwrap() {
+        GroupEdit::Unmet(needs) => needs,
+        GroupEdit::Made(edit) => panic!("made: {edit:?}"),
+    };
+    let needs = unmet(&[]);
     let named: Vec<(&str, Option<&str>)> = needs
         .iter()
         .map(|n| (n.name.as_str(), n.found.as_ref().map(|(_, v)| v.as_str())))
@@ -589,7 +576,7 @@ fn a_new_dependency_is_added_where_npm_places_it() {
         Err(EditRefusal::Unsatisfied { .. })
     ));
     // With fresh only, its own dependency is what is missing next.
-    let needs = unmet_needs(&text, &moves, &[&fresh, &shared]).unwrap();
+    let needs = unmet(&[&fresh, &shared]);
     assert_eq!(needs.len(), 1);
     assert_eq!(
         (needs[0].dependent.as_str(), needs[0].name.as_str()),

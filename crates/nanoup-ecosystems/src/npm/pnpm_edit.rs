@@ -794,23 +794,7 @@ fn render_flow_map(value: &serde_json::Value) -> Option<String> {
 mod tests {
     use super::*;
     use crate::npm::registry::{dependency_ranges, version_manifest};
-    use crate::testutil::corpus;
-
-    fn release(name: &str, version: &str, dependencies: &[(&str, &str)]) -> VersionManifest {
-        VersionManifest {
-            name: name.into(),
-            version: version.into(),
-            dependencies: dependencies
-                .iter()
-                .map(|(n, r)| (n.to_string(), r.to_string()))
-                .collect(),
-            tarball: Some(format!(
-                "https://registry.npmjs.org/{name}/-/{name}-{version}.tgz"
-            )),
-            integrity: Some(format!("sha512-{name}{version}")),
-            ..VersionManifest::default()
-        }
-    }
+    use crate::testutil::{corpus, npm_release as release};
 
     /// dep-t 1.0.0 used by the project (^1.0.0), by dep-a 1.0.0 and by dep-b 2.0.0.
     const V9: &str = "lockfileVersion: '9.0'
