@@ -81,7 +81,7 @@ curl_args_npm() { printf '%s\n' -H 'Accept: application/json'; }
 PYPI_BASE="${PYPI_BASE:-https://pypi.org}"
 # `files/<path>` records a file of the file host as pypi/files/<path>: a wheel's core metadata
 # (PEP 658/714, `<wheel url>.metadata`), which apply reads when no JSON answer gives a release's
-# dependencies.
+# dependencies, and a wheel itself (read in parts with range requests when the core metadata is missing).
 PYPI_FILES="${PYPI_FILES:-https://files.pythonhosted.org}"
 FIXTURES+='
 pypi json/flask
@@ -90,6 +90,7 @@ pypi json/six
 pypi simple/flask
 pypi simple/requests
 pypi files/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl.metadata
+pypi files/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl
 '
 
 # `release/<name>/<version>` records the per-version answer (/pypi/<name>/<version>/json) as

@@ -198,6 +198,17 @@ fn digest_now(root: &std::path::Path, file: &str) -> Option<FileDigest> {
 
 /// Applies the chosen updates. Exit status 0 when every one applied (or was no longer needed),
 /// 1 when any was refused, 2 on an error (unreadable plan, unknown id).
+/// Whether `reason` names the package `name` as a word (`urllib3` in "needs `urllib3>=1.26.11`",
+/// not in "urllib3-secure").
+fn names_package(reason: &str, name: &str) -> bool {
+    let part_of_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/');
+    reason.match_indices(name).any(|(at, _)| {
+        let before = reason[..at].chars().next_back();
+        let after = reason[at + name.len()..].chars().next();
+        !before.is_some_and(part_of_name) && !after.is_some_and(|c| part_of_name(c) && c != '.')
+    })
+}
+
 pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     let plan = load_plan(&args)?;
     for id in &args.ids {
@@ -231,8 +242,10 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     let planned_ids: Vec<String> = plan.updates.iter().map(|u| u.id.clone()).collect();
     // Each update attempted, what came of it, and whether it was planned again.
     let mut results: Vec<(NanoUpdate, Row, bool)> = Vec::new();
-    for planned in chosen {
-        let mut update = planned.clone();
+    // One update attempted: planned again when its files changed, applied, committed and
+    // recorded; what came of it, and whether it was planned again.
+    let attempt_once = |planned: NanoUpdate| -> Result<(NanoUpdate, Row, bool)> {
+        let mut update = planned;
         // A lockfile that changed since the plan (an earlier update of this run, or anything
         // else): the update is planned again against it, so "stale" never ends an update that
         // still has a fix.
@@ -304,16 +317,14 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                              update now",
                             update.name, update.from
                         );
-                        results.push((update, Row::Skipped(reason), false));
-                        continue;
+                        return Ok((update, Row::Skipped(reason), false));
                     }
                     Err(e) => {
                         let outcome = Outcome::Refused {
                             reason: e.to_string(),
                         };
                         record(&ledger, &repository, &update, &outcome, None)?;
-                        results.push((update, Row::Done(outcome), false));
-                        continue;
+                        return Ok((update, Row::Done(outcome), false));
                     }
                 }
             }
@@ -342,7 +353,29 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             }
         }
         record(&ledger, &repository, &update, &outcome, commit)?;
-        results.push((update, Row::Done(outcome), replanned));
+        Ok((update, Row::Done(outcome), replanned))
+    };
+    // Every chosen update once; then once more each one refused for a package a later update
+    // of the run moved (what it lacked, `urllib3>=1.26.11`, may be there now), its result
+    // taking the first's place.
+    for planned in chosen {
+        results.push(attempt_once(planned.clone())?);
+    }
+    if !args.dry_run {
+        for index in 0..results.len() {
+            let Row::Done(Outcome::Refused { reason }) = &results[index].1 else {
+                continue;
+            };
+            let moved_later = results[index + 1..].iter().any(|(_, row, _)| match row {
+                Row::Done(Outcome::Applied { changed, .. }) => {
+                    changed.iter().any(|c| names_package(reason, &c.name))
+                }
+                _ => false,
+            });
+            if moved_later {
+                results[index] = attempt_once(results[index].0.clone())?;
+            }
+        }
     }
     let refused = results
         .iter()
@@ -404,4 +437,23 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_package;
+
+    #[test]
+    fn a_refusal_names_a_package_only_as_a_whole_word() {
+        let reason = "poetry.lock:2186: `sentry-sdk` 1.45.1 needs `urllib3>=1.26.11` (the lock \
+                      has 1.26.2), which the lock does not satisfy";
+        assert!(names_package(reason, "urllib3"));
+        assert!(names_package(reason, "sentry-sdk"));
+        assert!(!names_package(reason, "sdk"));
+        assert!(!names_package(reason, "sentry"));
+        assert!(!names_package(reason, "url"));
+        let npm = "the new version at \"node_modules/@svgr/webpack\" needs @babel/core@\"^7.12.3\"";
+        assert!(names_package(npm, "@babel/core"));
+        assert!(!names_package(npm, "webpack"));
+    }
 }

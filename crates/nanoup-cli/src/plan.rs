@@ -1,6 +1,6 @@
 //! `nanoup plan`: the nano updates that fix vulnerabilities (and, with --drift, reduce drift).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,7 +10,8 @@ use nanoup_core::{Ecosystem, FileDigest, FindingKind, PLAN_SCHEMA, Plan, Unfixab
 use nanoup_ecosystems::pypi::edit::FileKind;
 use nanoup_engine::cargo::search::{SearchError, SearchPolicy};
 use nanoup_engine::plan::{
-    StepPolicy, affecting, clean_versions, drift_step, fix_step, partial_versions, step_allowed,
+    StepPolicy, affecting, clean_versions, drift_step, fix_step, fix_targets, partial_versions,
+    step_allowed,
 };
 use nanoup_versions::Scheme;
 
@@ -268,6 +269,8 @@ pub fn make_for(
     let fetch_index =
         |stack: &str, name: &str| fetcher.fetch_package(stack, Ecosystem::Cargo, name);
     let mut cargo_planner = nanoup_engine::cargo::Planner::new(&args.path, &fetch_index);
+    // The Pythons each PyPI lockfile is for (see `runnable_releases`).
+    let mut pythons: HashMap<String, Option<String>> = HashMap::new();
     // Whether policy lets a parent or companion of a fix move (in the stack at `stack`).
     let may_move_in = |stack: &str, ecosystem: Ecosystem| {
         let stack = stack.to_string();
@@ -300,14 +303,33 @@ pub fn make_for(
             (Some(ids), Ok(found)) => {
                 let advisories = index.advisories_for(c.ecosystem.osv_name(), &c.name)?;
                 let rules = step_policy(&stack.path, c.ecosystem, &c.name, true);
-                let step = fix_step(
-                    &stack.path,
-                    c,
-                    &found.releases,
-                    &advisories,
-                    ids.clone(),
-                    &rules,
-                );
+                let releases = runnable_releases(&args.path, c, &found.releases, &mut pythons);
+                let step = fix_step(&stack.path, c, &releases, &advisories, ids.clone(), &rules);
+                // A step that clears only some of the advisories (no release clears them all
+                // within policy and the lock's Pythons): the rest are named as unfixable.
+                if let Ok(update) = &step
+                    && !(c.ecosystem == Ecosystem::Cargo && is_cargo_lock(&c.file))
+                {
+                    let left: Vec<String> = ids
+                        .iter()
+                        .filter(|id| !update.reasons.contains(id))
+                        .cloned()
+                        .collect();
+                    if !left.is_empty() {
+                        let reason = format!(
+                            "no release within policy{} clears these; {} {} clears the others",
+                            if releases.len() < found.releases.len() {
+                                " that runs on the lock's Pythons"
+                            } else {
+                                ""
+                            },
+                            update.name,
+                            update.to
+                        );
+                        plan.unfixable
+                            .push(unfixable(stack, c, &version, &left, reason));
+                    }
+                }
                 match step {
                     Ok(update) if c.ecosystem == Ecosystem::Cargo && is_cargo_lock(&c.file) => {
                         // The lowest clean version may not fit the dependents: search the
@@ -393,7 +415,7 @@ pub fn make_for(
                         // The dependents' ranges (in the lockfile) may exclude the lowest clean
                         // version, or every one: search for the version they accept, or the
                         // parent bumps that make one acceptable.
-                        let clean = clean_versions(c, &found.releases, &advisories, &rules);
+                        let clean = fix_targets(c, &releases, &advisories, &rules);
                         let may_move = may_move_in(&stack.path, Ecosystem::Npm);
                         let search_policy = SearchPolicy {
                             manifest_changes: policy.for_stack(&stack.path).manifest_changes,
@@ -433,7 +455,7 @@ pub fn make_for(
                     {
                         // The file's pins are only good together: uv's resolution says which
                         // pins move with the fixed version.
-                        let clean = clean_versions(c, &found.releases, &advisories, &rules);
+                        let clean = fix_targets(c, &releases, &advisories, &rules);
                         let may_move = may_move_in(&stack.path, Ecosystem::PyPI);
                         let search_policy = SearchPolicy {
                             manifest_changes: policy.for_stack(&stack.path).manifest_changes,
@@ -513,6 +535,44 @@ pub fn make_for(
     }
     let errors = inventory.errors.iter().map(|e| e.to_string()).collect();
     Ok((plan, errors))
+}
+
+/// The releases of `component` a fix may move it to as far as its lockfile's Pythons go: for a
+/// poetry.lock or uv.lock, those whose `Requires-Python` admits every Python the lock is for
+/// (the lock keeps its Pythons; a release that drops one needs a relock that drops it too);
+/// every release otherwise. `pythons` remembers each lockfile's Pythons for the run.
+fn runnable_releases<'r>(
+    root: &std::path::Path,
+    component: &nanoup_core::Component,
+    releases: &'r [nanoup_core::Release],
+    pythons: &mut HashMap<String, Option<String>>,
+) -> std::borrow::Cow<'r, [nanoup_core::Release]> {
+    use nanoup_ecosystems::pypi::poetry_entry::{lock_python, runs_on_every_python};
+    let lock = matches!(
+        FileKind::of_path(&component.file),
+        Some(FileKind::PoetryLock | FileKind::UvLock)
+    );
+    if component.ecosystem != Ecosystem::PyPI || !lock {
+        return releases.into();
+    }
+    let python = pythons.entry(component.file.clone()).or_insert_with(|| {
+        std::fs::read_to_string(root.join(&component.file))
+            .ok()
+            .and_then(|text| lock_python(&text))
+    });
+    let Some(python) = python.as_deref() else {
+        return releases.into();
+    };
+    releases
+        .iter()
+        .filter(|r| {
+            r.requires_python
+                .as_deref()
+                .is_none_or(|requires| runs_on_every_python(requires, python))
+        })
+        .cloned()
+        .collect::<Vec<_>>()
+        .into()
 }
 
 /// Whether `file` is a Cargo.lock (Cargo components are also read from manifests).

@@ -232,7 +232,7 @@ fn a_new_dependency_the_lock_lacks_is_refused_and_the_lock_left_alone() {
     let reason = result["results"][0]["reason"].as_str().unwrap();
     assert!(
         reason.contains("are still those of 3.1.0")
-            && reason.contains("no wheel of it with core metadata (PEP 658)")
+            && reason.contains("no core metadata (PEP 658) beside its wheel")
             && reason.contains("`poetry update flask`"),
         "{reason}"
     );
@@ -242,6 +242,9 @@ fn a_new_dependency_the_lock_lacks_is_refused_and_the_lock_left_alone() {
     );
 }
 
+/// The path of flask 3.1.1's wheel on the replay server's file host.
+const FLASK_3_1_1_WHEEL: &str = "/pypi-files/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl";
+
 #[test]
 fn without_a_json_answer_about_the_release_its_dependencies_come_from_the_wheels_core_metadata() {
     // flask 3.1.1: no per-version answer (404), and the project answer's `info` is 3.1.3's.
@@ -249,13 +252,53 @@ fn without_a_json_answer_about_the_release_its_dependencies_come_from_the_wheels
     // what 3.1.1 depends on, both behind the JSON API and behind a PEP 691 simple index.
     let faults = HashMap::from([("/pypi/flask/3.1.1/json".to_string(), Fault::NotFound)]);
     let server = Replay::start(faults);
-    let metadata_path = "/pypi-files/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl.metadata";
+    flask_3_1_1_applies_with_its_own_dependencies(&server);
+    let log = server.log.lock().unwrap().clone();
+    let metadata_path = format!("{FLASK_3_1_1_WHEEL}.metadata");
+    let metadata_asked = log
+        .iter()
+        .filter(|(path, status)| *path == metadata_path && *status == 200)
+        .count();
+    assert_eq!(metadata_asked, 2, "{log:?}");
+    assert!(
+        log.contains(&("/pypi/flask/3.1.1/json".to_string(), 404))
+            && !log.iter().any(|(path, _)| path == FLASK_3_1_1_WHEEL),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn without_core_metadata_beside_the_wheel_it_is_read_from_the_wheels_end() {
+    // As this machine's PyPI mirror: no `.metadata` file (404) either. The wheel's METADATA
+    // is read with range requests (its last 64 KiB hold it), not by downloading the wheel.
+    let faults = HashMap::from([
+        ("/pypi/flask/3.1.1/json".to_string(), Fault::NotFound),
+        (format!("{FLASK_3_1_1_WHEEL}.metadata"), Fault::NotFound),
+    ]);
+    let server = Replay::start(faults);
+    flask_3_1_1_applies_with_its_own_dependencies(&server);
+    let log = server.log.lock().unwrap().clone();
+    let wheel: Vec<u16> = log
+        .iter()
+        .filter(|(path, _)| path == FLASK_3_1_1_WHEEL)
+        .map(|(_, status)| *status)
+        .collect();
+    // Once per API (the second run has its own cache): only partial answers.
+    assert!(
+        !wheel.is_empty() && wheel.len() <= 4 && wheel.iter().all(|s| *s == 206),
+        "{log:?}"
+    );
+}
+
+/// Applies flask 3.1.0 -> 3.1.1 to a poetry project behind the JSON API and behind a PEP 691
+/// simple index served by `server`: only flask's entry changes, with 3.1.1's dependencies.
+fn flask_3_1_1_applies_with_its_own_dependencies(server: &Replay) {
     let simple = |home: &Path| {
         let mut cmd = nanoup(home);
         cmd.env("PIP_INDEX_URL", format!("{}/pypi/simple/", server.base()));
         cmd
     };
-    let json_api = |home: &Path| with_json_api(home, &server);
+    let json_api = |home: &Path| with_json_api(home, server);
     for (label, command) in [
         (
             "JSON API",
@@ -304,16 +347,6 @@ fn without_a_json_answer_about_the_release_its_dependencies_come_from_the_wheels
             "{label}: {flask_entry}"
         );
     }
-    let log = server.log.lock().unwrap().clone();
-    let metadata_asked = log
-        .iter()
-        .filter(|(path, status)| path == metadata_path && *status == 200)
-        .count();
-    assert_eq!(metadata_asked, 2, "{log:?}");
-    assert!(
-        log.contains(&("/pypi/flask/3.1.1/json".to_string(), 404)),
-        "{log:?}"
-    );
 }
 
 #[test]

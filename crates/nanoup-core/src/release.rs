@@ -17,4 +17,8 @@ pub struct Release {
     /// A deprecation message (npm `deprecated`), when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deprecated: Option<String>,
+    /// PyPI: the Pythons the release runs on (`Requires-Python` of its files, when they agree),
+    /// which planning matches against the Pythons a lockfile is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
 }

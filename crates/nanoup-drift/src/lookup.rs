@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 use nanoup_core::Release;
-use nanoup_ecosystems::datasource::{Datasource, RegistryRequest};
+use nanoup_ecosystems::datasource::{Datasource, FileParts, FileRead, RegistryRequest};
 use nanoup_http::{CachedClient, Request};
 
 /// One package to look up, with the registry (as configured for its stack) to ask.
@@ -96,8 +96,10 @@ pub async fn fetch_release(
 }
 
 /// `answer` completed by the datasource's [`Datasource::completion_request`] when it asks for
-/// one (PyPI: a wheel's core metadata). A completion the registry does not serve (404) leaves
-/// the answer as it was (apply then says what it lacks); any other failure is an error.
+/// one (PyPI: a wheel's core metadata), or, when there is none or the registry does not serve
+/// it (404), by its [`Datasource::completion_file`] (the wheel read in parts, an sdist). A
+/// completion found nowhere leaves the answer as it was (apply then says what it lacks); any
+/// other failure of the metadata request is an error.
 async fn complete(
     client: &CachedClient,
     source: &dyn Datasource,
@@ -105,19 +107,83 @@ async fn complete(
     version: &str,
     mut answer: nanoup_http::CachedResponse,
 ) -> Result<nanoup_http::CachedResponse, String> {
-    let Some(request) = source.completion_request(name, version, &answer.body) else {
+    // The metadata file when there is one to ask for; else (none, or not served) the
+    // release's file itself.
+    let extra = match source.completion_request(name, version, &answer.body) {
+        None => complete_from_file(client, source, name, version, &answer.body).await,
+        Some(request) => {
+            let url = request.url.clone();
+            match get(client, request).await {
+                Ok(extra) => Some(extra.body),
+                Err(e) if e.is_not_found() => {
+                    complete_from_file(client, source, name, version, &answer.body).await
+                }
+                Err(e) => return Err(format!("{url}: {e}")),
+            }
+        }
+    };
+    let Some(extra) = extra else {
         return Ok(answer);
     };
-    let url = request.url.clone();
-    let extra = match get(client, request).await {
-        Ok(extra) => extra,
-        Err(e) if e.is_not_found() => return Ok(answer),
-        Err(e) => return Err(format!("{url}: {e}")),
-    };
     answer.body = source
-        .complete(version, answer.body, &extra.body)
-        .map_err(|e| format!("{url}: {}", e.0))?;
+        .complete(version, answer.body, &extra)
+        .map_err(|e| format!("the metadata of {name} {version}: {}", e.0))?;
     Ok(answer)
+}
+
+/// How many further ranges of a completion file are asked for before giving up.
+const MAX_FILE_RANGES: usize = 6;
+
+/// The completion read from the datasource's [`Datasource::completion_file`] (a wheel's end,
+/// then the ranges the datasource asks for; or a whole sdist), `None` when there is none or it
+/// cannot be read: apply then says what the answer lacks, as without the file.
+async fn complete_from_file(
+    client: &CachedClient,
+    source: &dyn Datasource,
+    name: &str,
+    version: &str,
+    body: &[u8],
+) -> Option<Vec<u8>> {
+    let file = source.completion_file(name, version, body)?;
+    let ranged = |range: String| {
+        let mut request = file.request.clone();
+        request.headers.push(("Range".to_string(), range));
+        request
+    };
+    let first = match file.tail {
+        Some(n) => get(client, ranged(format!("bytes=-{n}"))).await,
+        None => get(client, file.request.clone()).await,
+    };
+    let mut parts = FileParts {
+        first: first.ok()?.body,
+        tail_asked: file.tail,
+        ranges: Vec::new(),
+    };
+    for _ in 0..=MAX_FILE_RANGES {
+        match source.complete_from_file(&file, &parts).ok()? {
+            FileRead::Done(bytes) => return Some(bytes),
+            FileRead::Need { start, end }
+                if end > start && parts.ranges.len() < MAX_FILE_RANGES =>
+            {
+                let got = get(client, ranged(format!("bytes={start}-{}", end - 1)))
+                    .await
+                    .ok()?
+                    .body;
+                if got.len() as u64 == end - start {
+                    parts.ranges.push((start, got));
+                } else {
+                    // The server ignored the range: the answer is the whole file.
+                    parts = FileParts {
+                        first: got,
+                        tail_asked: None,
+                        ranges: Vec::new(),
+                    };
+                }
+            }
+            FileRead::Need { .. } => return None,
+        }
+    }
+    None
 }
 
 /// GETs what a datasource asked for through the cached client.

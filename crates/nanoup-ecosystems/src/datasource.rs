@@ -75,6 +75,65 @@ pub trait Datasource: Send + Sync {
         let _ = (version, answer);
         Ok(body)
     }
+
+    /// When [`Datasource::completion_request`] is not served: a file of release `version` that
+    /// holds the same answer (PyPI: a wheel, whose `*.dist-info/METADATA` is the core metadata,
+    /// or an sdist's `PKG-INFO`). `None` (the default): nothing else to read.
+    fn completion_file(&self, name: &str, version: &str, body: &[u8]) -> Option<CompletionFile> {
+        let _ = (name, version, body);
+        None
+    }
+
+    /// Reads the answer [`Datasource::complete`] takes from the parts of the
+    /// [`Datasource::completion_file`] fetched so far, or says which bytes it needs next. An
+    /// error when the file cannot give it (not an archive, no metadata in it).
+    fn complete_from_file(
+        &self,
+        file: &CompletionFile,
+        parts: &FileParts,
+    ) -> Result<FileRead, RegistryError> {
+        let _ = (file, parts);
+        Err(RegistryError("this registry has no completion file".into()))
+    }
+}
+
+/// A file of a release to read a completion from, when the registry does not serve
+/// [`Datasource::completion_request`] (404): a wheel, read in parts with HTTP range requests
+/// (its end first), or a file fetched whole (an sdist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletionFile {
+    /// The GET of the file (without a `Range` header: the caller adds it).
+    pub request: RegistryRequest,
+    /// `Some(n)`: ask for the last `n` bytes first (`Range: bytes=-n`), then for what
+    /// [`Datasource::complete_from_file`] says it needs; `None`: fetch the whole file.
+    pub tail: Option<u64>,
+}
+
+/// The parts of a [`CompletionFile`] fetched so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileParts {
+    /// The answer to the first request: the file's last bytes (at most the `tail` asked for;
+    /// fewer, or more when the server ignored the range, means the whole file), or the whole
+    /// file when no tail was asked for.
+    pub first: Vec<u8>,
+    /// The tail asked for first, `None` when the whole file was asked for.
+    pub tail_asked: Option<u64>,
+    /// Further ranges asked for, as (offset in the file, bytes).
+    pub ranges: Vec<(u64, Vec<u8>)>,
+}
+
+/// What [`Datasource::complete_from_file`] made of the parts it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileRead {
+    /// The completion (the same kind of answer as [`Datasource::completion_request`]'s).
+    Done(Vec<u8>),
+    /// The bytes `start..end` of the file are needed next.
+    Need {
+        /// First byte needed.
+        start: u64,
+        /// One past the last byte needed.
+        end: u64,
+    },
 }
 
 /// One GET about a single release, with what to do when the registry does not serve it.

@@ -186,8 +186,8 @@ pub fn fix_step(
     {
         return Ok(update(stack, component, from, v, *kind, reasons, false));
     }
-    match clean.first() {
-        Some((v, kind)) => Ok(update(
+    if let Some((v, kind)) = clean.first() {
+        return Ok(update(
             stack,
             component,
             from,
@@ -195,11 +195,73 @@ pub fn fix_step(
             *kind,
             reasons,
             component.direct,
-        )),
+        ));
+    }
+    // No release clears every advisory: the one that clears the most (and gains none), the
+    // lowest of those, in range if one is. Its `reasons` are the advisories it clears.
+    let ecosystem = component.ecosystem.osv_name();
+    let targets = fix_targets(component, releases, advisories, policy);
+    let best = targets
+        .iter()
+        .filter_map(|t| scheme.parse(t).ok())
+        .map(|v| {
+            let kind = UpdateKind::between(current.as_str(), v.as_str());
+            (v, kind)
+        })
+        .min_by_key(|(v, kind)| !in_range(scheme, component, v, *kind));
+    match best {
+        Some((v, kind)) => {
+            // Cleared: the reasons whose advisory (informational or not) no longer affects it.
+            let still_affects = |id: &String| {
+                advisories.iter().filter(|a| a.id == *id).any(|a| {
+                    a.affected
+                        .iter()
+                        .filter(|p| p.ecosystem == ecosystem && p.name == component.name)
+                        .any(|p| is_affected(p, v.as_str()))
+                })
+            };
+            let cleared = reasons
+                .into_iter()
+                .filter(|id| !still_affects(id))
+                .collect();
+            let manifest_change = component.direct && !in_range(scheme, component, &v, kind);
+            Ok(update(
+                stack,
+                component,
+                from,
+                &v,
+                kind,
+                cleared,
+                manifest_change,
+            ))
+        }
         None => Err(NoFix(no_fix_reason(
             scheme, &current, releases, component, advisories, policy,
         ))),
     }
+}
+
+/// The versions a fix of a vulnerable component chooses from, ascending: the clean ones (see
+/// [`clean_versions`]); when there are none, the partial ones (see [`partial_versions`]) that
+/// leave the fewest advisories.
+pub fn fix_targets(
+    component: &Component,
+    releases: &[Release],
+    advisories: &[Advisory],
+    policy: &StepPolicy,
+) -> Vec<String> {
+    let clean = clean_versions(component, releases, advisories, policy);
+    if !clean.is_empty() {
+        return clean;
+    }
+    let ecosystem = component.ecosystem.osv_name();
+    let left = |v: &str| affecting(ecosystem, &component.name, advisories, v).len();
+    let partial = partial_versions(component, releases, advisories, policy);
+    let fewest = partial.iter().map(|v| left(v)).min();
+    partial
+        .into_iter()
+        .filter(|v| Some(left(v)) == fewest)
+        .collect()
 }
 
 /// The versions a fix may move a vulnerable component to, ascending: eligible by policy (see
@@ -279,6 +341,7 @@ pub fn step_allowed(
         published: published.map(str::to_string),
         yanked: false,
         deprecated: None,
+        requires_python: None,
     };
     scheme.parse(from).is_ok_and(|current| {
         eligible(scheme, &current, std::slice::from_ref(&release), policy)

@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use nanoup_advisories::advisory::Advisory;
 use nanoup_core::{Component, Ecosystem, Release, UpdateKind};
 use nanoup_ecosystems::datasource::Datasource;
-use nanoup_engine::plan::{StepPolicy, drift_step, fix_step, partial_versions};
+use nanoup_engine::plan::{StepPolicy, drift_step, fix_step, fix_targets, partial_versions};
 
 fn shared(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -214,7 +214,15 @@ fn a_partial_fix_clears_some_advisories_and_gains_none() {
     ]
     .map(String::from)
     .to_vec();
-    assert!(fix_step(".", &c, &smallvec_releases(), &advisories, ids, &held).is_err());
+    // The step is the lowest of those that leave the fewest vulnerabilities (0.6.10 to 0.6.13
+    // leave only RUSTSEC-2021-0003; RUSTSEC-2018-0018 is informational), naming what it clears.
+    let step = fix_step(".", &c, &smallvec_releases(), &advisories, ids, &held).unwrap();
+    assert_eq!(step.to, "0.6.10");
+    assert_eq!(step.reasons, ["RUSTSEC-2019-0009", "RUSTSEC-2019-0012"]);
+    assert_eq!(
+        fix_targets(&c, &smallvec_releases(), &advisories, &held),
+        ["0.6.10", "0.6.11", "0.6.12", "0.6.13"]
+    );
     assert_eq!(
         partial_versions(&c, &smallvec_releases(), &advisories, &held),
         ["0.6.10", "0.6.11", "0.6.12", "0.6.13"]

@@ -151,6 +151,7 @@ fn serve(
     }
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let mut if_none_match = None;
+    let mut range = None;
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
@@ -160,6 +161,11 @@ fn serve(
             && name.eq_ignore_ascii_case("if-none-match")
         {
             if_none_match = Some(value.trim().to_string());
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("range")
+        {
+            range = Some(value.trim().to_string());
         }
     }
     requests.fetch_add(1, Ordering::SeqCst);
@@ -262,6 +268,21 @@ fn serve(
     if matches!(fault, Some(Fault::Truncate)) {
         body.truncate(body.len() / 2);
     }
+    // `Range: bytes=-N` (the last N bytes) and `bytes=S-E` (inclusive), as a file host answers.
+    if let Some((start, end)) = range.as_deref().and_then(|r| byte_range(r, body.len())) {
+        let headers = format!(
+            "ETag: {etag}\r\nContent-Range: bytes {start}-{}/{}\r\n",
+            end - 1,
+            body.len()
+        );
+        return respond(
+            &mut stream,
+            206,
+            "Partial Content",
+            &headers,
+            &body[start..end],
+        );
+    }
     respond(
         &mut stream,
         200,
@@ -269,4 +290,22 @@ fn serve(
         &format!("ETag: {etag}\r\nContent-Type: application/json\r\n"),
         &body,
     );
+}
+
+/// The bytes `start..end` a `Range` header asks for in a body of `len` bytes, when it is one
+/// range the body can satisfy.
+fn byte_range(header: &str, len: usize) -> Option<(usize, usize)> {
+    let spec = header.strip_prefix("bytes=")?;
+    let (start, end) = spec.split_once('-')?;
+    if start.is_empty() {
+        let n: usize = end.parse().ok()?;
+        return Some((len.saturating_sub(n), len));
+    }
+    let start: usize = start.parse().ok()?;
+    let end = if end.is_empty() {
+        len
+    } else {
+        (end.parse::<usize>().ok()? + 1).min(len)
+    };
+    (start < end).then_some((start, end))
 }

@@ -287,6 +287,7 @@ impl Datasource for CargoRegistry {
                 published: e.published,
                 yanked: e.yanked,
                 deprecated: None,
+                requires_python: None,
             })
             .collect())
     }

@@ -293,6 +293,7 @@ impl Datasource for DockerRegistry {
                 published: None,
                 yanked: false,
                 deprecated: None,
+                requires_python: None,
             })
             .collect())
     }

@@ -181,6 +181,7 @@ impl Datasource for GoProxy {
                 published: None,
                 yanked: false,
                 deprecated: None,
+                requires_python: None,
             })
             .collect())
     }

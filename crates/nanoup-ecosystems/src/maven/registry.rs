@@ -148,6 +148,7 @@ impl Datasource for MavenRegistry {
                 published: None,
                 yanked: false,
                 deprecated: None,
+                requires_python: None,
             })
             .collect())
     }

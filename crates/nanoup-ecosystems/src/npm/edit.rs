@@ -1208,6 +1208,15 @@ pub fn keep_license_style(old_text: &str, new_text: &str) -> Result<String, Pars
     })
 }
 
+/// Whether [`splice_npm_changes`] can splice an npm run's changes into this lockfile
+/// (lockfileVersion 2 and 3); false for v1 and for what is not a lockfile.
+pub fn splices(lock_text: &str) -> bool {
+    json::from_str(FILE, lock_text)
+        .ok()
+        .and_then(|doc: Value| doc.get("lockfileVersion").and_then(Value::as_u64))
+        .is_some_and(|version| matches!(version, 2 | 3))
+}
+
 /// Applies to `old_text` what an npm run changed because of an update, and nothing of npm's
 /// normalisation of the file: `baseline_text` is npm's rewrite of the old file with no update
 /// (`npm install --package-lock-only`: an npm newer than the one that wrote the file may add or
@@ -1228,9 +1237,7 @@ pub fn splice_npm_changes(
     let baseline: Value = json::from_str(FILE, baseline_text).map_err(|e| e.to_string())?;
     let updated: Value = json::from_str(FILE, updated_text).map_err(|e| e.to_string())?;
     let version = doc.get("lockfileVersion").and_then(Value::as_u64);
-    if !matches!(version, Some(2 | 3))
-        || updated.get("lockfileVersion") != doc.get("lockfileVersion")
-    {
+    if !splices(old_text) || updated.get("lockfileVersion") != doc.get("lockfileVersion") {
         return Err("only lockfileVersion 2 and 3 are spliced".to_string());
     }
     let (base_entries, base_fields) = entries_of(&baseline);

@@ -316,6 +316,7 @@ impl Datasource for NpmRegistry {
                 published: v.published,
                 yanked: false,
                 deprecated: v.deprecated,
+                requires_python: None,
             })
             .collect())
     }

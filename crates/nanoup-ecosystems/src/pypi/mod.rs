@@ -22,6 +22,7 @@ use nanoup_core::{
 
 use crate::{NamedParser, Scanned, Tree, dir_of, join};
 
+pub mod dist_file;
 pub mod edit;
 pub mod manifest_edit;
 mod pep508;

@@ -385,23 +385,17 @@ pub fn refresh_dependencies(
         .and_then(Item::as_str)
         .map(str::to_string);
     let pythons = lock_python.as_deref().and_then(pythons_of);
-    if let (Some(requires), Some(pythons)) = (&release.requires_python, &pythons) {
-        let allowed = Scheme::Pep440.parse_requirement(requires).ok();
-        let excluded = pythons.iter().any(|p| {
-            allowed.as_ref().is_some_and(|req| {
-                Version::parse(Scheme::Pep440, &p.full).is_ok_and(|v| !req.matches(&v))
-            })
+    if let (Some(requires), Some(lock_python)) = (&release.requires_python, &lock_python)
+        && !runs_on_every_python(requires, lock_python)
+    {
+        return Err(DependencyRefusal::Python {
+            file: file.to_string(),
+            line,
+            name: wanted,
+            version: version.to_string(),
+            requires_python: requires.clone(),
+            lock_python: lock_python.clone(),
         });
-        if excluded {
-            return Err(DependencyRefusal::Python {
-                file: file.to_string(),
-                line,
-                name: wanted,
-                version: version.to_string(),
-                requires_python: requires.clone(),
-                lock_python: lock_python.unwrap_or_default(),
-            });
-        }
     }
 
     // The release's dependencies, as Poetry keeps them.
@@ -653,6 +647,32 @@ fn split_extra_item(item: &str) -> (String, String) {
 struct Python {
     short: String,
     full: String,
+}
+
+/// Whether a release whose `Requires-Python` is `requires_python` runs on every Python
+/// (2.7, 3.0 to 3.30) the constraint `lock_python` admits (a poetry.lock's `python-versions`,
+/// a uv.lock's `requires-python`): what a lock that keeps its Pythons needs of every release
+/// in it. True when either does not parse (nothing known to exclude it).
+pub fn runs_on_every_python(requires_python: &str, lock_python: &str) -> bool {
+    let Ok(allowed) = Scheme::Pep440.parse_requirement(requires_python.trim()) else {
+        return true;
+    };
+    pythons_of(lock_python).is_none_or(|pythons| {
+        pythons
+            .iter()
+            .all(|p| Version::parse(Scheme::Pep440, &p.full).is_ok_and(|v| allowed.matches(&v)))
+    })
+}
+
+/// The Pythons a PyPI lockfile is for: poetry.lock's `[metadata] python-versions`, uv.lock's
+/// top-level `requires-python`; `None` for other files or when the lock does not say.
+pub fn lock_python(text: &str) -> Option<String> {
+    let doc: toml_edit::DocumentMut = text.parse().ok()?;
+    doc.get("metadata")
+        .and_then(|m| m.get("python-versions"))
+        .or_else(|| doc.get("requires-python"))
+        .and_then(Item::as_str)
+        .map(str::to_string)
 }
 
 /// The Pythons (2.7, 3.0 to 3.30) a `python-versions` constraint (Poetry's dialect) admits;

@@ -41,7 +41,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::base64;
-use crate::datasource::{Datasource, RegistryError, RegistryRequest, ReleaseRequest};
+use crate::datasource::{
+    CompletionFile, Datasource, FileParts, FileRead, RegistryError, RegistryRequest, ReleaseRequest,
+};
 
 /// The default base URL of the JSON API.
 pub const PYPI_BASE: &str = "https://pypi.org";
@@ -286,13 +288,63 @@ impl Datasource for PypiRegistry {
         let metadata = parse_core_metadata(answer)?;
         with_release_info(&body, version, &metadata)
     }
+
+    /// The wheel whose `.metadata` the file host does not serve, read in parts; or, for a
+    /// release without wheels, its sdist, fetched whole when not larger than
+    /// [`MAX_SDIST_BYTES`] (see [`super::dist_file`]).
+    fn completion_file(&self, name: &str, version: &str, body: &[u8]) -> Option<CompletionFile> {
+        if release_metadata(body, version).is_some() {
+            return None;
+        }
+        let base = self.request(name).ok()?.url;
+        let (file, url) = metadata_file(body, version, &base)?;
+        let tail = if file.filename.ends_with(".whl") {
+            Some(super::dist_file::WHEEL_TAIL)
+        } else if file.size.is_none_or(|size| size <= MAX_SDIST_BYTES) {
+            None
+        } else {
+            return None;
+        };
+        Some(CompletionFile {
+            request: RegistryRequest {
+                url,
+                headers: Vec::new(),
+            },
+            tail,
+        })
+    }
+
+    fn complete_from_file(
+        &self,
+        file: &CompletionFile,
+        parts: &FileParts,
+    ) -> Result<FileRead, RegistryError> {
+        if file.request.url.ends_with(".whl") {
+            super::dist_file::wheel_metadata(parts)
+        } else if parts.tail_asked.is_none() {
+            super::dist_file::sdist_metadata(&parts.first).map(FileRead::Done)
+        } else {
+            Err(RegistryError("an sdist is read whole, not in parts".into()))
+        }
+    }
 }
+
+/// The largest sdist fetched whole for its `PKG-INFO`.
+pub const MAX_SDIST_BYTES: u64 = 20 * 1024 * 1024;
 
 /// The URL of the core metadata (PEP 658/714) of a wheel of release `version` listed in
 /// `body` (a JSON API or PEP 691 answer, fetched from `base`, against which a relative file URL
 /// is resolved, as a mirror writes them): a pure-Python wheel's first, else any wheel's; `None`
 /// when the release has no wheel with a usable URL.
 pub fn core_metadata_url(body: &[u8], version: &str, base: &str) -> Option<String> {
+    let (_, url) = metadata_file(body, version, base)?;
+    url.ends_with(".whl").then(|| format!("{url}.metadata"))
+}
+
+/// The file of release `version` (listed in `body`, fetched from `base`) whose core metadata
+/// stands for the release's: a pure-Python wheel, else any wheel, else a `.tar.gz` sdist; with
+/// its absolute URL (without fragment).
+fn metadata_file(body: &[u8], version: &str, base: &str) -> Option<(DistFile, String)> {
     use nanoup_versions::{Scheme, Version};
     let releases = parse_files(body).ok()?;
     let wanted = Version::parse(Scheme::Pep440, version).ok();
@@ -317,16 +369,15 @@ pub fn core_metadata_url(body: &[u8], version: &str, base: &str) -> Option<Strin
         url.set_fragment(None);
         matches!(url.scheme(), "https" | "http").then_some(url)
     };
-    let wheels: Vec<(&DistFile, url::Url)> = files
+    let usable: Vec<(&DistFile, url::Url)> = files
         .iter()
-        .filter(|f| f.filename.ends_with(".whl"))
         .filter_map(|f| Some((f, absolute(f)?)))
         .collect();
-    let (_, url) = wheels
-        .iter()
-        .find(|(f, _)| f.filename.ends_with("-none-any.whl"))
-        .or_else(|| wheels.first())?;
-    Some(format!("{url}.metadata"))
+    let first = |suffix: &str| usable.iter().find(|(f, _)| f.filename.ends_with(suffix));
+    let (file, url) = first("-none-any.whl")
+        .or_else(|| first(".whl"))
+        .or_else(|| first(".tar.gz"))?;
+    Some(((*file).clone(), url.to_string()))
 }
 
 /// Reads a wheel's core metadata (`METADATA`, the email-header format of the core metadata
@@ -500,7 +551,8 @@ pub struct DistFile {
 }
 
 /// The releases made of `files` (version → files): one per version that has files, with the
-/// earliest upload time as `published` and `yanked` when every file is yanked. Sorted as the
+/// earliest upload time as `published`, `yanked` when every file is yanked, and the
+/// `Requires-Python` its files agree on (none when they disagree or give none). Sorted as the
 /// map is (by version string); order by version with `nanoup-versions`.
 pub fn releases_of(files: &BTreeMap<String, Vec<DistFile>>) -> Vec<Release> {
     files
@@ -515,6 +567,17 @@ pub fn releases_of(files: &BTreeMap<String, Vec<DistFile>>) -> Vec<Release> {
                 .map(str::to_string),
             yanked: files.iter().all(|f| f.yanked),
             deprecated: None,
+            requires_python: {
+                let said: BTreeSet<&str> = files
+                    .iter()
+                    .filter_map(|f| f.requires_python.as_deref().map(str::trim))
+                    .filter(|r| !r.is_empty())
+                    .collect();
+                match said.into_iter().collect::<Vec<_>>().as_slice() {
+                    [one] => Some(one.to_string()),
+                    _ => None,
+                }
+            },
         })
         .collect()
 }

@@ -353,13 +353,15 @@ fn simple_api_without_versions_key() {
                 version: "1.0".into(),
                 published: None,
                 yanked: false,
-                deprecated: None
+                deprecated: None,
+                requires_python: None,
             },
             Release {
                 version: "1.1".into(),
                 published: None,
                 yanked: true,
-                deprecated: None
+                deprecated: None,
+                requires_python: None,
             },
         ]
     );

@@ -432,34 +432,39 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     };
     let manifest_kept = || std::fs::read(&manifest_path).ok().as_ref() == Some(&old_manifest);
 
-    // npm's own rewrite of the untouched file (remembered per file state for the run: a
-    // refused fallback puts the same file back for the next one).
+    // npm's own rewrite of the untouched file, which tells the update's changes from npm's
+    // normalisation when they are spliced back (lockfileVersion 2 and 3: see
+    // `splice_npm_changes`; a v1 file keeps npm's whole rewrite, so it needs none).
+    // Remembered per file state for the run: a refused fallback puts the same file back for
+    // the next one, and an applied one leaves a file whose rewrite npm has just made.
+    let manifest_digest = nanoup_core::FileDigest::of(&manifest_rel, &old_manifest).sha256;
     let key = (
         nanoup_core::FileDigest::of(file, old).sha256,
-        nanoup_core::FileDigest::of(&manifest_rel, &old_manifest).sha256,
+        manifest_digest.clone(),
     );
-    let baseline = match BASELINES.get(&key) {
+    let baseline = if !edit::splices(old_text) {
+        old_text.to_string()
+    } else if let Some(text) = BASELINES.get(&key) {
         // The update runs on npm's rewrite, as when npm has just made it.
-        Some(text) => match write_atomically(&lock_path, text.as_bytes()) {
+        match write_atomically(&lock_path, text.as_bytes()) {
             Ok(()) => text,
             Err(e) => return restore(format!("cannot write {file}: {e}")),
-        },
-        None => {
-            if let Err(e) = run_npm(dir, &sync) {
-                return restore(format!("{why}; the npm fallback failed: {e}"));
-            }
-            if !manifest_kept() {
-                return restore(format!(
-                    "`npm install` without an update changed {manifest_rel}"
-                ));
-            }
-            let text = match read_lock() {
-                Ok(text) => text,
-                Err(e) => return restore(e),
-            };
-            BASELINES.insert(key, text.clone());
-            text
         }
+    } else {
+        if let Err(e) = run_npm(dir, &sync) {
+            return restore(format!("{why}; the npm fallback failed: {e}"));
+        }
+        if !manifest_kept() {
+            return restore(format!(
+                "`npm install` without an update changed {manifest_rel}"
+            ));
+        }
+        let text = match read_lock() {
+            Ok(text) => text,
+            Err(e) => return restore(e),
+        };
+        BASELINES.insert(key, text.clone());
+        text
     };
 
     // The update.
@@ -506,6 +511,12 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
             run_npm(dir, &sync)?;
             let again = read_lock()?;
             edit::npm_normalises_only(old_text, &baseline, &spliced, &again)?;
+            // npm's rewrite of the spliced file: the baseline of the next fallback on it.
+            let spliced_key = (
+                nanoup_core::FileDigest::of(file, spliced.as_bytes()).sha256,
+                manifest_digest.clone(),
+            );
+            BASELINES.insert(spliced_key, again);
             Ok(spliced)
         });
         match checked {

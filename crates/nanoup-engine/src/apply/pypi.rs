@@ -224,8 +224,8 @@ fn edit_pypi(
             let Some(release) = registry::release_metadata(body, to) else {
                 return Err(format!(
                     "{caveats}; the index gave no dependencies (requires_dist) of {name} {to}: \
-                     no JSON answer about that release, and no wheel of it with core metadata \
-                     (PEP 658); nanoup does not run Poetry: run `poetry update {name}` (Poetry \
+                     no JSON answer about that release, no core metadata (PEP 658) beside its \
+                     wheel, and none read from the wheel itself or its sdist; nanoup does not run Poetry: run `poetry update {name}` (Poetry \
                      re-resolves the lock), or check the dependencies of {name} {to} by hand"
                 ));
             };
