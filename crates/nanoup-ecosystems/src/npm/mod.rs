@@ -12,6 +12,7 @@
 //! A package that no declaration reaches (a stale lockfile, a missing manifest) counts as prod,
 //! the cautious choice for an audit.
 
+pub mod berry_edit;
 mod bun_lock;
 pub mod edit;
 mod json;

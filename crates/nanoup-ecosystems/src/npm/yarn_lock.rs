@@ -290,7 +290,7 @@ pub(super) fn split_field(content: &str) -> Result<(String, Option<String>), (us
 /// A berry header's specifiers as yarn 1 and the dependency lists write them: a header is one
 /// quoted string of comma-separated specifiers, and the `npm:` protocol of a registry range is
 /// dropped (`ms@npm:^2.0.0` is `ms@^2.0.0`; an alias `a@npm:b@^1` keeps it).
-fn berry_specifiers(specs: &[String]) -> Vec<String> {
+pub(super) fn berry_specifiers(specs: &[String]) -> Vec<String> {
     specs
         .iter()
         .flat_map(|s| s.split(", "))
@@ -308,7 +308,7 @@ fn berry_specifiers(specs: &[String]) -> Vec<String> {
 
 /// Splits a berry field line (`key: value`, `"key": value`, `key:` opening a nested map) into its
 /// key and value; values may be quoted. Errors carry the byte position within `content`.
-fn berry_field(content: &str) -> Result<(String, Option<String>), (usize, String)> {
+pub(super) fn berry_field(content: &str) -> Result<(String, Option<String>), (usize, String)> {
     let (key, key_len) = if content.starts_with('"') {
         unquote(content).map_err(|m| (0, m))?
     } else {

@@ -38,13 +38,41 @@ pub(super) fn run_tool(
     env: &[(&str, &str)],
     timeout: Duration,
 ) -> Result<(), ToolFailure> {
+    run_logged(program, args, dir, env, timeout, false)
+}
+
+/// [`run_tool`] for a tool that reports its errors on stdout (yarn 2+): stdout goes to the same
+/// temporary file as stderr, and both come back in [`ToolFailure::Failed`].
+pub(super) fn run_tool_all_output(
+    program: &OsStr,
+    args: &[impl AsRef<OsStr>],
+    dir: &Path,
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<(), ToolFailure> {
+    run_logged(program, args, dir, env, timeout, true)
+}
+
+fn run_logged(
+    program: &OsStr,
+    args: &[impl AsRef<OsStr>],
+    dir: &Path,
+    env: &[(&str, &str)],
+    timeout: Duration,
+    with_stdout: bool,
+) -> Result<(), ToolFailure> {
     let log = tempfile::tempfile().map_err(ToolFailure::Log)?;
     let stderr = log.try_clone().map_err(ToolFailure::Log)?;
+    let stdout = if with_stdout {
+        Stdio::from(log.try_clone().map_err(ToolFailure::Log)?)
+    } else {
+        Stdio::null()
+    };
     let mut child = Command::new(program)
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(stderr)
         .envs(env.iter().copied())
         .spawn()
