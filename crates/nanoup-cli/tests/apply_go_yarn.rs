@@ -6,6 +6,8 @@
 //!   changing inside axios's block only; updates that need other blocks to change (a new
 //!   header specifier, a split block) are refused, the file byte-identical, naming
 //!   `yarn upgrade NAME@TO`;
+//! - yarn.lock of yarn 4 (tests/fixtures/yarn-berry): without yarn 2+ to complete the edit
+//!   (none on the PATH, or one that says 1.x), refused, byte-identical;
 //! - pnpm-lock.yaml (vue core): refused when a dependent pins the version (its range from the
 //!   recorded packument), naming `pnpm update NAME@TO`, byte-identical;
 //! - go.mod (cli/cli) without go: the `require` line is edited in place and the method says
@@ -210,6 +212,70 @@ fn pnpm_lock_edit_is_refused_when_a_dependent_pins_the_version() {
             && reason.contains("`pnpm update ms@2.1.3`"),
         "{reason}"
     );
+    assert_eq!(
+        std::fs::read(&lock_path).unwrap(),
+        original,
+        "byte-identical"
+    );
+}
+
+#[test]
+fn a_yarn_berry_edit_without_yarn_2_is_refused_and_the_lock_left_alone() {
+    // The yarn 4 fixture (express 4.17.1 under `express@^4.17.1`): the block can be rewritten
+    // from the recorded packument, but only yarn 2+ can complete it (the checksum). With no
+    // yarn on the PATH, and with a stand-in that says it is yarn 1, refused, byte-identical.
+    let server = Replay::start(HashMap::new());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../nanoup-ecosystems/tests/fixtures/yarn-berry");
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    for file in ["yarn.lock", "package.json"] {
+        std::fs::copy(fixture.join(file), dir.path().join(file)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join(".npmrc"),
+        format!("registry={}/npm/\n", server.base()),
+    )
+    .unwrap();
+    let lock_path = dir.path().join("yarn.lock");
+    let original = std::fs::read(&lock_path).unwrap();
+    let plan = write_plan(
+        home.path(),
+        dir.path(),
+        "berry",
+        &[update(
+            Ecosystem::Npm,
+            "yarn.lock",
+            "express",
+            "4.17.1",
+            "4.17.3",
+        )],
+    );
+    let (code, results) = apply(home.path(), dir.path(), &plan, false);
+    assert_eq!(code, Some(1), "{results:?}");
+    let reason = results[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("cannot run yarn") && reason.contains("NANOUP_YARN"),
+        "{reason}"
+    );
+    assert_eq!(
+        std::fs::read(&lock_path).unwrap(),
+        original,
+        "byte-identical"
+    );
+
+    let yarn1 = home.path().join("yarn1");
+    std::fs::write(&yarn1, "#!/bin/sh\necho 1.22.22\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&yarn1, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = nanoup(home.path());
+    cmd.env("NANOUP_YARN", &yarn1);
+    let (code, stdout) = apply_plan_with(cmd, dir.path(), &plan, &["--all", "--json"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("says \\\"1.22.22\\\""), "{stdout}");
     assert_eq!(
         std::fs::read(&lock_path).unwrap(),
         original,
