@@ -87,10 +87,13 @@ FIXTURES+='
 pypi json/flask
 pypi json/requests
 pypi json/six
+pypi json/jinja2
+pypi json/markupsafe
 pypi simple/flask
 pypi simple/requests
 pypi files/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl.metadata
 pypi files/packages/3d/68/9d4508e893976286d2ead7f8f571314af6c2037af34853a30fd769c02e9d/flask-3.1.1-py3-none-any.whl
+pypi files/packages/3d/e0/ab5ea8cd083f7e85bb40ab813dc82f9e39bff87df8ca28b3480d77949827/MarkupSafe-2.0.0-cp38-cp38-manylinux2010_x86_64.whl
 '
 
 # `release/<name>/<version>` records the per-version answer (/pypi/<name>/<version>/json) as

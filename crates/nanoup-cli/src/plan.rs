@@ -487,6 +487,54 @@ pub fn make_for(
                             }
                         }
                     }
+                    Ok(update)
+                        if c.ecosystem == Ecosystem::PyPI
+                            && !update.manifest_change
+                            && FileKind::of_path(&c.file) == Some(FileKind::PoetryLock) =>
+                    {
+                        // The new release's dependencies must be satisfied by the lock: the
+                        // entries that move with it are found on a copy, as apply edits them.
+                        let clean = fix_targets(c, &releases, &advisories, &rules);
+                        let may_move = may_move_in(&stack.path, Ecosystem::PyPI);
+                        let search_policy = SearchPolicy {
+                            manifest_changes: policy.for_stack(&stack.path).manifest_changes,
+                            may_move: &may_move,
+                        };
+                        let text = std::fs::read_to_string(args.path.join(&c.file))
+                            .with_context(|| format!("cannot read {}", c.file))?;
+                        let release = |name: &str, version: &str| {
+                            fetcher.fetch(&nanoup_core::NanoUpdate {
+                                name: name.to_string(),
+                                to: version.to_string(),
+                                ..update.clone()
+                            })
+                        };
+                        let package =
+                            |name: &str| fetcher.fetch_package(&stack.path, Ecosystem::PyPI, name);
+                        let registry = nanoup_engine::poetry::Registry {
+                            release: &release,
+                            package: &package,
+                        };
+                        let target = nanoup_engine::plan::Target {
+                            name: &c.name,
+                            from: &version,
+                            clean: &clean,
+                            why: update.reasons.join(", "),
+                        };
+                        match nanoup_engine::poetry::find_fix(
+                            &c.file,
+                            &text,
+                            &target,
+                            &registry,
+                            &search_policy,
+                        ) {
+                            Ok(found) => plan
+                                .updates
+                                .push(nanoup_engine::poetry::with_found(update, found)),
+                            // apply says why it refuses, naming `poetry update`.
+                            Err(_) => plan.updates.push(update),
+                        }
+                    }
                     Ok(update) => plan.updates.push(update),
                     Err(no) => plan
                         .unfixable

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use common::replay::{Fault, Replay};
 use common::repo::{
-    apply_plan_with, git, init_repository, nanoup, plan_file_with, rollback_commit, update,
+    apply_plan_with, git, init_repository, nanoup, plan_file_with, rollback_commit, shared, update,
     write_plan,
 };
 use nanoup_core::Ecosystem;
@@ -632,5 +632,110 @@ fn a_digest_pinned_from_gets_the_new_tags_digest_from_the_registry() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
         dockerfile
+    );
+}
+
+#[test]
+fn a_poetry_group_moves_the_companion_its_new_release_needs_and_nothing_else() {
+    // saleor's real lock: jinja2 2.11.2 -> 3.1.6 needs MarkupSafe>=2.0, and markupsafe 1.1.1
+    // moves to 2.0.0 with it (the search's answer, see nanoup-engine's tests/poetry.rs). The
+    // replay server answers as this machine's PyPI mirror: no per-version JSON, markupsafe's
+    // files at relative URLs, no `.metadata` beside its wheel (read from the wheel's end).
+    let server = Replay::start(HashMap::new());
+    let saleor = shared("corpus/python/saleor__saleor__98ebf96d65");
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    for file in ["poetry.lock", "pyproject.toml"] {
+        std::fs::copy(saleor.join(file), dir.path().join(file)).unwrap();
+    }
+    init_repository(dir.path());
+    let old = std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap();
+    let step = |name: &str, from: &str, to: &str, role: nanoup_core::StepRole| nanoup_core::Step {
+        name: name.into(),
+        from: Some(from.into()),
+        to: Some(to.into()),
+        role,
+        why: "test".into(),
+        manifest: false,
+        path: None,
+    };
+    let mut jinja2 = update(Ecosystem::PyPI, "poetry.lock", "jinja2", "2.11.2", "3.1.6");
+    jinja2.steps = vec![
+        step(
+            "markupsafe",
+            "1.1.1",
+            "2.0.0",
+            nanoup_core::StepRole::Companion,
+        ),
+        step("jinja2", "2.11.2", "3.1.6", nanoup_core::StepRole::Target),
+    ];
+    jinja2.blast_radius = jinja2
+        .steps
+        .iter()
+        .map(|s| nanoup_core::EntryChange {
+            name: s.name.clone(),
+            from: s.from.clone(),
+            to: s.to.clone(),
+            path: None,
+        })
+        .collect();
+    let plan = write_plan(home.path(), dir.path(), "jinja2", &[jinja2]);
+    let (code, out) = apply_plan_with(
+        with_json_api(home.path(), &server),
+        dir.path(),
+        &plan,
+        &["--all", "--json", "--commit"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    let result = &result["results"][0];
+    assert_eq!(result["status"], "applied", "{out}");
+    let new = std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap();
+    assert_eq!(
+        changed_entries(FileKind::PoetryLock, "poetry.lock", &old, &new).unwrap(),
+        [
+            nanoup_core::EntryChange {
+                name: "jinja2".into(),
+                from: Some("2.11.2".into()),
+                to: Some("3.1.6".into()),
+                path: None,
+            },
+            nanoup_core::EntryChange {
+                name: "markupsafe".into(),
+                from: Some("1.1.1".into()),
+                to: Some("2.0.0".into()),
+                path: None,
+            },
+        ]
+    );
+    let entry = |name: &str| {
+        let start = new.find(&format!("name = \"{name}\"")).unwrap();
+        let end = start + new[start..].find("\n[[package]]").unwrap();
+        new[start..end].to_string()
+    };
+    let jinja2 = entry("jinja2");
+    assert!(
+        jinja2.contains("version = \"3.1.6\"") && jinja2.contains("MarkupSafe = \">=2.0\""),
+        "{jinja2}"
+    );
+    let markupsafe = entry("markupsafe");
+    assert!(markupsafe.contains("version = \"2.0.0\""), "{markupsafe}");
+    // This lock keeps the files under `[metadata.files]`: 2.0.0's hashes (the recorded wheel's
+    // among them) are there now.
+    let wheel = "sha256:4cc563836f13c57f1473bc02d1e01fc37bab70ad4ee6be297d58c1d66bc819bf";
+    assert!(new.contains(wheel) && !old.contains(wheel));
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.iter().any(|(path, status)| path
+            .ends_with("MarkupSafe-2.0.0-cp38-cp38-manylinux2010_x86_64.whl")
+            && *status == 206),
+        "{log:?}"
+    );
+    // Rolled back by id, both entries come back byte for byte.
+    let id = result["id"].as_str().unwrap().to_string();
+    rollback_commit(nanoup(home.path()), dir.path(), &id);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("poetry.lock")).unwrap(),
+        old
     );
 }

@@ -442,8 +442,9 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
         }
     }
 
-    // One commit per applied update, in plan order, each changing only the lockfile (and
-    // pyproject.toml beside it for a manifest change).
+    // One commit per applied update (in plan order, but for an update tried again at the end of
+    // the run), each changing only the lockfile (and pyproject.toml beside it for a manifest
+    // change).
     let log = git(dir, &["log", "--reverse", "--format=%H %s", "HEAD"]);
     let commits: Vec<(&str, &str)> = log
         .lines()
@@ -451,15 +452,18 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
         .filter_map(|l| l.split_once(' '))
         .collect();
     assert_eq!(commits.len(), applied.len(), "{log}");
-    for ((sha, subject), a) in commits.iter().zip(&applied) {
+    // The applied updates in the order of their commits.
+    let mut in_commit_order = Vec::new();
+    for (sha, subject) in &commits {
+        let message = git(dir, &["log", "-1", "--format=%B", sha]);
+        let a = applied
+            .iter()
+            .find(|a| message.contains(&format!("Nanoup-Update: {}\n", a.id)))
+            .unwrap_or_else(|| panic!("commit {sha} names no applied update: {message}"));
+        in_commit_order.push(a);
         assert_eq!(
             *subject,
             format!("chore(deps): nano update {} {} -> {}", a.name, a.from, a.to)
-        );
-        let message = git(dir, &["log", "-1", "--format=%B", sha]);
-        assert!(
-            message.contains(&format!("Nanoup-Update: {}\n", a.id)),
-            "{message}"
         );
         let mut files = a.files.clone();
         files.sort();
@@ -564,39 +568,35 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
         uv_locked(dir.join(lockfile).parent().unwrap());
     }
 
-    // Every advisory an applied update fixed is gone; nothing is reported on a new version.
+    // Every advisory an applied update clears (its reasons: all of them, or a partial fix's
+    // share when no release within policy clears them all) is gone; a new version is reported
+    // with none the old one did not have.
     let after = audit(home, dir);
     for a in &applied {
-        for (name, version, id) in &before {
-            if *name == a.name && *version == a.from {
+        for reason in &a.reasons {
+            assert!(
+                !after.iter().any(|(n, _, id)| *n == a.name && id == reason),
+                "{} {reason} still reported after {} -> {}",
+                a.name,
+                a.from,
+                a.to
+            );
+        }
+        for (name, version, id) in &after {
+            if *name == a.name && *version == a.to {
                 assert!(
-                    !after.contains(&(name.clone(), a.to.clone(), id.clone()))
-                        && !after.contains(&(name.clone(), version.clone(), id.clone())),
-                    "{name} {id} still reported after {} -> {}",
-                    a.from,
+                    before.contains(&(name.clone(), a.from.clone(), id.clone())),
+                    "{name} {} gained {id}",
                     a.to
                 );
             }
         }
-        for reason in &a.reasons {
-            assert!(
-                !after.iter().any(|(n, _, id)| *n == a.name && id == reason),
-                "{} {reason} still reported",
-                a.name
-            );
-        }
-        assert!(
-            !after.iter().any(|(n, v, _)| *n == a.name && *v == a.to),
-            "{} {} is vulnerable",
-            a.name,
-            a.to
-        );
     }
     let gone = before.difference(&after).count();
 
     // Rollbacks: the newest alone gives back the file as it was before it; then every other
     // applied update, newest first, gives back the original file.
-    if let Some(((newest_sha, _), newest)) = commits.last().zip(applied.last()) {
+    if let Some(((newest_sha, _), newest)) = commits.last().zip(in_commit_order.last()) {
         let before_newest = git(dir, &["show", &format!("{newest_sha}^:{lockfile}")]);
         let out = run(
             live(home)
@@ -620,7 +620,7 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
             newest.to,
             changed_entries(kind, lockfile, &before_newest, &now)
         );
-        for a in applied.iter().rev().skip(1) {
+        for a in in_commit_order.iter().rev().skip(1) {
             let out = run(
                 live(home)
                     .args(["rollback", "--commit", "--id", &a.id])

@@ -1,6 +1,7 @@
 //! The engine of nano updates: planning (a pure function from what a stack has, what the
 //! advisories say and what the registry offers, to the smallest allowed version steps), the
-//! search for Cargo's and npm's minimal consistent change (`cargo`, `npm`), applying an update and proving its
+//! search for the minimal consistent change of Cargo, npm, requirements and poetry.lock updates
+//! (`cargo`, `npm`, `pypi`, `poetry`), applying an update and proving its
 //! blast radius (`apply`), git commits with trailers (`git`) and rolling one update back
 //! (`rollback`).
 
@@ -10,5 +11,6 @@ pub mod git;
 mod memo;
 pub mod npm;
 pub mod plan;
+pub mod poetry;
 pub mod pypi;
 pub mod rollback;

@@ -243,7 +243,7 @@ pub fn rollback_after(
         });
     }
     if FileKind::of_path(&file) == Some(FileKind::PoetryLock) {
-        let outcome = restore_poetry_entry(root, &commit, &inverse);
+        let outcome = restore_poetry_entry(root, &commit, &mut inverse);
         return Ok(Rollback {
             applied_in: commit,
             inverse,
@@ -694,12 +694,13 @@ fn restore_npm_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> O
     })
 }
 
-/// A poetry.lock update is undone by putting its entry back as the commit's parent had it
-/// (with its `[metadata.files]` list in a lock of format 1): byte for byte, without the
-/// registry, whose `requires_dist` of the old release may be written otherwise than Poetry
-/// wrote it. Refused when the commit changed more than that entry, or the entry is no longer at
-/// the version the commit gave it.
-fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outcome {
+/// A poetry.lock update is undone by putting back every entry its commit moved (the target's,
+/// and a group's companions), each as the commit's parent had it (with its `[metadata.files]`
+/// list in a lock of format 1): byte for byte, without the registry, whose `requires_dist` of
+/// the old release may be written otherwise than Poetry wrote it. Refused when the commit did
+/// more than move versions (one of them the target's), or an entry is no longer at the version
+/// the commit gave it. `inverse.blast_radius` becomes the entries restored.
+fn restore_poetry_entry(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Outcome {
     use nanoup_ecosystems::pypi::{edit, manifest_edit, poetry_entry};
     let file = inverse.file.as_str();
     let refuse = |reason: String| Outcome::Refused { reason };
@@ -723,18 +724,34 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outc
         let new = unhashed(new)?;
         edit::changed_entries(FileKind::PoetryLock, file, old, &new).map_err(|e| e.to_string())
     };
-    let applied = EntryChange {
+    // What the commit applied: the target's entry, and a group's companions, each a version
+    // move; the inverse puts each back.
+    let target = EntryChange {
         name: inverse.name.clone(),
         from: Some(inverse.to.clone()),
         to: Some(inverse.from.clone()),
         path: None,
     };
     match changed(&before, &after) {
-        Ok(changes) if changes == [applied.clone()] => {}
+        Ok(changes)
+            if changes.contains(&target)
+                && changes.iter().all(|c| c.from.is_some() && c.to.is_some()) =>
+        {
+            let mut undone: Vec<EntryChange> = changes
+                .into_iter()
+                .map(|c| EntryChange {
+                    from: c.to,
+                    to: c.from,
+                    ..c
+                })
+                .collect();
+            undone.sort();
+            inverse.blast_radius = undone;
+        }
         Ok(changes) => {
             return refuse(format!(
-                "commit {} changed {changes:?} in {file}, not the entry of {} alone; revert it \
-                 by hand",
+                "commit {} changed {changes:?} in {file}, not the entries of an update of {} \
+                 (its own and its companions' versions); revert it by hand",
                 short(commit),
                 inverse.name
             ));
@@ -746,17 +763,22 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outc
             ));
         }
     }
-    let restored = match poetry_entry::restore_entry(
-        file,
-        &current,
-        &before,
-        &inverse.name,
-        &inverse.from,
-        &inverse.to,
-    ) {
-        Ok(text) => text,
-        Err(e) => return refuse(format!("cannot put the old entry back into {file}: {e}")),
-    };
+    let mut restored = current.clone();
+    for entry in &inverse.blast_radius {
+        let (Some(now), Some(was)) = (&entry.from, &entry.to) else {
+            continue; // every one is a version move (checked above)
+        };
+        restored =
+            match poetry_entry::restore_entry(file, &restored, &before, &entry.name, now, was) {
+                Ok(text) => text,
+                Err(e) => {
+                    return refuse(format!(
+                        "cannot put the old entry of {} back into {file}: {e}",
+                        entry.name
+                    ));
+                }
+            };
+    }
     let restored = match &manifest {
         Some(_)
             if manifest_edit::lock_content_hash(&current)
@@ -777,7 +799,11 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &NanoUpdate) -> Outc
         Some(_) => unhashed(&current),
         None => Ok(current.clone()),
     };
-    match compared.and_then(|current| changed(&current, &restored)) {
+    let done = compared.and_then(|current| changed(&current, &restored));
+    match done.map(|mut done| {
+        done.sort();
+        done
+    }) {
         Ok(done) if done == inverse.blast_radius => {}
         Ok(done) => {
             return refuse(format!(

@@ -66,6 +66,11 @@ fn file_for(path: &str) -> Option<PathBuf> {
     if let Some(rest) = decoded.strip_prefix("/pypi-files/") {
         return Some(fixtures().join("pypi/files").join(rest));
     }
+    // The same files where a mirror's relative URLs (`../../packages/packages/...` from
+    // `/pypi/NAME/json`) put them.
+    if let Some(rest) = decoded.strip_prefix("/packages/packages/") {
+        return Some(fixtures().join("pypi/files/packages").join(rest));
+    }
     // PyPI's JSON API: the project answer and the per-version answer.
     if let Some(rest) = decoded.strip_prefix("/pypi/") {
         let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();

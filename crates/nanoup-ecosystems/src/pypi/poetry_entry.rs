@@ -104,6 +104,10 @@ pub enum DependencyRefusal {
         version: String,
         /// Each unsatisfied dependency: `dep SPECIFIER` and what the lock has of it.
         missing: Vec<String>,
+        /// The unsatisfied dependencies a companion move could satisfy (a registry dependency
+        /// the lock has): what a search for the consistent change reads. Fewer than `missing`
+        /// when an extra's dependency is among them.
+        needs: Vec<Need>,
     },
     /// The release's `Requires-Python` excludes a Python the lock is for.
     Python {
@@ -174,6 +178,7 @@ impl fmt::Display for DependencyRefusal {
                 name,
                 version,
                 missing,
+                ..
             } => write!(
                 f,
                 "{file}:{line}: `{name}` {version} needs {}, which the lock does not satisfy: \
@@ -248,6 +253,67 @@ struct Locked {
     optional: Option<bool>,
     /// The entry's `[package.extras]`: extra -> dependency strings.
     extras: BTreeMap<String, Vec<String>>,
+}
+
+/// A dependency of a new release the lock does not satisfy (see
+/// [`DependencyRefusal::Unsatisfied`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// The dependency, normalised.
+    pub name: String,
+    /// The release's specifier of it (PEP 440; empty for any version).
+    pub specifier: String,
+    /// The versions the lock has of it (empty: not in the lock).
+    pub locked: Vec<String>,
+}
+
+/// Every constraint the entries of `text` (a poetry.lock) put on the package `dep`, as
+/// (dependent's normalised name, dependent's version, constraint as written: Poetry's dialect,
+/// which [`Scheme::Pep440`] reads). A dependency listed with several constraints (per marker)
+/// gives each. A lock that does not parse gives none.
+pub fn constraints_on(file: &str, text: &str, dep: &str) -> Vec<(String, String, String)> {
+    let Ok(doc) = crate::toml_spans::parse(file, text) else {
+        return Vec::new();
+    };
+    let wanted = normalize_pypi_name(dep);
+    let mut out = Vec::new();
+    for t in package_tables(&doc) {
+        let (Some(name), Some(version)) = (
+            t.get("name").and_then(Item::as_str),
+            t.get("version").and_then(Item::as_str),
+        ) else {
+            continue;
+        };
+        let Some(deps) = t.get("dependencies").and_then(Item::as_table_like) else {
+            continue;
+        };
+        for (key, value) in deps.iter() {
+            if normalize_pypi_name(key) != wanted {
+                continue;
+            }
+            let mut specs: Vec<&Value> = Vec::new();
+            match value {
+                Item::Value(Value::Array(array)) => specs.extend(array.iter()),
+                Item::Value(v) => specs.push(v),
+                _ => {}
+            }
+            for spec in specs {
+                let constraint = match spec {
+                    Value::String(s) => Some(s.value().to_string()),
+                    Value::InlineTable(t) => {
+                        t.get("version").and_then(Value::as_str).map(str::to_string)
+                    }
+                    _ => None,
+                };
+                out.push((
+                    normalize_pypi_name(name),
+                    version.to_string(),
+                    constraint.unwrap_or_else(|| "*".to_string()),
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Rewrites the `[package.dependencies]` and `[package.extras]` tables, `description` and
@@ -456,6 +522,7 @@ pub fn refresh_dependencies(
         .and_then(|v| v.iter().find(|l| l.version == version))
         .cloned();
     let mut missing = Vec::new();
+    let mut needs = Vec::new();
     let mut widens = Vec::new();
     for dep in &dependencies {
         let applies = dep.in_extras.is_empty()
@@ -478,6 +545,11 @@ pub fn refresh_dependencies(
                 format!("{shown} (not in the lock)")
             } else {
                 format!("{shown} (the lock has {})", found.join(", "))
+            });
+            needs.push(Need {
+                name: dep.name.clone(),
+                specifier: dep.specifier.clone(),
+                locked: found.iter().map(|v| v.to_string()).collect(),
             });
             continue;
         };
@@ -529,6 +601,7 @@ pub fn refresh_dependencies(
             name: wanted,
             version: version.to_string(),
             missing,
+            needs,
         });
     }
     if !widens.is_empty() {

@@ -550,6 +550,25 @@ pub struct DistFile {
     pub size: Option<u64>,
 }
 
+/// The files of release `version` in a PyPI answer, found by PEP 440 equality when the index
+/// spells the version otherwise than a lock (`2020.11.08` for `2020.11.8`); empty when it has
+/// none.
+pub fn files_of_release(body: &[u8], version: &str) -> Result<Vec<DistFile>, String> {
+    use nanoup_versions::{Scheme, Version};
+    let mut releases = parse_files(body).map_err(|e| e.to_string())?;
+    if let Some(files) = releases.remove(version) {
+        return Ok(files);
+    }
+    let Ok(wanted) = Version::parse(Scheme::Pep440, version) else {
+        return Ok(Vec::new());
+    };
+    let key = releases
+        .keys()
+        .find(|k| Version::parse(Scheme::Pep440, k).is_ok_and(|v| v == wanted))
+        .cloned();
+    Ok(key.and_then(|k| releases.remove(&k)).unwrap_or_default())
+}
+
 /// The releases made of `files` (version → files): one per version that has files, with the
 /// earliest upload time as `published`, `yanked` when every file is yanked, and the
 /// `Requires-Python` its files agree on (none when they disagree or give none). Sorted as the

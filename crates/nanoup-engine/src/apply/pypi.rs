@@ -33,7 +33,11 @@ pub(super) fn apply_pypi(
     fetch: RegistryFetch<'_>,
 ) -> Outcome {
     use nanoup_ecosystems::pypi::edit::FileKind;
-    if FileKind::of_path(&update.file) != Some(FileKind::Requirements) {
+    let kind = FileKind::of_path(&update.file);
+    if kind == Some(FileKind::PoetryLock) && !update.steps.is_empty() {
+        return poetry_group(root, update, old, dry_run, fetch);
+    }
+    if kind != Some(FileKind::Requirements) {
         return edit_pypi(root, update, old, dry_run, fetch);
     }
     let outcome = if update.steps.is_empty() {
@@ -71,7 +75,7 @@ fn requirements_group(
                 ));
             };
             let body = fetch_step(update, step, to, fetch)?;
-            let files = pypi_files_of(&body, to)
+            let files = nanoup_ecosystems::pypi::registry::files_of_release(&body, to)
                 .map_err(|e| format!("cannot read the registry's answer for {}: {e}", step.name))?;
             let edited = match &step.from {
                 Some(from) => edit::edit_requirements(file, &text, &step.name, from, to, &files),
@@ -85,6 +89,83 @@ fn requirements_group(
         edit::changed_entries(FileKind::Requirements, file, old, new).map_err(|e| e.to_string())
     };
     edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff)
+}
+
+/// A poetry.lock update with companions (see `crate::poetry`): every step's entry moved in the
+/// plan's order, its files and dependency tables from the registry's answer about its release,
+/// each refresh checking that the lock satisfies the new dependencies; the measured change must
+/// be the steps.
+fn poetry_group(
+    root: &Path,
+    update: &NanoUpdate,
+    old: &[u8],
+    dry_run: bool,
+    fetch: RegistryFetch<'_>,
+) -> Outcome {
+    use nanoup_ecosystems::pypi::edit::{self, FileKind};
+    use nanoup_ecosystems::pypi::{poetry_entry, registry};
+    let file = update.file.as_str();
+    if update.manifest_change {
+        return Outcome::Refused {
+            reason: format!(
+                "{} {} -> {} moves other entries of {file} and changes pyproject.toml; nanoup \
+                 makes one or the other: run `poetry update {}`",
+                update.name, update.from, update.to, update.name
+            ),
+        };
+    }
+    let method = format!(
+        "in-place edit of {file}: {} {} with the entries its dependencies need ({}), each from \
+         PyPI's files and dependencies of its release",
+        update.name,
+        update.to,
+        describe_changes(&update.blast_radius, "(new)")
+    );
+    let notes: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
+    let new_text = |old_text: &str, _: &[u8]| -> Result<String, String> {
+        let mut text = old_text.to_string();
+        for step in &update.steps {
+            let (Some(from), Some(to)) = (&step.from, &step.to) else {
+                return Err(format!(
+                    "the step of {} adds or removes an entry, which apply does not do in a \
+                     poetry.lock",
+                    step.name
+                ));
+            };
+            let body = fetch_step(update, step, to, fetch)?;
+            let files = registry::files_of_release(&body, to)
+                .map_err(|e| format!("cannot read the registry's answer for {}: {e}", step.name))?;
+            let moved = edit::edit_poetry_lock(file, &text, &step.name, from, to, &files)
+                .map_err(|refusal| refusal.to_string())?;
+            let Some(release) = registry::release_metadata(&body, to) else {
+                return Err(format!(
+                    "the index gave no dependencies (requires_dist) of {} {to}",
+                    step.name
+                ));
+            };
+            let refreshed =
+                poetry_entry::refresh_dependencies(file, &moved.text, &step.name, to, &release)
+                    .map_err(|refusal| refusal.to_string())?;
+            notes.borrow_mut().extend(refreshed.notes);
+            text = refreshed.text;
+        }
+        Ok(text)
+    };
+    let diff = |old: &str, new: &str| {
+        edit::changed_entries(FileKind::PoetryLock, file, old, new).map_err(|e| e.to_string())
+    };
+    match edit_from_registry(root, update, old, dry_run, fetch, method, new_text, diff) {
+        Outcome::Applied {
+            changed,
+            files,
+            method,
+        } if !notes.borrow().is_empty() => Outcome::Applied {
+            changed,
+            files,
+            method: format!("{method}; {}", notes.borrow().join("; ")),
+        },
+        outcome => outcome,
+    }
 }
 
 /// Keeps an applied requirements edit only when uv resolves its pins together wherever it
@@ -198,7 +279,7 @@ fn edit_pypi(
     // What a poetry.lock edit has to say beside its method.
     let notes: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
     let new_text = |old_text: &str, body: &[u8]| -> Result<String, String> {
-        let files = pypi_files_of(body, &update.to)
+        let files = nanoup_ecosystems::pypi::registry::files_of_release(body, &update.to)
             .map_err(|e| format!("cannot read the registry's answer for {}: {e}", update.name))?;
         let (file, name, from, to) = (
             update.file.as_str(),
@@ -412,28 +493,6 @@ impl PoetryManifest {
             method,
         }
     }
-}
-
-/// The files of `version` in a PyPI answer, found by PEP 440 equality when the index spells the
-/// version otherwise than the lock (`2020.11.08` for `2020.11.8`); empty when it has none.
-fn pypi_files_of(
-    body: &[u8],
-    version: &str,
-) -> Result<Vec<nanoup_ecosystems::pypi::registry::DistFile>, String> {
-    use nanoup_versions::{Scheme, Version};
-    let mut releases =
-        nanoup_ecosystems::pypi::registry::parse_files(body).map_err(|e| e.to_string())?;
-    if let Some(files) = releases.remove(version) {
-        return Ok(files);
-    }
-    let Ok(wanted) = Version::parse(Scheme::Pep440, version) else {
-        return Ok(Vec::new());
-    };
-    let key = releases
-        .keys()
-        .find(|k| Version::parse(Scheme::Pep440, k).is_ok_and(|v| v == wanted))
-        .cloned();
-    Ok(key.and_then(|k| releases.remove(&k)).unwrap_or_default())
 }
 
 /// Whether uv runs (`uv --version`).
