@@ -305,6 +305,16 @@ pub fn make_for(
                 let rules = step_policy(&stack.path, c.ecosystem, &c.name, true);
                 let releases = runnable_releases(&args.path, c, &found.releases, &mut pythons);
                 let step = fix_step(&stack.path, c, &releases, &advisories, ids.clone(), &rules);
+                // What a search for the minimal consistent change may move besides the target.
+                let may_move = may_move_in(&stack.path, c.ecosystem);
+                let search_policy = SearchPolicy {
+                    manifest_changes: policy.for_stack(&stack.path).manifest_changes,
+                    may_move: &may_move,
+                };
+                let read_file = || {
+                    std::fs::read_to_string(args.path.join(&c.file))
+                        .with_context(|| format!("cannot read {}", c.file))
+                };
                 // A step that clears only some of the advisories (no release clears them all
                 // within policy and the lock's Pythons): the rest are named as unfixable.
                 if let Ok(update) = &step
@@ -335,11 +345,6 @@ pub fn make_for(
                         // The lowest clean version may not fit the dependents: search the
                         // minimal consistent change with Cargo.
                         let clean = clean_versions(c, &found.releases, &advisories, &rules);
-                        let may_move = may_move_in(&stack.path, Ecosystem::Cargo);
-                        let search_policy = SearchPolicy {
-                            manifest_changes: policy.for_stack(&stack.path).manifest_changes,
-                            may_move: &may_move,
-                        };
                         let cap = args
                             .options
                             .max_blast_radius
@@ -416,13 +421,7 @@ pub fn make_for(
                         // version, or every one: search for the version they accept, or the
                         // parent bumps that make one acceptable.
                         let clean = fix_targets(c, &releases, &advisories, &rules);
-                        let may_move = may_move_in(&stack.path, Ecosystem::Npm);
-                        let search_policy = SearchPolicy {
-                            manifest_changes: policy.for_stack(&stack.path).manifest_changes,
-                            may_move: &may_move,
-                        };
-                        let lock = std::fs::read_to_string(args.path.join(&c.file))
-                            .with_context(|| format!("cannot read {}", c.file))?;
+                        let lock = read_file()?;
                         let fetch =
                             |name: &str| fetcher.fetch_package(&stack.path, Ecosystem::Npm, name);
                         let target = nanoup_engine::npm::Target {
@@ -456,13 +455,7 @@ pub fn make_for(
                         // The file's pins are only good together: uv's resolution says which
                         // pins move with the fixed version.
                         let clean = fix_targets(c, &releases, &advisories, &rules);
-                        let may_move = may_move_in(&stack.path, Ecosystem::PyPI);
-                        let search_policy = SearchPolicy {
-                            manifest_changes: policy.for_stack(&stack.path).manifest_changes,
-                            may_move: &may_move,
-                        };
-                        let text = std::fs::read_to_string(args.path.join(&c.file))
-                            .with_context(|| format!("cannot read {}", c.file))?;
+                        let text = read_file()?;
                         let target = nanoup_engine::pypi::Target {
                             name: &c.name,
                             from: &version,
@@ -495,13 +488,7 @@ pub fn make_for(
                         // The new release's dependencies must be satisfied by the lock: the
                         // entries that move with it are found on a copy, as apply edits them.
                         let clean = fix_targets(c, &releases, &advisories, &rules);
-                        let may_move = may_move_in(&stack.path, Ecosystem::PyPI);
-                        let search_policy = SearchPolicy {
-                            manifest_changes: policy.for_stack(&stack.path).manifest_changes,
-                            may_move: &may_move,
-                        };
-                        let text = std::fs::read_to_string(args.path.join(&c.file))
-                            .with_context(|| format!("cannot read {}", c.file))?;
+                        let text = read_file()?;
                         let release = |name: &str, version: &str| {
                             fetcher.fetch(&nanoup_core::NanoUpdate {
                                 name: name.to_string(),

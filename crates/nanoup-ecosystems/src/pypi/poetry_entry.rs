@@ -291,13 +291,7 @@ pub fn constraints_on(file: &str, text: &str, dep: &str) -> Vec<(String, String,
             if normalize_pypi_name(key) != wanted {
                 continue;
             }
-            let mut specs: Vec<&Value> = Vec::new();
-            match value {
-                Item::Value(Value::Array(array)) => specs.extend(array.iter()),
-                Item::Value(v) => specs.push(v),
-                _ => {}
-            }
-            for spec in specs {
+            for spec in dependency_values(value) {
                 let constraint = match spec {
                     Value::String(s) => Some(s.value().to_string()),
                     Value::InlineTable(t) => {
@@ -314,6 +308,16 @@ pub fn constraints_on(file: &str, text: &str, dep: &str) -> Vec<(String, String,
         }
     }
     out
+}
+
+/// The values of one `[package.dependencies]` item: a constraint string or inline table, or
+/// each element of an array of them (one per marker).
+fn dependency_values(item: &Item) -> Vec<&Value> {
+    match item {
+        Item::Value(Value::Array(array)) => array.iter().collect(),
+        Item::Value(v) => vec![v],
+        _ => Vec::new(),
+    }
 }
 
 /// Rewrites the `[package.dependencies]` and `[package.extras]` tables, `description` and
@@ -424,13 +428,7 @@ pub fn refresh_dependencies(
                 if normalize_pypi_name(key) != wanted {
                     continue;
                 }
-                let mut specs: Vec<&Value> = Vec::new();
-                match value {
-                    Item::Value(Value::Array(array)) => specs.extend(array.iter()),
-                    Item::Value(v) => specs.push(v),
-                    _ => {}
-                }
-                for spec in specs {
+                for spec in dependency_values(value) {
                     if let Some(list) = spec
                         .as_inline_table()
                         .and_then(|t| t.get("extras"))
