@@ -32,7 +32,7 @@
 #   rejected   nanoup commits whose tree the ecosystem's check rejects with a problem the untouched
 #              tree does not have (must be 0): cargo `cargo metadata --locked`; npm `npm ls
 #              --package-lock-only --all` problems; uv `uv lock --locked`; poetry `poetry check
-#              --lock` and every locked dependency satisfying its dependent's constraint (read
+#              --lock` and every locked dependency satisfying its dependent's non-optional constraint (read
 #              with poetry-core); requirements `uv pip compile` of the pins (they must be
 #              satisfiable together, Python $REQ_PYTHON). "+hammer": the hammer's lock is rejected too
 #   mismatch   nanoup commits whose Nanoup-Blast-Radius trailer differs from the entries moved

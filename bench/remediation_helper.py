@@ -322,7 +322,8 @@ def npm_format_opts(path):
 
 def poetry_consistency(path):
     """Each (package, dependency) of a poetry.lock whose locked version(s) the dependency's
-    constraint rejects, or a required dependency without an entry."""
+    constraint rejects (optional dependencies, installed only for an extra, left out), or a
+    required dependency without an entry."""
     from poetry.core.constraints.version import Version, parse_constraint
 
     with open(path, "rb") as f:
@@ -346,8 +347,11 @@ def poetry_consistency(path):
                 if all(not a.get("optional") and not a.get("markers") and not a.get("python") for a in alts):
                     print(f"{p['name']} {p.get('version')} needs {dep}, which has no entry")
                 continue
-            if not any(allows(a.get("version"), v) for a in alts for v in have):
-                want = " | ".join(str(a.get("version")) for a in alts)
+            # An optional dependency (installed only for an extra) binds nothing unless asked:
+            # Poetry's solver leaves it out, so do we.
+            required = [a for a in alts if not a.get("optional")]
+            if required and not any(allows(a.get("version"), v) for a in required for v in have):
+                want = " | ".join(str(a.get("version")) for a in required)
                 print(f"{p['name']} {p.get('version')} needs {dep} {want}, the lock has {', '.join(have)}")
 
 

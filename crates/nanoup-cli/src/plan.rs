@@ -269,8 +269,8 @@ pub fn make_for(
     let fetch_index =
         |stack: &str, name: &str| fetcher.fetch_package(stack, Ecosystem::Cargo, name);
     let mut cargo_planner = nanoup_engine::cargo::Planner::new(&args.path, &fetch_index);
-    // The Pythons each PyPI lockfile is for (see `runnable_releases`).
-    let mut pythons: HashMap<String, Option<String>> = HashMap::new();
+    // Each PyPI lockfile's text, read once (see `runnable_releases`).
+    let mut locks: HashMap<String, Option<String>> = HashMap::new();
     // Whether policy lets a parent or companion of a fix move (in the stack at `stack`).
     let may_move_in = |stack: &str, ecosystem: Ecosystem| {
         let stack = stack.to_string();
@@ -303,7 +303,7 @@ pub fn make_for(
             (Some(ids), Ok(found)) => {
                 let advisories = index.advisories_for(c.ecosystem.osv_name(), &c.name)?;
                 let rules = step_policy(&stack.path, c.ecosystem, &c.name, true);
-                let releases = runnable_releases(&args.path, c, &found.releases, &mut pythons);
+                let releases = runnable_releases(&args.path, c, &found.releases, &mut locks);
                 let step = fix_step(&stack.path, c, &releases, &advisories, ids.clone(), &rules);
                 // What a search for the minimal consistent change may move besides the target.
                 let may_move = may_move_in(&stack.path, c.ecosystem);
@@ -329,7 +329,7 @@ pub fn make_for(
                         let reason = format!(
                             "no release within policy{} clears these; {} {} clears the others",
                             if releases.len() < found.releases.len() {
-                                " that runs on the lock's Pythons"
+                                " that the lock's Pythons and dependents accept"
                             } else {
                                 ""
                             },
@@ -572,38 +572,66 @@ pub fn make_for(
     Ok((plan, errors))
 }
 
-/// The releases of `component` a fix may move it to as far as its lockfile's Pythons go: for a
+/// The releases of `component` a fix may move it to as far as its lockfile goes: for a
 /// poetry.lock or uv.lock, those whose `Requires-Python` admits every Python the lock is for
-/// (the lock keeps its Pythons; a release that drops one needs a relock that drops it too);
-/// every release otherwise. `pythons` remembers each lockfile's Pythons for the run.
+/// (the lock keeps its Pythons; a release that drops one needs a relock that drops it too); for
+/// a poetry.lock, also only those every dependent's (non-optional) constraint accepts (moving a
+/// dependent is Poetry's call); every release otherwise. `locks` remembers each lockfile's text
+/// for the run.
 fn runnable_releases<'r>(
     root: &std::path::Path,
     component: &nanoup_core::Component,
     releases: &'r [nanoup_core::Release],
-    pythons: &mut HashMap<String, Option<String>>,
+    locks: &mut HashMap<String, Option<String>>,
 ) -> std::borrow::Cow<'r, [nanoup_core::Release]> {
-    use nanoup_ecosystems::pypi::poetry_entry::{lock_python, runs_on_every_python};
-    let lock = matches!(
-        FileKind::of_path(&component.file),
-        Some(FileKind::PoetryLock | FileKind::UvLock)
-    );
+    use nanoup_ecosystems::pypi::poetry_entry::{
+        constraints_on, lock_python, runs_on_every_python,
+    };
+    let kind = FileKind::of_path(&component.file);
+    let lock = matches!(kind, Some(FileKind::PoetryLock | FileKind::UvLock));
     if component.ecosystem != Ecosystem::PyPI || !lock {
         return releases.into();
     }
-    let python = pythons.entry(component.file.clone()).or_insert_with(|| {
-        std::fs::read_to_string(root.join(&component.file))
-            .ok()
-            .and_then(|text| lock_python(&text))
-    });
-    let Some(python) = python.as_deref() else {
+    let text = locks
+        .entry(component.file.clone())
+        .or_insert_with(|| std::fs::read_to_string(root.join(&component.file)).ok());
+    let Some(text) = text.as_deref() else {
         return releases.into();
+    };
+    let python = lock_python(text);
+    // Each dependent's alternatives, read once.
+    let dependents: Vec<Vec<nanoup_versions::Requirement>> = if kind == Some(FileKind::PoetryLock) {
+        constraints_on(&component.file, text, &component.name)
+            .into_iter()
+            .filter(|(dependent, _, _)| {
+                *dependent != nanoup_core::normalize_pypi_name(&component.name)
+            })
+            .map(|(_, _, alternatives)| {
+                alternatives
+                    .iter()
+                    .filter_map(|c| Scheme::Pep440.parse_requirement(c.trim()).ok())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|alternatives| !alternatives.is_empty())
+            .collect()
+    } else {
+        Vec::new()
     };
     releases
         .iter()
+        .filter(
+            |r| match (r.requires_python.as_deref(), python.as_deref()) {
+                (Some(requires), Some(python)) => runs_on_every_python(requires, python),
+                _ => true,
+            },
+        )
         .filter(|r| {
-            r.requires_python
-                .as_deref()
-                .is_none_or(|requires| runs_on_every_python(requires, python))
+            let Ok(version) = nanoup_versions::Version::parse(Scheme::Pep440, &r.version) else {
+                return true;
+            };
+            dependents
+                .iter()
+                .all(|alternatives| alternatives.iter().any(|a| a.matches(&version)))
         })
         .cloned()
         .collect::<Vec<_>>()

@@ -303,6 +303,18 @@ fn refusal_kind(reason: &str) -> &'static str {
     }
 }
 
+/// Every constraint of a poetry.lock's entries that rejects the locked version of what it
+/// constrains (optional dependencies left out), as `dependent VERSION requires NAME CONSTRAINT`.
+fn poetry_rejections(file: &str, text: &str) -> BTreeSet<String> {
+    use nanoup_ecosystems::pypi::poetry_entry::rejecting_dependents;
+    nanoup_ecosystems::pypi::poetry::parse(file, text)
+        .unwrap()
+        .iter()
+        .filter_map(|p| Some((p.name.clone(), p.version.clone()?)))
+        .flat_map(|(name, version)| rejecting_dependents(file, text, &name, &version, &[]))
+        .collect()
+}
+
 fn entry(name: &str, from: &str, to: &str) -> EntryChange {
     EntryChange {
         name: name.to_string(),
@@ -472,10 +484,22 @@ fn e2e(set: &str, lockfile: &str, prepare: impl FnOnce(&Path, &Path)) -> Figures
             files.join("\n")
         );
         assert!(files.contains(&lockfile.to_string()), "{files:?}");
-        // A requirements file's pins must still install together after every commit.
+        // A requirements file's pins must still install together after every commit; a
+        // poetry.lock's entries must still satisfy every (non-optional) constraint on them.
         if kind == FileKind::Requirements {
             let text = git(dir, &["show", &format!("{sha}:{lockfile}")]);
             pins_resolve(&text).unwrap_or_else(|e| panic!("after {subject}: {e}"));
+        }
+        if kind == FileKind::PoetryLock {
+            let text = git(dir, &["show", &format!("{sha}:{lockfile}")]);
+            let new: BTreeSet<String> = poetry_rejections(lockfile, &text)
+                .difference(&poetry_rejections(
+                    lockfile,
+                    &String::from_utf8_lossy(&original),
+                ))
+                .cloned()
+                .collect();
+            assert!(new.is_empty(), "after {subject}: {new:?}");
         }
     }
 

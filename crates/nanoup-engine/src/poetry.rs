@@ -102,6 +102,22 @@ fn moves_for(
     // hold once they move.
     let mut moving: BTreeMap<String, String> = BTreeMap::new();
     moving.insert(normalize_pypi_name(target.name), to.to_string());
+    // The target's dependents that stay must accept its new version (else a parent must move
+    // first, which Poetry decides).
+    let rejecting = poetry_entry::rejecting_dependents(
+        file,
+        &text,
+        target.name,
+        to,
+        &[normalize_pypi_name(target.name)],
+    );
+    if !rejecting.is_empty() {
+        return Err(SearchError::NoFix(format!(
+            "{}: a dependent must move first; Poetry decides that: run `poetry update {}`",
+            rejecting.join(", "),
+            target.name
+        )));
+    }
     while let Some((name, from, to, role, why)) = pending.last().cloned() {
         if done.len() + pending.len() > MAX_STEPS {
             return Err(SearchError::NoFix(format!(
@@ -201,17 +217,7 @@ fn companion_for(
             SearchError::NoFix(format!("cannot read `{}{}`", need.name, need.specifier))
         })?);
     }
-    for (dependent, _, constraint) in poetry_entry::constraints_on(file, text, &need.name) {
-        if moving.contains_key(&dependent) || constraint.trim() == "*" {
-            continue;
-        }
-        constraints.push(parse(&constraint).ok_or_else(|| {
-            SearchError::NoFix(format!(
-                "cannot read {dependent}'s constraint `{constraint}` on {}",
-                need.name
-            ))
-        })?);
-    }
+    let moving: Vec<String> = moving.keys().cloned().collect();
     let current = Version::parse(Scheme::Pep440, locked)
         .map_err(|e| SearchError::NoFix(format!("{} {locked}: {e}", need.name)))?;
     let body = (registry.package)(&need.name).map_err(SearchError::Unavailable)?;
@@ -223,6 +229,10 @@ fn companion_for(
         .filter_map(|r| Some((Version::parse(Scheme::Pep440, &r.version).ok()?, r)))
         .filter(|(v, _)| *v > current && !v.is_prerelease())
         .filter(|(v, _)| constraints.iter().all(|c| c.matches(v)))
+        .filter(|(_, r)| {
+            poetry_entry::rejecting_dependents(file, text, &need.name, &r.version, &moving)
+                .is_empty()
+        })
         .filter(|(_, r)| match (r.requires_python.as_deref(), lock_python) {
             (Some(requires), Some(python)) => poetry_entry::runs_on_every_python(requires, python),
             _ => true,

@@ -267,11 +267,12 @@ pub struct Need {
     pub locked: Vec<String>,
 }
 
-/// Every constraint the entries of `text` (a poetry.lock) put on the package `dep`, as
-/// (dependent's normalised name, dependent's version, constraint as written: Poetry's dialect,
-/// which [`Scheme::Pep440`] reads). A dependency listed with several constraints (per marker)
-/// gives each. A lock that does not parse gives none.
-pub fn constraints_on(file: &str, text: &str, dep: &str) -> Vec<(String, String, String)> {
+/// The constraints the entries of `text` (a poetry.lock) put on the package `dep`: one
+/// (dependent's normalised name, dependent's version, its alternatives) per dependent, an
+/// alternative per marker, each as written (Poetry's dialect, which [`Scheme::Pep440`] reads).
+/// Optional dependencies (installed only for an extra) are left out, as Poetry's solver leaves
+/// them when no extra asks. A lock that does not parse gives none.
+pub fn constraints_on(file: &str, text: &str, dep: &str) -> Vec<(String, String, Vec<String>)> {
     let Ok(doc) = crate::toml_spans::parse(file, text) else {
         return Vec::new();
     };
@@ -291,23 +292,63 @@ pub fn constraints_on(file: &str, text: &str, dep: &str) -> Vec<(String, String,
             if normalize_pypi_name(key) != wanted {
                 continue;
             }
-            for spec in dependency_values(value) {
-                let constraint = match spec {
+            let alternatives: Vec<String> = dependency_values(value)
+                .into_iter()
+                .filter_map(|spec| match spec {
                     Value::String(s) => Some(s.value().to_string()),
-                    Value::InlineTable(t) => {
-                        t.get("version").and_then(Value::as_str).map(str::to_string)
+                    Value::InlineTable(t)
+                        if t.get("optional").and_then(Value::as_bool) != Some(true) =>
+                    {
+                        Some(
+                            t.get("version")
+                                .and_then(Value::as_str)
+                                .unwrap_or("*")
+                                .to_string(),
+                        )
                     }
                     _ => None,
-                };
-                out.push((
-                    normalize_pypi_name(name),
-                    version.to_string(),
-                    constraint.unwrap_or_else(|| "*".to_string()),
-                ));
+                })
+                .collect();
+            if !alternatives.is_empty() {
+                out.push((normalize_pypi_name(name), version.to_string(), alternatives));
             }
         }
     }
     out
+}
+
+/// The entries of `text` whose constraint on `name` rejects `version` (no alternative of it
+/// accepts it; see [`constraints_on`]), skipping the dependents in `moving` (normalised names,
+/// whose constraints change with them): `dependent VERSION requires NAME CONSTRAINT`. What
+/// moving `name` to `version` alone would break.
+pub fn rejecting_dependents(
+    file: &str,
+    text: &str,
+    name: &str,
+    version: &str,
+    moving: &[String],
+) -> Vec<String> {
+    let Ok(wanted) = Version::parse(Scheme::Pep440, version) else {
+        return Vec::new();
+    };
+    constraints_on(file, text, name)
+        .into_iter()
+        .filter(|(dependent, _, _)| !moving.contains(dependent))
+        .filter(|(_, _, alternatives)| {
+            !alternatives.iter().any(|c| {
+                Scheme::Pep440
+                    .parse_requirement(c.trim())
+                    .map_or(true, |r| r.matches(&wanted))
+            })
+        })
+        .map(|(dependent, at, alternatives)| {
+            format!(
+                "{dependent} {at} requires {} {}",
+                normalize_pypi_name(name),
+                alternatives.join(" | ")
+            )
+        })
+        .collect()
 }
 
 /// The values of one `[package.dependencies]` item: a constraint string or inline table, or

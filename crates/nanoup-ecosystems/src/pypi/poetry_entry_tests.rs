@@ -437,3 +437,52 @@ fn garbage_never_panics() {
         ));
     }
 }
+
+#[test]
+fn the_dependents_constraints_decide_where_an_entry_may_move() {
+    // saleor's lock: authorizenet 1.1.3 asks for `lxml = ">=4.0.0,<5.0.0"`, another entry for
+    // `lxml = "*"`; requests 2.25.1 for `idna = ">=2.5,<3"`.
+    let path = crate::testutil::corpus().join("python/saleor__saleor__98ebf96d65/poetry.lock");
+    let lock = std::fs::read_to_string(path).unwrap();
+    let on_lxml = constraints_on("poetry.lock", &lock, "LXML");
+    assert!(
+        on_lxml.contains(&(
+            "authorizenet".to_string(),
+            "1.1.3".to_string(),
+            vec![">=4.0.0,<5.0.0".to_string()]
+        )),
+        "{on_lxml:?}"
+    );
+    assert_eq!(
+        rejecting_dependents("poetry.lock", &lock, "lxml", "6.1.0", &[]),
+        ["authorizenet 1.1.3 requires lxml >=4.0.0,<5.0.0"]
+    );
+    assert!(rejecting_dependents("poetry.lock", &lock, "lxml", "4.9.1", &[]).is_empty());
+    // A dependent that moves with the update does not count.
+    assert!(
+        rejecting_dependents(
+            "poetry.lock",
+            &lock,
+            "lxml",
+            "6.1.0",
+            &["authorizenet".to_string()]
+        )
+        .is_empty()
+    );
+    assert!(!rejecting_dependents("poetry.lock", &lock, "idna", "3.15", &[]).is_empty());
+
+    // An optional dependency (for an extra) binds nothing; a marker alternative that accepts
+    // the version is enough.
+    let made = "[[package]]\nname = \"a\"\nversion = \"1.0\"\n\n[package.dependencies]\n\
+                pytest = {version = \">=7.3.1\", optional = true, markers = \"extra == \\\"test\\\"\"}\n\
+                typing-extensions = [\n    {version = \">=3.10\", markers = \"python_version < \\\"3.10\\\"\"},\n    {version = \"<3\", markers = \"python_version >= \\\"3.10\\\"\"},\n]\n";
+    assert!(constraints_on("poetry.lock", made, "pytest").is_empty());
+    assert!(rejecting_dependents("poetry.lock", made, "pytest", "6.2.1", &[]).is_empty());
+    assert!(
+        rejecting_dependents("poetry.lock", made, "typing-extensions", "3.10.0.2", &[]).is_empty()
+    );
+    assert_eq!(
+        rejecting_dependents("poetry.lock", made, "typing-extensions", "3.5", &[]).len(),
+        1
+    );
+}

@@ -149,6 +149,12 @@ fn poetry_group(
             notes.borrow_mut().extend(refreshed.notes);
             text = refreshed.text;
         }
+        let moved: Vec<(&str, &str)> = update
+            .steps
+            .iter()
+            .filter_map(|s| Some((s.name.as_str(), s.to.as_deref()?)))
+            .collect();
+        dependents_accept(file, &text, &moved)?;
         Ok(text)
     };
     let diff = |old: &str, new: &str| {
@@ -165,6 +171,31 @@ fn poetry_group(
             method: format!("{method}; {}", notes.borrow().join("; ")),
         },
         outcome => outcome,
+    }
+}
+
+/// Checks that in the edited poetry.lock `text` every entry's (non-optional) constraint on each
+/// `moved` package accepts its new version: otherwise a dependent needs a new release too, which
+/// Poetry decides (`lxml` 6 under `authorizenet`'s `lxml >=4.0.0,<5.0.0`).
+fn dependents_accept(file: &str, text: &str, moved: &[(&str, &str)]) -> Result<(), String> {
+    use nanoup_ecosystems::pypi::poetry_entry;
+    let rejecting: Vec<String> = moved
+        .iter()
+        .flat_map(|(name, to)| poetry_entry::rejecting_dependents(file, text, name, to, &[]))
+        .collect();
+    match rejecting.first() {
+        None => Ok(()),
+        Some(_) => Err(format!(
+            "{file}: {}: moving {} would leave the lock inconsistent (a dependent must move \
+             first); Poetry must relock: run `poetry update {}` (nanoup does not run Poetry)",
+            rejecting.join(", "),
+            moved
+                .iter()
+                .map(|(n, t)| format!("{n} to {t}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            moved.last().map_or("", |(n, _)| n)
+        )),
     }
 }
 
@@ -313,6 +344,7 @@ fn edit_pypi(
             let refreshed =
                 poetry_entry::refresh_dependencies(file, &edited.text, name, to, &release)
                     .map_err(|refusal| refusal.to_string())?;
+            dependents_accept(file, &refreshed.text, &[(name, to)])?;
             *notes.borrow_mut() = refreshed.notes;
             return Ok(refreshed.text);
         }
