@@ -15,8 +15,7 @@
 use std::collections::BTreeMap;
 
 use nanoup_core::{Step, StepRole, normalize_pypi_name};
-use nanoup_ecosystems::pypi::edit;
-use nanoup_ecosystems::pypi::poetry_entry::{self, DependencyRefusal, Need};
+use nanoup_ecosystems::pypi::poetry_entry::{self, DependencyRefusal, MoveRefusal, Need};
 use nanoup_ecosystems::pypi::registry;
 use nanoup_versions::{Scheme, Version};
 
@@ -127,15 +126,7 @@ fn moves_for(
             )));
         }
         let body = (registry.release)(&name, &to).map_err(SearchError::Unavailable)?;
-        let files = registry::files_of_release(&body, &to).map_err(SearchError::Unavailable)?;
-        let moved = edit::edit_poetry_lock(file, &text, &name, &from, &to, &files)
-            .map_err(|refusal| SearchError::NoFix(refusal.to_string()))?;
-        let Some(release) = registry::release_metadata(&body, &to) else {
-            return Err(SearchError::Unavailable(format!(
-                "the index gives no dependencies of {name} {to}"
-            )));
-        };
-        match poetry_entry::refresh_dependencies(file, &moved.text, &name, &to, &release) {
+        let needs = match poetry_entry::move_entry(file, &text, &name, &from, &to, &body) {
             Ok(refreshed) => {
                 text = refreshed.text;
                 pending.pop();
@@ -148,39 +139,44 @@ fn moves_for(
                     manifest: false,
                     path: None,
                 });
+                continue;
             }
-            Err(DependencyRefusal::Unsatisfied { missing, needs, .. })
-                if needs.len() == missing.len() =>
-            {
-                for need in needs {
-                    if pending.iter().any(|p| p.0 == need.name) {
-                        return Err(SearchError::NoFix(format!(
-                            "{name} {to} and {} need each other at new versions; Poetry \
-                             decides that: run `poetry update {}`",
-                            need.name, target.name
-                        )));
-                    }
-                    let companion = companion_for(
-                        file,
-                        &text,
-                        &need,
-                        &moving,
-                        lock_python.as_deref(),
-                        registry,
-                        policy,
-                    )?;
-                    moving.insert(need.name.clone(), companion.clone());
-                    let locked = need.locked.first().cloned().unwrap_or_default();
-                    pending.push((
-                        need.name.clone(),
-                        locked,
-                        companion,
-                        StepRole::Companion,
-                        format!("{name} {to} requires {}{}", need.name, need.specifier),
-                    ));
+            Err(MoveRefusal::Registry(why)) => return Err(SearchError::Unavailable(why)),
+            Err(MoveRefusal::Dependencies(refusal)) => match *refusal {
+                DependencyRefusal::Unsatisfied { missing, needs, .. }
+                    if needs.len() == missing.len() =>
+                {
+                    needs
                 }
+                other => return Err(SearchError::NoFix(other.to_string())),
+            },
+        };
+        for need in needs {
+            if pending.iter().any(|p| p.0 == need.name) {
+                return Err(SearchError::NoFix(format!(
+                    "{name} {to} and {} need each other at new versions; Poetry decides that: \
+                     run `poetry update {}`",
+                    need.name, target.name
+                )));
             }
-            Err(refusal) => return Err(SearchError::NoFix(refusal.to_string())),
+            let companion = companion_for(
+                file,
+                &text,
+                &need,
+                &moving,
+                lock_python.as_deref(),
+                registry,
+                policy,
+            )?;
+            moving.insert(need.name.clone(), companion.clone());
+            let locked = need.locked.first().cloned().unwrap_or_default();
+            pending.push((
+                need.name.clone(),
+                locked,
+                companion,
+                StepRole::Companion,
+                format!("{name} {to} requires {}{}", need.name, need.specifier),
+            ));
         }
     }
     Ok(done)

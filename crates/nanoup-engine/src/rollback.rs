@@ -353,18 +353,6 @@ fn restore_uv_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> Ou
         Ok(old) => old.map(|old| (pyproject, old)).into_iter().collect(),
         Err(e) => return refuse(e),
     };
-    let undone = |changes: &[EntryChange]| -> Vec<EntryChange> {
-        let mut undone: Vec<EntryChange> = changes
-            .iter()
-            .map(|c| EntryChange {
-                from: c.to.clone(),
-                to: c.from.clone(),
-                ..c.clone()
-            })
-            .collect();
-        undone.sort();
-        undone
-    };
     if current == after {
         // Nothing changed the lockfile since the commit: it comes back whole, as the commit's
         // parent had it (uv's relock may also have changed tables such as
@@ -665,13 +653,7 @@ fn restore_npm_entries(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> O
         Ok(done) => done,
         Err(e) => return refuse(format!("cannot parse the restored {file}: {e}")),
     };
-    let undone = |c: &EntryChange| EntryChange {
-        from: c.to.clone(),
-        to: c.from.clone(),
-        ..c.clone()
-    };
-    let mut expected: Vec<EntryChange> = moved.iter().map(undone).collect();
-    expected.sort();
+    let expected = undone(&moved);
     if done != expected {
         return refuse(format!(
             "putting back the locations commit {} changed would change other entries of {file}",
@@ -737,16 +719,7 @@ fn restore_poetry_entry(root: &Path, commit: &str, inverse: &mut NanoUpdate) -> 
             if changes.contains(&target)
                 && changes.iter().all(|c| c.from.is_some() && c.to.is_some()) =>
         {
-            let mut undone: Vec<EntryChange> = changes
-                .into_iter()
-                .map(|c| EntryChange {
-                    from: c.to,
-                    to: c.from,
-                    ..c
-                })
-                .collect();
-            undone.sort();
-            inverse.blast_radius = undone;
+            inverse.blast_radius = undone(&changes);
         }
         Ok(changes) => {
             return refuse(format!(
@@ -875,4 +848,18 @@ fn texts_around(root: &Path, commit: &str, file: &str) -> Result<(String, String
     let current =
         std::fs::read_to_string(root.join(file)).map_err(|e| format!("cannot read {file}: {e}"))?;
     Ok((before, after, current))
+}
+
+/// The entries `changes` moved, turned round (what undoing them moves), sorted.
+fn undone(changes: &[EntryChange]) -> Vec<EntryChange> {
+    let mut undone: Vec<EntryChange> = changes
+        .iter()
+        .map(|c| EntryChange {
+            from: c.to.clone(),
+            to: c.from.clone(),
+            ..c.clone()
+        })
+        .collect();
+    undone.sort();
+    undone
 }

@@ -255,6 +255,52 @@ struct Locked {
     extras: BTreeMap<String, Vec<String>>,
 }
 
+/// Why [`move_entry`] did not move an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveRefusal {
+    /// The registry's answer cannot be read, or says nothing of the release's dependencies.
+    Registry(String),
+    /// The entry cannot be moved, or its dependencies do not fit the lock.
+    Dependencies(Box<DependencyRefusal>),
+}
+
+impl fmt::Display for MoveRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MoveRefusal::Registry(why) => f.write_str(why),
+            MoveRefusal::Dependencies(refusal) => refusal.fmt(f),
+        }
+    }
+}
+
+/// The poetry.lock `text` (named `file`) with the entry of `name` moved from `from` to `to` from
+/// `body`, the registry's answer about that release: its files and hashes
+/// ([`super::edit::edit_poetry_lock`]), then its dependency tables from the release's metadata
+/// ([`refresh_dependencies`], which refuses when the lock does not satisfy them). One entry of
+/// a group, as the plan's search and apply both move it.
+pub fn move_entry(
+    file: &str,
+    text: &str,
+    name: &str,
+    from: &str,
+    to: &str,
+    body: &[u8],
+) -> Result<Refreshed, MoveRefusal> {
+    use super::registry;
+    let files = registry::files_of_release(body, to).map_err(|e| {
+        MoveRefusal::Registry(format!("cannot read the registry's answer for {name}: {e}"))
+    })?;
+    let moved = super::edit::edit_poetry_lock(file, text, name, from, to, &files)
+        .map_err(|refusal| MoveRefusal::Dependencies(Box::new(refusal.into())))?;
+    let Some(release) = registry::release_metadata(body, to) else {
+        return Err(MoveRefusal::Registry(format!(
+            "the index gave no dependencies (requires_dist) of {name} {to}"
+        )));
+    };
+    refresh_dependencies(file, &moved.text, name, to, &release)
+        .map_err(|refusal| MoveRefusal::Dependencies(Box::new(refusal)))
+}
+
 /// A dependency of a new release the lock does not satisfy (see
 /// [`DependencyRefusal::Unsatisfied`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

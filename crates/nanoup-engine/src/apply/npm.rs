@@ -8,7 +8,7 @@ use nanoup_core::{NanoUpdate, Step, StepRole};
 
 use nanoup_ecosystems::npm::registry::VersionManifest;
 
-use super::tool::{failure_tail, run_timed};
+use super::tool::{error_lines, failure_tail, run_timed};
 use super::{
     Outcome, RegistryFetch, directory_of, each_once, edit_from_registry, fetch_step, put_back,
     write_atomically,
@@ -622,15 +622,9 @@ fn run_npm(dir: &Path, args: &[String]) -> Result<(), String> {
     let Err((shown, status, text)) = ran else {
         return Ok(());
     };
-    let errors: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("npm error") || l.starts_with("npm ERR!"))
-        .filter(|l| !l.contains("A complete log of this run"))
-        .collect();
-    let lines: Vec<&str> = if errors.is_empty() {
-        text.lines().filter(|l| !l.trim().is_empty()).collect()
-    } else {
-        errors
-    };
+    let lines = error_lines(&text, |l| {
+        (l.starts_with("npm error") || l.starts_with("npm ERR!"))
+            && !l.contains("A complete log of this run")
+    });
     Err(failure_tail(&shown, status, &lines))
 }

@@ -103,7 +103,7 @@ fn poetry_group(
     fetch: RegistryFetch<'_>,
 ) -> Outcome {
     use nanoup_ecosystems::pypi::edit::{self, FileKind};
-    use nanoup_ecosystems::pypi::{poetry_entry, registry};
+    use nanoup_ecosystems::pypi::poetry_entry;
     let file = update.file.as_str();
     if update.manifest_change {
         return Outcome::Refused {
@@ -133,19 +133,8 @@ fn poetry_group(
                 ));
             };
             let body = fetch_step(update, step, to, fetch)?;
-            let files = registry::files_of_release(&body, to)
-                .map_err(|e| format!("cannot read the registry's answer for {}: {e}", step.name))?;
-            let moved = edit::edit_poetry_lock(file, &text, &step.name, from, to, &files)
+            let refreshed = poetry_entry::move_entry(file, &text, &step.name, from, to, &body)
                 .map_err(|refusal| refusal.to_string())?;
-            let Some(release) = registry::release_metadata(&body, to) else {
-                return Err(format!(
-                    "the index gave no dependencies (requires_dist) of {} {to}",
-                    step.name
-                ));
-            };
-            let refreshed =
-                poetry_entry::refresh_dependencies(file, &moved.text, &step.name, to, &release)
-                    .map_err(|refusal| refusal.to_string())?;
             notes.borrow_mut().extend(refreshed.notes);
             text = refreshed.text;
         }

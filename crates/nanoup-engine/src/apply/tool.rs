@@ -41,18 +41,6 @@ pub(super) fn run_tool(
     run_logged(program, args, dir, env, timeout, false)
 }
 
-/// [`run_tool`] for a tool that reports its errors on stdout (yarn 2+): stdout goes to the same
-/// temporary file as stderr, and both come back in [`ToolFailure::Failed`].
-pub(super) fn run_tool_all_output(
-    program: &OsStr,
-    args: &[impl AsRef<OsStr>],
-    dir: &Path,
-    env: &[(&str, &str)],
-    timeout: Duration,
-) -> Result<(), ToolFailure> {
-    run_logged(program, args, dir, env, timeout, true)
-}
-
 fn run_logged(
     program: &OsStr,
     args: &[impl AsRef<OsStr>],
@@ -123,6 +111,31 @@ pub(crate) fn run_timed<A: AsRef<OsStr> + AsRef<str>>(
     env: &[(&str, &str)],
     timeout_var: &str,
 ) -> Result<Result<(), Exited>, String> {
+    timed(name, program, args, dir, env, timeout_var, false)
+}
+
+/// [`run_timed`] for a tool that reports its errors on stdout (yarn 2+): the [`Exited`] text
+/// holds stdout and stderr.
+pub(crate) fn run_timed_all_output<A: AsRef<OsStr> + AsRef<str>>(
+    name: &str,
+    program: &OsStr,
+    args: &[A],
+    dir: &Path,
+    env: &[(&str, &str)],
+    timeout_var: &str,
+) -> Result<Result<(), Exited>, String> {
+    timed(name, program, args, dir, env, timeout_var, true)
+}
+
+fn timed<A: AsRef<OsStr> + AsRef<str>>(
+    name: &str,
+    program: &OsStr,
+    args: &[A],
+    dir: &Path,
+    env: &[(&str, &str)],
+    timeout_var: &str,
+    with_stdout: bool,
+) -> Result<Result<(), Exited>, String> {
     let words: Vec<&str> = args.iter().map(AsRef::<str>::as_ref).collect();
     let shown = format!("{name} {}", words.join(" "));
     let limit = std::env::var(timeout_var)
@@ -130,7 +143,7 @@ pub(crate) fn run_timed<A: AsRef<OsStr> + AsRef<str>>(
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or(300);
     let timeout = Duration::from_secs(limit);
-    match run_tool(program, args, dir, env, timeout) {
+    match run_logged(program, args, dir, env, timeout, with_stdout) {
         Ok(()) => Ok(Ok(())),
         Err(ToolFailure::Log(e)) => Err(format!("cannot create a log file for {name}: {e}")),
         Err(ToolFailure::Spawn(e)) => Err(format!("cannot run {}: {e}", program.to_string_lossy())),
@@ -139,6 +152,17 @@ pub(crate) fn run_timed<A: AsRef<OsStr> + AsRef<str>>(
             "`{shown}` did not finish within {limit} s ({timeout_var})"
         )),
         Err(ToolFailure::Failed { status, stderr }) => Ok(Err((shown, status, stderr))),
+    }
+}
+
+/// The lines of a failed tool's `text` worth showing: those `is_error` picks, or every
+/// non-empty line when it picks none.
+pub(crate) fn error_lines(text: &str, is_error: impl Fn(&str) -> bool) -> Vec<&str> {
+    let errors: Vec<&str> = text.lines().filter(|l| is_error(l)).collect();
+    if errors.is_empty() {
+        text.lines().filter(|l| !l.trim().is_empty()).collect()
+    } else {
+        errors
     }
 }
 

@@ -134,10 +134,7 @@ fn apply_berry(
         return refuse(e);
     }
     let restore = |reason: String| {
-        let failed = match super::write_atomically(&path, old) {
-            Ok(()) => String::new(),
-            Err(e) => format!(" (and {file} could not be put back: {e})"),
-        };
+        let failed = super::put_back(&[(&path, file, old)]);
         Outcome::Refused {
             reason: format!("{reason}; {file} restored{failed}"),
         }
@@ -233,36 +230,22 @@ fn yarn_berry_version(dir: &Path) -> Result<(), String> {
 /// Runs yarn with `args` in `dir`, killed after `NANOUP_YARN_TIMEOUT` seconds (default 300);
 /// a failure says yarn's error lines (`YN0001: ...`, on stdout).
 fn run_yarn(dir: &Path, args: &[&str]) -> Result<(), String> {
-    use super::tool::{ToolFailure, failure_tail, run_tool_all_output};
-    let shown = format!("yarn {}", args.join(" "));
-    let limit = std::env::var("NANOUP_YARN_TIMEOUT")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(300);
-    let timeout = std::time::Duration::from_secs(limit);
-    match run_tool_all_output(&yarn_program(), args, dir, &YARN_ENV, timeout) {
-        Ok(()) => Ok(()),
-        Err(ToolFailure::Failed { status, stderr }) => {
-            let errors: Vec<&str> = stderr
-                .lines()
-                .filter(|l| l.contains("YN0001") || l.contains("YN0028") || l.contains("rror"))
-                .collect();
-            let lines: Vec<&str> = if errors.is_empty() {
-                stderr.lines().filter(|l| !l.trim().is_empty()).collect()
-            } else {
-                errors
-            };
-            Err(failure_tail(&shown, status, &lines))
-        }
-        Err(ToolFailure::TimedOut) => Err(format!(
-            "`{shown}` did not finish within {limit} s (NANOUP_YARN_TIMEOUT)"
-        )),
-        Err(ToolFailure::Spawn(e)) => Err(format!(
-            "cannot run {}: {e}",
-            yarn_program().to_string_lossy()
-        )),
-        Err(ToolFailure::Log(e) | ToolFailure::Wait(e)) => Err(format!("`{shown}`: {e}")),
-    }
+    use super::tool::{error_lines, failure_tail, run_timed_all_output};
+    let ran = run_timed_all_output(
+        "yarn",
+        &yarn_program(),
+        args,
+        dir,
+        &YARN_ENV,
+        "NANOUP_YARN_TIMEOUT",
+    )?;
+    let Err((shown, status, text)) = ran else {
+        return Ok(());
+    };
+    let lines = error_lines(&text, |l| {
+        l.contains("YN0001") || l.contains("YN0028") || l.contains("rror")
+    });
+    Err(failure_tail(&shown, status, &lines))
 }
 
 /// The `name@range` specifiers the project's manifests declare (the package.json beside the
