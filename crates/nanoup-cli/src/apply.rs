@@ -41,7 +41,9 @@ pub struct ApplyArgs {
     /// With --commit, proceed even when the work tree has uncommitted changes.
     #[arg(long, requires = "commit")]
     allow_dirty: bool,
-    /// Also apply updates whose blast radius exceeds `max-blast-radius` in nanoup.toml.
+    /// Also apply updates whose blast radius exceeds the limit (`--max-blast-radius`, else
+    /// `max-blast-radius` in nanoup.toml, else 50 entries); when apply plans itself, it then
+    /// plans full fixes however large.
     #[arg(long)]
     allow_large: bool,
     /// Planning options (used without --plan, and when an update is planned again because an
@@ -120,7 +122,7 @@ fn load_plan(args: &ApplyArgs) -> Result<Plan> {
                 .with_context(|| format!("{} is not a nanoup.plan/v1 document", file.display()))
         }
         None => {
-            let options = crate::plan::PlanArgs::json(args.path.clone(), args.planning.clone());
+            let options = crate::plan::PlanArgs::json(args.path.clone(), planning_options(args));
             let (plan, errors) = crate::plan::make(&options)?;
             for error in errors {
                 eprintln!("error: {error}");
@@ -128,6 +130,16 @@ fn load_plan(args: &ApplyArgs) -> Result<Plan> {
             Ok(plan)
         }
     }
+}
+
+/// The options apply plans with: its planning options, without a blast-radius limit when
+/// large updates are allowed (the plan then proposes full fixes rather than partial ones).
+fn planning_options(args: &ApplyArgs) -> crate::plan::PlanOptions {
+    let mut options = args.planning.clone();
+    if args.allow_large {
+        options.max_blast_radius = Some(0);
+    }
+    options
 }
 
 /// What planning an update again against the files as they are now found.
@@ -143,7 +155,7 @@ enum Replanned {
 /// `update` planned again against the files as they are now (an earlier update changed its
 /// lockfile).
 fn replan(args: &ApplyArgs, update: &NanoUpdate, planned_ids: &[String]) -> Result<Replanned> {
-    let mut options = args.planning.clone();
+    let mut options = planning_options(args);
     options.drift = update.reasons.iter().any(|r| r == "drift");
     let plan_args = crate::plan::PlanArgs::json(args.path.clone(), options);
     let only = |stack: &str, c: &nanoup_core::Component| {
@@ -259,10 +271,10 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                 .is_some_and(|d| digest_now(&args.path, file).is_some_and(|now| now != *d))
         });
         let within_limit = |update: &NanoUpdate| -> Result<(), Outcome> {
-            let limit = args
-                .planning
-                .max_blast_radius
-                .or(policy.for_stack(&update.stack).max_blast_radius);
+            let limit = crate::plan::blast_radius_cap(
+                args.planning.max_blast_radius,
+                &policy.for_stack(&update.stack),
+            );
             match limit {
                 Some(max) if update.blast_radius.len() > max && !args.allow_large => {
                     Err(Outcome::Refused {

@@ -60,8 +60,9 @@ pub struct PlanOptions {
     #[arg(long, value_name = "AGE", default_value = "120s")]
     pub deadline: String,
     /// Updates may move at most N lockfile entries (overrides `max-blast-radius` in
-    /// nanoup.toml): where the full fix of a Cargo crate moves more, the plan proposes a
-    /// partial fix within N when one exists, and apply refuses larger updates, saying so.
+    /// nanoup.toml; default 50; 0: no limit): where the full fix of a Cargo crate moves more,
+    /// the plan proposes a partial fix within N when one exists, and apply refuses larger
+    /// updates unless given --allow-large, saying so.
     #[arg(long, value_name = "N")]
     pub max_blast_radius: Option<usize>,
 }
@@ -307,9 +308,12 @@ pub fn make_for(
                 let step = fix_step(&stack.path, c, &releases, &advisories, ids.clone(), &rules);
                 // What a search for the minimal consistent change may move besides the target.
                 let may_move = may_move_in(&stack.path, c.ecosystem);
+                let stack_policy = policy.for_stack(&stack.path);
+                let cap = blast_radius_cap(args.options.max_blast_radius, &stack_policy);
                 let search_policy = SearchPolicy {
-                    manifest_changes: policy.for_stack(&stack.path).manifest_changes,
+                    manifest_changes: stack_policy.manifest_changes,
                     may_move: &may_move,
+                    max_blast_radius: cap,
                 };
                 let read_file = || {
                     std::fs::read_to_string(args.path.join(&c.file))
@@ -345,10 +349,6 @@ pub fn make_for(
                         // The lowest clean version may not fit the dependents: search the
                         // minimal consistent change with Cargo.
                         let clean = clean_versions(c, &found.releases, &advisories, &rules);
-                        let cap = args
-                            .options
-                            .max_blast_radius
-                            .or(policy.for_stack(&stack.path).max_blast_radius);
                         // When no fix fits (or none within the cap), the smallest step that
                         // clears some of the advisories and gains none.
                         let partial = |planner: &mut nanoup_engine::cargo::Planner<'_>,
@@ -636,6 +636,19 @@ fn runnable_releases<'r>(
         .cloned()
         .collect::<Vec<_>>()
         .into()
+}
+
+/// The most lockfile entries an update of a stack may move: `--max-blast-radius` (0: no limit),
+/// else the stack's `max-blast-radius` in nanoup.toml, else the default (see
+/// [`nanoup_policy::DEFAULT_MAX_BLAST_RADIUS`]).
+pub fn blast_radius_cap(
+    option: Option<usize>,
+    stack: &nanoup_policy::StackPolicy,
+) -> Option<usize> {
+    match option {
+        Some(n) => nanoup_policy::blast_radius_limit(Some(n)),
+        None => stack.max_blast_radius,
+    }
 }
 
 /// Whether `file` is a Cargo.lock (Cargo components are also read from manifests).

@@ -312,12 +312,15 @@ fn apply_on_a_copy_of_ripgrep_fixes_what_cargo_update_fixes_with_a_tenth_of_its_
 
 #[test]
 #[ignore = "live: resolves against crates.io with the real cargo"]
-fn apply_on_a_copy_of_spotify_tui_fixes_more_than_cargo_update() {
-    let (fixed, _, hammer_fixed, _) = scalpel_against_hammer(
+fn apply_on_a_copy_of_spotify_tui_fixes_what_cargo_update_fixes_with_under_half_its_changes() {
+    let (fixed, moved, hammer_fixed, hammer_moved) = scalpel_against_hammer(
         "Rigellute__spotify-tui__7a5a04c91a",
         &["src/lib.rs", "src/main.rs"],
     );
-    assert!(fixed > hammer_fixed, "{fixed} vs {hammer_fixed}");
+    // The default limit (50 entries per update) keeps out the fixes that need rspotify's next
+    // majors (160 entries and more); cargo update's in-range fixes all fit within it.
+    assert!(fixed >= hammer_fixed, "{fixed} vs {hammer_fixed}");
+    assert!(moved * 2 <= hammer_moved, "{moved} vs {hammer_moved}");
 }
 
 /// Copies `from` (without `target/`) into `to`, recursively.

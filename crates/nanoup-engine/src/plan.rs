@@ -454,6 +454,9 @@ pub struct SearchPolicy<'a> {
     /// Whether `name` may move from `from` to `to` as a parent or companion (kind allowed,
     /// cooldown passed, not held, not itself vulnerable); `published` is the index's date.
     pub may_move: &'a MayMove<'a>,
+    /// The blast-radius limit the update will be held to, if any: a search does not spend
+    /// Cargo runs narrowing a change far above it (it will be refused or replaced anyway).
+    pub max_blast_radius: Option<usize>,
 }
 
 /// Why the search found nothing.

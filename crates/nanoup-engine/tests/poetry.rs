@@ -65,6 +65,7 @@ fn a_release_whose_dependency_floor_rose_moves_with_that_dependency() {
     let lock = saleor_lock();
     let anything = |_: &str, _: Option<&str>, _: &str, _: Option<&str>| true;
     let policy = SearchPolicy {
+        max_blast_radius: None,
         manifest_changes: false,
         may_move: &anything,
     };
@@ -107,6 +108,7 @@ fn a_release_whose_dependency_floor_rose_moves_with_that_dependency() {
     // Policy that forbids moving markupsafe: no consistent change, and the reason says why.
     let frozen = |name: &str, _: Option<&str>, _: &str, _: Option<&str>| name != "markupsafe";
     let policy = SearchPolicy {
+        max_blast_radius: None,
         manifest_changes: false,
         may_move: &frozen,
     };

@@ -43,6 +43,23 @@ pub use parse::parse;
 pub const POLICY_FILE: &str = "nanoup.toml";
 
 /// The update kinds allowed when neither the file nor a matching `[[stack]]` sets `allow`:
+/// How many lockfile entries an update may move before it counts as large (planned and shown,
+/// applied only with `--allow-large`) when nanoup.toml does not say. A nano update moves its
+/// target and the few companions it needs; a fix that rebuilds a fifth of the tree (a parent's
+/// new major pulling a new HTTP stack) is a migration for a person to decide on, not a nano
+/// update. 50 keeps every in-range fix of the corpus (the largest, chrono leaving `time`,
+/// moves 38) and stops the cross-major groups (160 and more).
+pub const DEFAULT_MAX_BLAST_RADIUS: usize = 50;
+
+/// The limit a `max-blast-radius` setting stands for: unset is the default, 0 is none.
+pub fn blast_radius_limit(setting: Option<usize>) -> Option<usize> {
+    match setting {
+        None => Some(DEFAULT_MAX_BLAST_RADIUS),
+        Some(0) => None,
+        Some(n) => Some(n),
+    }
+}
+
 /// patch and minor steps. Majors must be opted in.
 pub const DEFAULT_ALLOW: [UpdateKind; 2] = [UpdateKind::Patch, UpdateKind::Minor];
 
@@ -139,7 +156,8 @@ pub struct StackPolicy {
     pub ignores: Vec<IgnoreRule>,
     /// The origins (`nanoup.toml:LINE`) of the `[[stack]]` tables that matched, in file order.
     pub matched: Vec<String>,
-    /// The largest blast radius applied without `--allow-large` (`max-blast-radius`), if any.
+    /// The largest blast radius applied without `--allow-large` (`max-blast-radius`, default
+    /// [`DEFAULT_MAX_BLAST_RADIUS`]); `None` when set to 0 (no limit).
     pub max_blast_radius: Option<usize>,
     /// Whether an update may change a manifest's requirement (`manifest-changes`, default
     /// true): a direct dependency's, or a parent's in a parent bump.
@@ -150,7 +168,7 @@ pub struct StackPolicy {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Limits {
     /// Updates moving more lockfile entries are planned and shown, but applied only when the
-    /// user says so (`--allow-large`).
+    /// user says so (`--allow-large`); 0 means no limit.
     pub max_blast_radius: Option<usize>,
     /// Whether an update may change a manifest's requirement.
     pub manifest_changes: Option<bool>,
@@ -198,6 +216,7 @@ impl Policy {
             }
             policy.matched.push(rule.origin.clone());
         }
+        policy.max_blast_radius = blast_radius_limit(policy.max_blast_radius);
         policy
     }
 

@@ -306,16 +306,17 @@ impl Cx<'_> {
         })
     }
 
-    /// `max-blast-radius` (a positive integer) and `manifest-changes` (a boolean).
+    /// `max-blast-radius` (entries, 0 for no limit) and `manifest-changes` (a boolean).
     fn limits(&self, table: &dyn TableLike, start: usize) -> Result<Limits, ParseError> {
         let max_blast_radius = match table.get("max-blast-radius") {
             None => None,
             Some(item) => {
                 let offset = start_of(item, start);
-                let n = item.as_integer().filter(|n| *n > 0).ok_or_else(|| {
+                let n = item.as_integer().filter(|n| *n >= 0).ok_or_else(|| {
                     self.at(
                         offset,
-                        "expected `max-blast-radius` to be a positive integer (lockfile entries)",
+                        "expected `max-blast-radius` to be a number of lockfile entries (0: no \
+                         limit)",
                     )
                 })?;
                 Some(n as usize)

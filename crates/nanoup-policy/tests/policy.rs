@@ -588,8 +588,30 @@ fn update_size_limits_merge_per_stack() {
     let service = policy.for_stack("services/api");
     assert_eq!(service.max_blast_radius, Some(20));
     assert!(!service.manifest_changes);
-    assert_eq!(ok("").for_stack(".").max_blast_radius, None);
-    err("max-blast-radius = 0\n", 1, 20, "positive integer");
-    err("max-blast-radius = \"5\"\n", 1, 20, "positive integer");
+    assert_eq!(
+        ok("").for_stack(".").max_blast_radius,
+        Some(nanoup_policy::DEFAULT_MAX_BLAST_RADIUS),
+        "unset is the default limit"
+    );
+    assert_eq!(
+        ok("max-blast-radius = 0\n").for_stack(".").max_blast_radius,
+        None,
+        "0 is no limit"
+    );
+    let mixed = ok("max-blast-radius = 0\n\n[[stack]]\npath = \"a\"\nmax-blast-radius = 7\n");
+    assert_eq!(mixed.for_stack("a").max_blast_radius, Some(7));
+    assert_eq!(mixed.for_stack("b").max_blast_radius, None);
+    err(
+        "max-blast-radius = -1\n",
+        1,
+        20,
+        "number of lockfile entries",
+    );
+    err(
+        "max-blast-radius = \"5\"\n",
+        1,
+        20,
+        "number of lockfile entries",
+    );
     err("manifest-changes = \"no\"\n", 1, 20, "true or false");
 }

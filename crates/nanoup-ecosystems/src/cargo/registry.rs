@@ -395,6 +395,9 @@ pub struct IndexRelease {
     pub published: Option<String>,
     /// Its dependencies, dev-dependencies left out (Cargo never resolves a registry crate's).
     pub deps: Vec<IndexDep>,
+    /// The features it offers: its `features` and `features2` tables' keys and its optional
+    /// dependencies (a dependent asking for a feature a release lacks cannot use that release).
+    pub features: Vec<String>,
 }
 
 /// One dependency of an [`IndexRelease`].
@@ -408,6 +411,8 @@ pub struct IndexDep {
     pub optional: bool,
     /// Only on a target (`target`, a triple or a `cfg(...)`).
     pub target: Option<String>,
+    /// The features it enables on the crate depended on (`features`).
+    pub features: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -419,6 +424,10 @@ struct RawRelease {
     deps: Vec<RawDep>,
     #[serde(default)]
     pubtime: Option<String>,
+    #[serde(default)]
+    features: std::collections::BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    features2: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -433,6 +442,8 @@ struct RawDep {
     kind: Option<String>,
     #[serde(default)]
     package: Option<String>,
+    #[serde(default)]
+    features: Vec<String>,
 }
 
 /// Reads `name`'s sparse index file with each version's dependencies (see [`parse_index`] for
@@ -446,6 +457,12 @@ pub fn parse_index_releases(name: &str, body: &[u8]) -> Result<Vec<IndexRelease>
                  line with vers and deps; the response may be truncated, try again)"
             ))
         })?;
+        let features = (raw.features.keys().chain(raw.features2.keys()))
+            .chain(raw.deps.iter().filter(|d| d.optional).map(|d| &d.name))
+            .cloned()
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
+            .collect();
         out.push(IndexRelease {
             version: raw.vers,
             yanked: raw.yanked,
@@ -459,8 +476,10 @@ pub fn parse_index_releases(name: &str, body: &[u8]) -> Result<Vec<IndexRelease>
                     req: d.req,
                     optional: d.optional,
                     target: d.target,
+                    features: d.features,
                 })
                 .collect(),
+            features,
         });
     }
     if out.is_empty() {

@@ -421,11 +421,21 @@ fn index_releases_carry_dependencies_without_dev_ones() {
         releases.len(),
         parse_index("tokio", &fixture("to/ki/tokio")).unwrap().len()
     );
+    // Features offered: the features table's keys and the optional dependencies.
+    let one = releases.iter().find(|r| r.version == "1.0.0").unwrap();
+    for feature in ["full", "macros", "bytes"] {
+        assert!(one.features.iter().any(|f| f == feature), "{feature}");
+    }
+    assert!(first.features.is_empty(), "tokio 0.1.2 has no features");
     // A renamed dependency is known by the crate it names.
     let renamed = br#"{"name":"x","vers":"1.0.0","deps":[{"name":"old","package":"new-name","req":"^2","optional":true,"target":"cfg(unix)","kind":"normal"}]}"#;
     let parsed = parse_index_releases("x", renamed).unwrap();
     assert_eq!(parsed[0].deps[0].package, "new-name");
     assert_eq!(parsed[0].deps[0].target.as_deref(), Some("cfg(unix)"));
+    let wants = br#"{"name":"x","vers":"1.0.0","deps":[{"name":"chrono","req":"^0.4","features":["rustc-serialize"]}],"features2":{"extra":["dep:y"]}}"#;
+    let parsed = parse_index_releases("x", wants).unwrap();
+    assert_eq!(parsed[0].deps[0].features, ["rustc-serialize"]);
+    assert_eq!(parsed[0].features, ["extra"]);
     let err = parse_index_releases("x", b"{\"vers\": \"1.0.0\", \"deps\": [").unwrap_err();
     assert!(err.0.contains("line 1"), "{err}");
 }

@@ -16,7 +16,9 @@
 //!    change) when policy allows it. Then the target is settled again.
 //! 4. Every entry that Cargo moved as a consequence (added, raised, removed) is measured; a raised
 //!    or added companion is stepped down to the lowest version its dependents accept when Cargo
-//!    took a newer one, and kept only if that does not widen the change.
+//!    took a newer one, and kept only if that does not widen the change. The companions that brought the most moved entries with them go
+//!    first: the newest release of a crate often pulls in a whole new subtree its older ones
+//!    did without.
 //! 5. Cargo must accept the final lockfile (`--locked`).
 //!
 //! The pins made are the update's recipe; the measured difference is its blast radius. This is
@@ -30,6 +32,7 @@ use nanoup_ecosystems::cargo::LockPackage;
 
 use super::scratch::Scratch;
 use super::{CargoIndex, PinFailure, accepts, check_lock, lower, read_lock, run_pin};
+use crate::apply::write_atomically;
 
 /// How deep parent bumps may go (a dependent of a dependent of ...).
 const MAX_DEPTH: usize = 6;
@@ -37,7 +40,7 @@ const MAX_DEPTH: usize = 6;
 const MAX_TRIES: usize = 3;
 /// At most this many Cargo runs per update step companions down to their lowest accepted
 /// version (each try costs a Cargo run; the rest stay as Cargo chose them).
-const MAX_STEP_DOWNS: usize = 8;
+const MAX_STEP_DOWNS: usize = 16;
 
 pub use crate::plan::{MayMove, SearchPolicy};
 
@@ -68,12 +71,65 @@ pub struct Target<'a> {
     pub why: String,
 }
 
+/// A change this small is kept without trying the newest-in-range variant (each variant costs
+/// a whole search of Cargo runs).
+const SMALL_CHANGE: usize = 8;
+
 /// Searches the minimal consistent change for `target` in `scratch` (reset first).
+///
+/// The lowest versions are tried first; when that change moves more than a few entries (and not
+/// far above the blast-radius limit), the search is run again preferring, among the versions compatible with the lowest that fits, the
+/// newest (as `cargo update` would choose), and the narrower change wins (the lowest on a tie).
+/// Lowest is not always narrowest: chrono 0.4.30, the first release without `time`, needs
+/// `windows-targets` and its eight platform crates; chrono 0.4.41 needs only `windows-link`.
 pub fn find_fix(
     scratch: &Scratch,
     index: &CargoIndex<'_>,
     target: &Target<'_>,
     policy: &SearchPolicy<'_>,
+) -> Result<Found, SearchError> {
+    let lowest = search_once(scratch, index, target, policy, false);
+    let far_above_limit = |size: usize| policy.max_blast_radius.is_some_and(|m| size > 2 * m);
+    if matches!(&lowest, Ok(found) if found.blast_radius.len() <= SMALL_CHANGE
+            || far_above_limit(found.blast_radius.len()))
+        || matches!(&lowest, Err(SearchError::Unavailable(_)))
+    {
+        return lowest;
+    }
+    trace(|| format!("{} lowest-first: {}", target.name, outcome(&lowest)));
+    let newest = search_once(scratch, index, target, policy, true);
+    trace(|| format!("{} newest-first: {}", target.name, outcome(&newest)));
+    match (lowest, newest) {
+        (Ok(low), Ok(new)) if new.blast_radius.len() < low.blast_radius.len() => Ok(new),
+        (Ok(low), _) => Ok(low),
+        (Err(_), Ok(new)) => Ok(new),
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
+/// With `NANOUP_SEARCH_TRACE` set, the search says on stderr what it tries (for debugging a
+/// plan: which pins Cargo refused and which variant won).
+fn trace(message: impl FnOnce() -> String) {
+    if std::env::var_os("NANOUP_SEARCH_TRACE").is_some() {
+        eprintln!("search: {}", message());
+    }
+}
+
+fn outcome(result: &Result<Found, SearchError>) -> String {
+    match result {
+        Ok(found) => format!("{} entries", found.blast_radius.len()),
+        Err(SearchError::NoFix(e) | SearchError::Unavailable(e)) => format!("failed: {e}"),
+    }
+}
+
+/// One search, preferring the lowest fitting versions, or with `newest` the newest versions
+/// compatible with the lowest fitting one.
+fn search_once(
+    scratch: &Scratch,
+    index: &CargoIndex<'_>,
+    target: &Target<'_>,
+    policy: &SearchPolicy<'_>,
+    newest: bool,
 ) -> Result<Found, SearchError> {
     scratch.reset().map_err(SearchError::Unavailable)?;
     let original = read_lock(scratch.dir()).map_err(SearchError::Unavailable)?;
@@ -84,6 +140,7 @@ pub fn find_fix(
         original: original.clone(),
         pins: Vec::new(),
         roles: BTreeMap::new(),
+        newest,
     };
     let clean: BTreeSet<&str> = target.clean.iter().map(String::as_str).collect();
     let accept = |v: &str| clean.contains(v);
@@ -112,6 +169,29 @@ pub fn find_fix(
     })
 }
 
+/// `versions` (ascending) in the order a search tries them: as they are, or with `newest` those
+/// semver-compatible with the first (same major, or same minor below 1.0) newest first, then
+/// the rest.
+fn preference_order<'v>(versions: &[&'v String], newest: bool) -> Vec<&'v String> {
+    let compatible = |a: &str, b: &str| match (semver::Version::parse(a), semver::Version::parse(b))
+    {
+        (Ok(a), Ok(b)) => match (a.major, a.minor) {
+            (0, 0) => b.major == 0 && b.minor == 0 && a.patch == b.patch,
+            (0, minor) => b.major == 0 && b.minor == minor,
+            (major, _) => b.major == major,
+        },
+        _ => false,
+    };
+    let Some(first) = versions.first().filter(|_| newest) else {
+        return versions.to_vec();
+    };
+    let (mut same, rest): (Vec<&String>, Vec<&String>) =
+        versions.iter().partition(|v| compatible(first, v));
+    same.reverse();
+    same.extend(rest);
+    same
+}
+
 fn entries(lock: &[LockPackage]) -> Vec<(String, String)> {
     lock.iter()
         .map(|p| (p.name.clone(), p.version.clone()))
@@ -120,6 +200,45 @@ fn entries(lock: &[LockPackage]) -> Vec<(String, String)> {
 
 fn diff(old: &[LockPackage], new: &[LockPackage]) -> Vec<EntryChange> {
     EntryChange::diff(&entries(old), &entries(new))
+}
+
+/// How many of the `moved` entries (name, new version) only `name`@`version` brings in: those
+/// of its dependency closure in `lock` that no entry outside the closure depends on.
+fn pulled_in(
+    lock: &[LockPackage],
+    name: &str,
+    version: &str,
+    moved: &BTreeSet<(&str, &str)>,
+) -> usize {
+    let find = |reference: &str| lock.iter().position(|p| p.matches_reference(reference));
+    let Some(start) = lock
+        .iter()
+        .position(|p| p.name == name && p.version == version)
+    else {
+        return 0;
+    };
+    let mut closure = BTreeSet::from([start]);
+    let mut queue = vec![start];
+    while let Some(at) = queue.pop() {
+        for dep in &lock[at].dependencies {
+            if let Some(found) = find(dep)
+                && closure.insert(found)
+            {
+                queue.push(found);
+            }
+        }
+    }
+    closure
+        .iter()
+        .filter(|&&i| i != start)
+        .filter(|&&i| moved.contains(&(lock[i].name.as_str(), lock[i].version.as_str())))
+        .filter(|&&i| {
+            // Needed elsewhere too: stepping `name` down would not drop it.
+            !lock.iter().enumerate().any(|(j, p)| {
+                !closure.contains(&j) && p.dependencies.iter().any(|d| lock[i].matches_reference(d))
+            })
+        })
+        .count()
 }
 
 /// The packages whose dependency lists name `name`@`version`.
@@ -141,6 +260,8 @@ struct Requirement {
     version: String,
     /// Every requirement it states (several declarations: normal, build, per target).
     reqs: Vec<String>,
+    /// The features it enables on the crate (a release without one of them cannot serve it).
+    features: Vec<String>,
     /// A crate of the workspace (its manifest states the requirement).
     local: bool,
 }
@@ -149,6 +270,25 @@ impl Requirement {
     fn accepts(&self, version: &str) -> bool {
         self.reqs.iter().all(|r| accepts(r, version))
     }
+}
+
+/// Whether `name`@`version` meets every one of `requirements`: the version requirement and the
+/// features asked for (chrono 0.4.45 lacks the `rustc-serialize` feature rspotify 0.9 enables,
+/// so it cannot replace chrono 0.4.11 there).
+fn fits(index: &CargoIndex<'_>, name: &str, version: &str, requirements: &[Requirement]) -> bool {
+    if !requirements.iter().all(|r| r.accepts(version)) {
+        return false;
+    }
+    let wanted: BTreeSet<&str> = requirements
+        .iter()
+        .flat_map(|r| r.features.iter().map(String::as_str))
+        .collect();
+    wanted.is_empty()
+        || index
+            .release(name, version)
+            .ok()
+            .flatten()
+            .is_some_and(|r| wanted.iter().all(|f| r.features.iter().any(|o| o == f)))
 }
 
 /// Whether policy lets `name` move from `from` to `to` (kind, cooldown by the index's date, not
@@ -176,6 +316,8 @@ struct Search<'s, 'i> {
     pins: Vec<Pin>,
     /// The role and reason of every entry the search moved on purpose, by name.
     roles: BTreeMap<String, (StepRole, String, bool)>,
+    /// Prefer the newest compatible versions over the lowest (see [`find_fix`]).
+    newest: bool,
 }
 
 impl Search<'_, '_> {
@@ -196,30 +338,34 @@ impl Search<'_, '_> {
     ) -> Result<Vec<Requirement>, SearchError> {
         let mut out = Vec::new();
         for d in dependents(lock, name, version) {
-            let (reqs, local) = match &d.source {
+            let (reqs, features, local) = match &d.source {
                 Some(_) => {
                     let release = self
                         .index
                         .release(&d.name, &d.version)
                         .map_err(Self::unavailable)?;
-                    let reqs = release
-                        .map(|r| {
-                            r.deps
-                                .iter()
-                                .filter(|dep| dep.package == name)
-                                .map(|dep| dep.req.clone())
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    (reqs, false)
+                    let on_name: Vec<_> = release
+                        .iter()
+                        .flat_map(|r| r.deps.iter())
+                        .filter(|dep| dep.package == name)
+                        .collect();
+                    let reqs = on_name.iter().map(|dep| dep.req.clone()).collect();
+                    let features = on_name
+                        .iter()
+                        .flat_map(|dep| dep.features.iter())
+                        .filter(|f| !f.contains('/'))
+                        .cloned()
+                        .collect();
+                    (reqs, features, false)
                 }
-                None => (self.workspace_requirements(name)?, true),
+                None => (self.workspace_requirements(name)?, Vec::new(), true),
             };
             out.push(Requirement {
                 who: format!("{} {}", d.name, d.version),
                 name: d.name.clone(),
                 version: d.version.clone(),
                 reqs,
+                features,
                 local,
             });
         }
@@ -318,13 +464,14 @@ impl Search<'_, '_> {
         let fits: Vec<&String> = candidates
             .iter()
             .map(|(v, _)| v)
-            .filter(|v| requirements.iter().all(|r| r.accepts(v)))
+            .filter(|v| fits(self.index, name, v, &requirements))
             .collect();
         if let Some(lowest) = fits.first()
             && **lowest == current
         {
             return Ok(Some(current));
         }
+        let fits = preference_order(&fits, self.newest && role != StepRole::Companion);
         let mut last_refusal = None;
         for to in fits.iter().take(MAX_TRIES) {
             // An attempt that fails half-way (a companion moved, the target refused) is undone.
@@ -500,7 +647,20 @@ impl Search<'_, '_> {
 
     /// Makes `pin` on the copy and records it with its role and why when Cargo accepts it.
     fn try_pin(&mut self, pin: &Pin, role: StepRole, why: &str) -> Result<(), PinFailure> {
-        run_pin(self.scratch.dir(), pin)?;
+        let result = run_pin(self.scratch.dir(), pin);
+        trace(|| {
+            format!(
+                "pin {}@{} -> {} ({role:?}): {}",
+                pin.name,
+                pin.at,
+                pin.to,
+                match &result {
+                    Ok(()) => "ok".to_string(),
+                    Err(e) => e.message.lines().last().unwrap_or_default().to_string(),
+                }
+            )
+        });
+        result?;
         self.record(pin.clone(), role, why);
         Ok(())
     }
@@ -542,75 +702,91 @@ impl Search<'_, '_> {
     }
 
     /// Entries Cargo raised or added on its own at their newest match are stepped down to the
-    /// lowest version every dependent accepts, when that does not widen the change: first those
-    /// the moved entries require directly (stepping one down can drop its whole subtree), at
-    /// most [`MAX_STEP_DOWNS`] Cargo runs per update.
+    /// lowest version every dependent accepts, when that narrows the change or keeps its size
+    /// without touching a new name: first those that pulled the most moved entries in with
+    /// them (stepping one down can drop its whole subtree: an older `iana-time-zone` needs no
+    /// `windows-core` and its eight platform crates), then those the pinned entries require
+    /// directly. At most [`MAX_STEP_DOWNS`] Cargo runs per update; a step that does not pay is
+    /// undone by putting the lockfile back.
     fn step_down_companions(&mut self) -> Result<(), SearchError> {
         let mut tried: BTreeSet<String> = BTreeSet::new();
         let mut runs = 0;
+        let lock_path = self.scratch.dir().join("Cargo.lock");
         while runs < MAX_STEP_DOWNS {
             let now = self.lock()?;
             let changes = diff(&self.original, &now);
             let names: BTreeSet<String> = changes.iter().map(|c| c.name.clone()).collect();
+            let moved: BTreeSet<(&str, &str)> = changes
+                .iter()
+                .filter_map(|c| Some((c.name.as_str(), c.to.as_deref()?)))
+                .collect();
             let open: Vec<&EntryChange> = changes
                 .iter()
                 .filter(|c| {
                     c.to.is_some() && !self.roles.contains_key(&c.name) && !tried.contains(&c.name)
                 })
                 .collect();
-            // Nearest to what was pinned first.
-            let near = |c: &&&EntryChange| {
+            let near = |c: &EntryChange| {
                 let to = c.to.as_deref().unwrap_or_default();
                 dependents(&now, &c.name, to)
                     .iter()
                     .any(|d| self.roles.contains_key(&d.name))
             };
-            let Some(change) = open.iter().find(near).or_else(|| open.first()).copied() else {
+            let Some(change) = open
+                .iter()
+                .max_by_key(|c| {
+                    let to = c.to.as_deref().unwrap_or_default();
+                    (pulled_in(&now, &c.name, to, &moved), near(c))
+                })
+                .copied()
+            else {
                 break;
             };
             tried.insert(change.name.clone());
             let to = change.to.clone().unwrap_or_default();
             let requirements = self.requirements(&now, &change.name, &to)?;
             let floor = change.from.clone().unwrap_or_else(|| "0.0.0".into());
-            let at_most = |v: &str| lower(v, &to) || v == to;
-            let candidates = self.candidates(&change.name, &floor, &at_most)?;
-            let Some((lowest, published)) = candidates
-                .iter()
-                .find(|(v, _)| requirements.iter().all(|r| r.accepts(v)))
-                .cloned()
-            else {
-                continue;
-            };
-            if lowest == to
-                || !(self.policy.may_move)(
-                    &change.name,
-                    change.from.as_deref(),
-                    &lowest,
-                    published.as_deref(),
-                )
-            {
-                continue;
-            }
-            runs += 1;
-            let pin = Pin {
-                name: change.name.clone(),
-                at: to.clone(),
-                to: lowest.clone(),
-                manifest: false,
-            };
-            if run_pin(self.scratch.dir(), &pin).is_err() {
-                continue;
-            }
-            let after = self.lock()?;
-            let wider = diff(&self.original, &after)
-                .iter()
-                .any(|c| !names.contains(&c.name));
-            if wider {
-                // Undo: replay the pins made so far on a fresh copy.
-                self.replay()?;
-            } else {
-                let why = format!("lowest version its dependents accept (Cargo took {to})");
-                self.record(pin, StepRole::Companion, &why);
+            let below = |v: &str| lower(v, &to);
+            let candidates = self.candidates(&change.name, &floor, &below)?;
+            let fitting = candidates.iter().filter(|(v, published)| {
+                fits(self.index, &change.name, v, &requirements)
+                    && (self.policy.may_move)(
+                        &change.name,
+                        change.from.as_deref(),
+                        v,
+                        published.as_deref(),
+                    )
+            });
+            let before = std::fs::read(&lock_path)
+                .map_err(|e| SearchError::Unavailable(format!("cannot read Cargo.lock: {e}")))?;
+            for (lowest, _) in fitting.take(MAX_TRIES) {
+                if runs >= MAX_STEP_DOWNS {
+                    break;
+                }
+                runs += 1;
+                let pin = Pin {
+                    name: change.name.clone(),
+                    at: to.clone(),
+                    to: lowest.clone(),
+                    manifest: false,
+                };
+                if run_pin(self.scratch.dir(), &pin).is_err() {
+                    continue;
+                }
+                let after = diff(&self.original, &self.lock()?);
+                // Narrower pays; the same size pays when it touches no new name (the
+                // companion then sits at its lowest accepted version, as a plan promises).
+                let pays = after.len() < changes.len()
+                    || (after.len() == changes.len()
+                        && after.iter().all(|c| names.contains(&c.name)));
+                if pays {
+                    let why = format!("lowest version its dependents accept (Cargo took {to})");
+                    self.record(pin, StepRole::Companion, &why);
+                    break;
+                }
+                write_atomically(&lock_path, &before).map_err(|e| {
+                    SearchError::Unavailable(format!("cannot put Cargo.lock back: {e}"))
+                })?;
             }
         }
         Ok(())
@@ -681,5 +857,120 @@ impl Search<'_, '_> {
         } else {
             users.join("; ")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock(text: &str) -> Vec<LockPackage> {
+        nanoup_ecosystems::cargo::lockfile::parse("Cargo.lock", text).unwrap()
+    }
+
+    fn versions(list: &[&str]) -> Vec<String> {
+        list.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn newest_first_prefers_the_newest_compatible_with_the_lowest_that_fits() {
+        let all = versions(&["0.4.30", "0.4.37", "0.5.0", "1.0.0"]);
+        let refs: Vec<&String> = all.iter().collect();
+        let order = |newest| -> Vec<&str> {
+            preference_order(&refs, newest)
+                .into_iter()
+                .map(String::as_str)
+                .collect()
+        };
+        assert_eq!(order(false), ["0.4.30", "0.4.37", "0.5.0", "1.0.0"]);
+        assert_eq!(order(true), ["0.4.37", "0.4.30", "0.5.0", "1.0.0"]);
+        let majors = versions(&["1.2.0", "1.9.1", "2.0.0"]);
+        let refs: Vec<&String> = majors.iter().collect();
+        let first: Vec<&str> = preference_order(&refs, true)
+            .into_iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(first, ["1.9.1", "1.2.0", "2.0.0"]);
+        let patches = versions(&["0.0.3", "0.0.4"]);
+        let refs: Vec<&String> = patches.iter().collect();
+        assert_eq!(
+            preference_order(&refs, true),
+            refs,
+            "0.0.x: every patch is a major"
+        );
+    }
+
+    #[test]
+    fn pulled_in_counts_the_moved_entries_only_this_one_brings() {
+        // app -> a -> {b, c}; app -> d -> c. Stepping `a` down can drop `b`, never `c`.
+        let text = r#"
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["a", "d"]
+
+[[package]]
+name = "a"
+version = "1.2.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = ["b", "c"]
+
+[[package]]
+name = "b"
+version = "0.3.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "c"
+version = "2.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "d"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = ["c"]
+"#;
+        let lock = lock(text);
+        let moved: BTreeSet<(&str, &str)> = [("a", "1.2.0"), ("b", "0.3.0"), ("c", "2.0.0")]
+            .into_iter()
+            .collect();
+        assert_eq!(pulled_in(&lock, "a", "1.2.0", &moved), 1);
+        assert_eq!(pulled_in(&lock, "d", "1.0.0", &moved), 0, "c is a's too");
+        let only_c: BTreeSet<(&str, &str)> = [("c", "2.0.0")].into_iter().collect();
+        assert_eq!(pulled_in(&lock, "a", "1.2.0", &only_c), 0);
+        assert_eq!(pulled_in(&lock, "gone", "1.0.0", &moved), 0);
+    }
+
+    #[test]
+    fn a_release_fits_only_with_the_features_its_dependents_enable() {
+        // The recorded crates.io index of tokio: 0.1.2 has no features, 1.0.0 has `full`.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../nanoup-ecosystems/tests/fixtures/registry/crates.io/to/ki/tokio");
+        let body = std::fs::read(path).unwrap();
+        let index = CargoIndex::new(move |_: &str| Ok(body.clone()));
+        let requirement = |features: &[&str]| Requirement {
+            who: "app 0.1.0".into(),
+            name: "app".into(),
+            version: "0.1.0".into(),
+            reqs: vec![">=0.1".into()],
+            features: features.iter().map(|f| f.to_string()).collect(),
+            local: false,
+        };
+        assert!(fits(&index, "tokio", "0.1.2", &[requirement(&[])]));
+        assert!(!fits(&index, "tokio", "0.1.2", &[requirement(&["full"])]));
+        assert!(fits(&index, "tokio", "1.0.0", &[requirement(&["full"])]));
+        // An optional dependency is a feature too.
+        assert!(fits(&index, "tokio", "1.0.0", &[requirement(&["bytes"])]));
+        assert!(!fits(
+            &index,
+            "tokio",
+            "1.0.0",
+            &[requirement(&["no-such"])]
+        ));
+        // The version requirement still rules.
+        let mut old_only = requirement(&[]);
+        old_only.reqs = vec!["<1".into()];
+        assert!(!fits(&index, "tokio", "1.0.0", &[old_only]));
     }
 }
