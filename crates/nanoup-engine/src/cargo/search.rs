@@ -16,9 +16,9 @@
 //!    change) when policy allows it. Then the target is settled again.
 //! 4. Every entry that Cargo moved as a consequence (added, raised, removed) is measured; a raised
 //!    or added companion is stepped down to the lowest version its dependents accept when Cargo
-//!    took a newer one, and kept only if that does not widen the change. The companions that brought the most moved entries with them go
-//!    first: the newest release of a crate often pulls in a whole new subtree its older ones
-//!    did without.
+//!    took a newer one, and kept only if that does not widen the change. The companions that
+//!    brought the most moved entries with them go first: the newest release of a crate often
+//!    pulls in a whole new subtree its older ones did without.
 //! 5. Cargo must accept the final lockfile (`--locked`).
 //!
 //! The pins made are the update's recipe; the measured difference is its blast radius. This is
@@ -77,11 +77,11 @@ const SMALL_CHANGE: usize = 8;
 
 /// Searches the minimal consistent change for `target` in `scratch` (reset first).
 ///
-/// The lowest versions are tried first; when that change moves more than a few entries (and not
-/// far above the blast-radius limit), the search is run again preferring, among the versions compatible with the lowest that fits, the
-/// newest (as `cargo update` would choose), and the narrower change wins (the lowest on a tie).
-/// Lowest is not always narrowest: chrono 0.4.30, the first release without `time`, needs
-/// `windows-targets` and its eight platform crates; chrono 0.4.41 needs only `windows-link`.
+/// The lowest versions are tried first; when that change moves more than a few entries (and is
+/// not far above the blast-radius limit), the search runs again preferring, among the versions
+/// compatible with the lowest that fits, the newest (as `cargo update` would choose), and the
+/// narrower change wins (the lowest on a tie). Lowest is not always narrowest: idna 1.0.0 pulls
+/// in 28 ICU crates, idna 1.1.0 needs only `idna_adapter`.
 pub fn find_fix(
     scratch: &Scratch,
     index: &CargoIndex<'_>,
