@@ -294,9 +294,18 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                 Err(refused) => refused,
             }
         };
+        // More than twice the limit: planning it again against the changed files would not bring
+        // it within (earlier updates move a few of its entries, not half), so it is refused as
+        // planned without the search's Cargo runs.
+        let far_above_limit = !args.allow_large
+            && crate::plan::blast_radius_cap(
+                args.planning.max_blast_radius,
+                &policy.for_stack(&update.stack),
+            )
+            .is_some_and(|max| update.blast_radius.len() > 2 * max);
         let mut outcome = None;
         let mut replanned = false;
-        if stale && !args.dry_run {
+        if stale && !args.dry_run && !far_above_limit {
             // The planned update on the files as they are now: kept when it still moves
             // exactly what it planned (the earlier updates touched other entries). A group or a
             // manifest change is planned again at once: what its parents and companions need

@@ -89,9 +89,8 @@ pub fn find_fix(
     policy: &SearchPolicy<'_>,
 ) -> Result<Found, SearchError> {
     let lowest = search_once(scratch, index, target, policy, false);
-    let far_above_limit = |size: usize| policy.max_blast_radius.is_some_and(|m| size > 2 * m);
     if matches!(&lowest, Ok(found) if found.blast_radius.len() <= SMALL_CHANGE
-            || far_above_limit(found.blast_radius.len()))
+            || far_above_limit(policy, found.blast_radius.len()))
         || matches!(&lowest, Err(SearchError::Unavailable(_)))
     {
         return lowest;
@@ -105,6 +104,12 @@ pub fn find_fix(
         (Err(_), Ok(new)) => Ok(new),
         (Err(e), Err(_)) => Err(e),
     }
+}
+
+/// Whether a change of `size` entries is more than twice the blast-radius limit: no search
+/// effort is spent narrowing it.
+fn far_above_limit(policy: &SearchPolicy<'_>, size: usize) -> bool {
+    policy.max_blast_radius.is_some_and(|m| size > 2 * m)
 }
 
 /// With `NANOUP_SEARCH_TRACE` set, the search says on stderr what it tries (for debugging a
@@ -156,7 +161,12 @@ fn search_once(
         &target.why,
         0,
     )?;
-    search.step_down_companions()?;
+    // Stepping companions down narrows a change by a few entries, not by half: a change
+    // already far above the limit is left as Cargo made it (it is refused or replaced anyway).
+    let settled = diff(&original, &search.lock()?).len();
+    if !far_above_limit(policy, settled) {
+        search.step_down_companions()?;
+    }
     check_lock(scratch.dir()).map_err(SearchError::NoFix)?;
     let now = read_lock(scratch.dir()).map_err(SearchError::Unavailable)?;
     let blast_radius = diff(&original, &now);
