@@ -355,6 +355,14 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             None => attempt(&update, &digests),
         };
         crash_point("after-write");
+        // The target left the tree (the parents npm installed no longer need it): the commit,
+        // the ledger and the JSON say "(removed)", not the version it was meant to reach.
+        if let Outcome::Applied { changed, .. } = &outcome {
+            let target: Vec<_> = changed.iter().filter(|c| c.name == update.name).collect();
+            if !target.is_empty() && target.iter().all(|c| c.to.is_none()) {
+                update.to = "(removed)".into();
+            }
+        }
         let mut commit = None;
         if args.commit
             && let Outcome::Applied { files, changed, .. } = &outcome
@@ -362,6 +370,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             // The trailer counts the measured blast radius.
             let mut done = update.clone();
             done.blast_radius = changed.clone();
+
             let message = nanoup_engine::git::message(&done);
             let files: Vec<&str> = files.iter().map(String::as_str).collect();
             match nanoup_engine::git::commit(&args.path, &files, &message) {

@@ -922,6 +922,66 @@ fn a_parent_bump_that_adds_and_drops_dependencies_stays_in_place() {
 }
 
 #[test]
+fn a_parent_bump_that_drops_the_vulnerable_package_is_a_fix_by_removal() {
+    // package.json pins dep-p ~1.0.0; dep-p 1.0.0 asks for dep-t ~1.0.0, which no fixed release
+    // matches; dep-p 2.0.0 no longer needs dep-t at all. npm makes the manifest change, and
+    // dep-t leaves the tree with its advisory: applied, the commit saying "(removed)".
+    let registry = Registry::start();
+    registry.publish(
+        "dep-p",
+        &[("1.0.0", json!({"dep-t": "~1.0.0"})), ("2.0.0", json!({}))],
+    );
+    registry.publish(
+        "dep-t",
+        &[
+            ("1.0.0", json!({})),
+            ("1.0.1", json!({})),
+            ("1.1.0", json!({})),
+        ],
+    );
+    let base = registry.url();
+    let project = LocalProject::new(
+        &base,
+        json!({"dep-p": "~1.0.0"}),
+        json!({
+            "node_modules/dep-p": lock_entry(&base, "dep-p", "1.0.0", json!({"dep-t": "~1.0.0"})),
+            "node_modules/dep-t": lock_entry(&base, "dep-t", "1.0.0", json!({})),
+        }),
+    );
+    let (plan_file, plan) = project.plan();
+    assert_eq!(plan["updates"].as_array().unwrap().len(), 1, "{plan}");
+    let results = project.apply_all(&plan_file);
+    let result = &results["results"][0];
+    assert_eq!(result["status"], "applied", "{results}");
+    assert_eq!(result["to"], "(removed)", "{results}");
+    let dir = project.dir.path();
+    let new_lock = std::fs::read_to_string(dir.join("package-lock.json")).unwrap();
+    let value: Value = serde_json::from_str(&new_lock).unwrap();
+    assert!(
+        value["packages"].get("node_modules/dep-t").is_none(),
+        "{new_lock}"
+    );
+    assert_eq!(value["packages"]["node_modules/dep-p"]["version"], "2.0.0");
+    let changed = changes_json(edit::changed_entries(&project.lock, &new_lock).unwrap());
+    assert_eq!(changed, sorted_changes(&result["changed"]));
+    assert_eq!(project.blast_radius_trailer(), changed.len().to_string());
+    let subject = git(dir, &["log", "-1", "--format=%s"]);
+    assert!(
+        subject.trim().ends_with("dep-t 1.0.0 -> (removed)"),
+        "{subject}"
+    );
+    // The advisory is gone: audit finds nothing.
+    let audit = project
+        .nanoup()
+        .args(["audit", "--format", "json"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&audit.stdout).unwrap();
+    assert_eq!(report["findings"], json!([]), "{report}");
+}
+
+#[test]
 fn a_pnpm_lock_entry_moves_in_place_with_every_dependent() {
     // pnpm-lock.yaml 9.0: dep-t 1.0.0 is resolved by the project (^1.0.0), by dep-a 1.0.0
     // (^1.0.0) and by dep-b 1.0.0 (^1.0.0), whose ranges the registry gives. The fix (1.1.0)

@@ -559,7 +559,19 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
     // parent (it is not asked for by name): any version but FROM, reported as measured.
     let chosen_by_npm = update.manifest_change
         && !install_specs(update).contains(&format!("{}@{}", update.name, update.to));
-    if at(&update.to).is_empty() && !(chosen_by_npm && places.iter().any(|(_, v)| v.is_some())) {
+    // The parents npm installed no longer need the package at all: it left the tree, and with
+    // it every advisory on it (a fix by removal, as a Cargo parent bump can make).
+    let removed = places.is_empty();
+    if removed {
+        method.push_str(&format!(
+            "; {} left {file}: no installed package needs it now",
+            update.name
+        ));
+    }
+    if !removed
+        && at(&update.to).is_empty()
+        && !(chosen_by_npm && places.iter().any(|(_, v)| v.is_some()))
+    {
         let found: Vec<String> = places
             .iter()
             .map(|(location, v)| {
@@ -567,13 +579,10 @@ fn npm_fallback(root: &Path, update: &NanoUpdate, old: &[u8], why: &str) -> Outc
             })
             .collect();
         return restore(format!(
-            "`npm install {spec}` did not install {}: {}",
+            "`npm install {spec}` did not install {}: {} is {}",
             update.to,
-            if found.is_empty() {
-                format!("{} is no longer in {file}", update.name)
-            } else {
-                format!("{} is {}", update.name, found.join(", "))
-            }
+            update.name,
+            found.join(", ")
         ));
     }
     let changed = match edit::changed_entries(old_text, new_text) {
