@@ -270,12 +270,14 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                 .find(|d| d.path == *file)
                 .is_some_and(|d| digest_now(&args.path, file).is_some_and(|now| now != *d))
         });
-        let within_limit = |update: &NanoUpdate| -> Result<(), Outcome> {
-            let limit = crate::plan::blast_radius_cap(
+        let limit_of = |update: &NanoUpdate| {
+            crate::plan::blast_radius_cap(
                 args.planning.max_blast_radius,
                 &policy.for_stack(&update.stack),
-            );
-            match limit {
+            )
+        };
+        let within_limit = |update: &NanoUpdate| -> Result<(), Outcome> {
+            match limit_of(update) {
                 Some(max) if update.blast_radius.len() > max && !args.allow_large => {
                     Err(Outcome::Refused {
                         reason: format!(
@@ -298,11 +300,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
         // it within (earlier updates move a few of its entries, not half), so it is refused as
         // planned without the search's Cargo runs.
         let far_above_limit = !args.allow_large
-            && crate::plan::blast_radius_cap(
-                args.planning.max_blast_radius,
-                &policy.for_stack(&update.stack),
-            )
-            .is_some_and(|max| update.blast_radius.len() > 2 * max);
+            && limit_of(&update).is_some_and(|max| update.blast_radius.len() > 2 * max);
         let mut outcome = None;
         let mut replanned = false;
         if stale && !args.dry_run && !far_above_limit {
@@ -370,7 +368,6 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
             // The trailer counts the measured blast radius.
             let mut done = update.clone();
             done.blast_radius = changed.clone();
-
             let message = nanoup_engine::git::message(&done);
             let files: Vec<&str> = files.iter().map(String::as_str).collect();
             match nanoup_engine::git::commit(&args.path, &files, &message) {

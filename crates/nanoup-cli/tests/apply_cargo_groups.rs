@@ -297,3 +297,52 @@ fn a_manifest_change_moves_the_second_crate_it_needs_and_a_refusal_restores_ever
         toml_before
     );
 }
+
+#[test]
+fn an_update_above_the_size_limit_is_shown_and_refused_until_allowed() {
+    // The companion fix moves 3 entries (thread_local, once_cell added, lazy_static removed).
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    workspace(dir.path(), "companion", &server.base());
+    init_repository(dir.path());
+    import_osv(nanoup(home.path()), "crates.io");
+    let lock = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
+    // A limit of 2 in nanoup.toml: planned and shown, refused by apply, nothing changed.
+    std::fs::write(dir.path().join("nanoup.toml"), "max-blast-radius = 2\n").unwrap();
+    git(dir.path(), &["add", "nanoup.toml"]);
+    git(dir.path(), &["commit", "-qm", "limit"]);
+    let apply = |extra: &[&str]| {
+        let out = nanoup(home.path())
+            .args(["apply", "--all", "--commit", "--json", "--min-age", "0s"])
+            .args(extra)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let result: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", output_text(&out)));
+        (out.status.code(), result)
+    };
+    let (code, refused) = apply(&[]);
+    assert_eq!(code, Some(1), "{refused}");
+    let first = &refused["results"][0];
+    assert_eq!(first["status"], "refused", "{refused}");
+    let reason = first["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("blast radius is 3 entries, above max-blast-radius = 2")
+            && reason.contains("--allow-large"),
+        "{reason}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap(),
+        lock
+    );
+    // --max-blast-radius 0 (no limit) overrides nanoup.toml; --allow-large applies it too.
+    let (code, result) = apply(&["--max-blast-radius", "0", "--dry-run"]);
+    assert_eq!(code, Some(0), "{result}");
+    assert_eq!(result["results"][0]["status"], "planned", "{result}");
+    let (code, applied) = apply(&["--allow-large"]);
+    assert_eq!(code, Some(0), "{applied}");
+    assert_eq!(applied["results"][0]["status"], "applied", "{applied}");
+    assert_eq!(every_commit_is_honest(dir.path(), home.path()), 1);
+}
