@@ -296,11 +296,10 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
                 Err(refused) => refused,
             }
         };
-        // More than twice the limit: planning it again against the changed files would not bring
-        // it within (earlier updates move a few of its entries, not half), so it is refused as
-        // planned without the search's Cargo runs.
+        // Far above the limit, planning it again against the changed files would not bring it
+        // within: it is refused as planned, without the search's Cargo runs.
         let far_above_limit = !args.allow_large
-            && limit_of(&update).is_some_and(|max| update.blast_radius.len() > 2 * max);
+            && nanoup_engine::plan::far_above_limit(limit_of(&update), update.blast_radius.len());
         let mut outcome = None;
         let mut replanned = false;
         if stale && !args.dry_run && !far_above_limit {
@@ -358,7 +357,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode> {
         if let Outcome::Applied { changed, .. } = &outcome {
             let target: Vec<_> = changed.iter().filter(|c| c.name == update.name).collect();
             if !target.is_empty() && target.iter().all(|c| c.to.is_none()) {
-                update.to = "(removed)".into();
+                update.to = nanoup_core::REMOVED.into();
             }
         }
         let mut commit = None;

@@ -33,6 +33,19 @@ fn workspace(dir: &Path, name: &str, base: &str) {
     .unwrap();
 }
 
+/// The fixture workspace `name` in a new git repository, against a new replay server, with the
+/// crates.io advisories imported into a new nanoup home: (server, repository, home). The server
+/// answers while it is kept.
+fn project(name: &str) -> (Replay, tempfile::TempDir, tempfile::TempDir) {
+    let server = Replay::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    workspace(dir.path(), name, &server.base());
+    init_repository(dir.path());
+    import_osv(nanoup(home.path()), "crates.io");
+    (server, dir, home)
+}
+
 /// `name from -> to` of each entry that differs, sorted (`-` for absent).
 fn moved(old: &str, new: &str) -> Vec<String> {
     let (old, new) = (cargo_lock_entries(old), cargo_lock_entries(new));
@@ -117,12 +130,7 @@ fn every_commit_is_honest(dir: &Path, home: &Path) -> usize {
 
 #[test]
 fn a_fix_blocked_by_a_parents_requirement_moves_the_parent_too() {
-    let server = Replay::start(HashMap::new());
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    workspace(dir.path(), "parent-bump", &server.base());
-    init_repository(dir.path());
-    import_osv(nanoup(home.path()), "crates.io");
+    let (_server, dir, home) = project("parent-bump");
     let (_, plan) = plan_file(home.path(), dir.path(), &[]);
     let update = &plan["updates"][0];
     assert_eq!(update["name"], "spin");
@@ -197,12 +205,7 @@ fn a_fix_blocked_by_a_parents_requirement_moves_the_parent_too() {
 
 #[test]
 fn a_fix_that_needs_a_companion_names_it_at_its_lowest_accepted_version() {
-    let server = Replay::start(HashMap::new());
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    workspace(dir.path(), "companion", &server.base());
-    init_repository(dir.path());
-    import_osv(nanoup(home.path()), "crates.io");
+    let (_server, dir, home) = project("companion");
     let before = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
     let result = apply_all(home.path(), dir.path());
     let first = &result["results"][0];
@@ -222,12 +225,7 @@ fn a_fix_that_needs_a_companion_names_it_at_its_lowest_accepted_version() {
 
 #[test]
 fn a_manifest_change_moves_the_second_crate_it_needs_and_a_refusal_restores_every_file() {
-    let server = Replay::start(HashMap::new());
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    workspace(dir.path(), "manifest-change", &server.base());
-    init_repository(dir.path());
-    import_osv(nanoup(home.path()), "crates.io");
+    let (_server, dir, home) = project("manifest-change");
     let (_, plan) = plan_file(home.path(), dir.path(), &[]);
     let update = &plan["updates"][0];
     assert_eq!(update["manifest_change"], true, "{update}");
@@ -301,12 +299,7 @@ fn a_manifest_change_moves_the_second_crate_it_needs_and_a_refusal_restores_ever
 #[test]
 fn an_update_above_the_size_limit_is_shown_and_refused_until_allowed() {
     // The companion fix moves 3 entries (thread_local, once_cell added, lazy_static removed).
-    let server = Replay::start(HashMap::new());
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    workspace(dir.path(), "companion", &server.base());
-    init_repository(dir.path());
-    import_osv(nanoup(home.path()), "crates.io");
+    let (_server, dir, home) = project("companion");
     let lock = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
     // A limit of 2 in nanoup.toml: planned and shown, refused by apply, nothing changed.
     std::fs::write(dir.path().join("nanoup.toml"), "max-blast-radius = 2\n").unwrap();

@@ -29,5 +29,6 @@ pub use release::Release;
 pub use text::{LineIndex, normalize_pypi_name};
 pub use update::{
     BLAST_RADIUS_TRAILER, EntryChange, FileDigest, NanoUpdate, PACKAGE_TRAILER, PLAN_SCHEMA, Pin,
-    Plan, REASON_TRAILER, ROLLBACK_TRAILER, Step, StepRole, UPDATE_TRAILER, Unfixable, UpdateKind,
+    Plan, REASON_TRAILER, REMOVED, ROLLBACK_TRAILER, Step, StepRole, UPDATE_TRAILER, Unfixable,
+    UpdateKind,
 };

@@ -73,6 +73,10 @@ fn leading_numbers(version: &str) -> Vec<u64> {
         .collect()
 }
 
+/// What an update's `to` (and an entry change's missing `to`) reads as when the entry left the
+/// lockfile: a fix by removal (the parents that needed it no longer do).
+pub const REMOVED: &str = "(removed)";
+
 /// One lockfile entry an update changes: the blast radius is the list of these.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EntryChange {

@@ -73,7 +73,7 @@ pub fn message(update: &NanoUpdate) -> String {
                 "- {} {} -> {}{}",
                 change.name,
                 change.from.as_deref().unwrap_or("(new)"),
-                change.to.as_deref().unwrap_or("(removed)"),
+                change.to.as_deref().unwrap_or(nanoup_core::REMOVED),
                 step.map(|s| format!(" ({}: {})", s.role.as_str(), s.why))
                     .unwrap_or_default()
             );

@@ -459,6 +459,13 @@ pub struct SearchPolicy<'a> {
     pub max_blast_radius: Option<usize>,
 }
 
+/// Whether a change of `size` entries is more than twice `limit`: earlier updates and companion
+/// step-downs narrow a change by a few entries, not by half, so no Cargo runs are spent
+/// searching it again or narrowing it (it will be refused, or replaced by a partial fix).
+pub fn far_above_limit(limit: Option<usize>, size: usize) -> bool {
+    limit.is_some_and(|max| size > 2 * max)
+}
+
 /// Why the search found nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SearchError {

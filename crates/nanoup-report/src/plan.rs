@@ -68,7 +68,7 @@ pub fn table(plan: &Plan) -> String {
                 s.role.as_str(),
                 s.name,
                 s.from.as_deref().unwrap_or("(new)"),
-                s.to.as_deref().unwrap_or("(removed)"),
+                s.to.as_deref().unwrap_or(nanoup_core::REMOVED),
                 if s.manifest { " +manifest" } else { "" },
                 s.why
             );

@@ -327,7 +327,7 @@ fn describe_changes<'a>(
                 "{} {} -> {}",
                 c.name,
                 c.from.as_deref().unwrap_or(absent),
-                c.to.as_deref().unwrap_or("(removed)")
+                c.to.as_deref().unwrap_or(nanoup_core::REMOVED)
             )
         })
         .collect::<Vec<_>>()

@@ -135,7 +135,7 @@ pub fn with_found(
     update: nanoup_core::NanoUpdate,
     found: search::Found,
 ) -> nanoup_core::NanoUpdate {
-    let to = found.to.unwrap_or_else(|| "(removed)".to_string());
+    let to = found.to.unwrap_or_else(|| nanoup_core::REMOVED.to_string());
     let single = found.steps.len() == 1;
     nanoup_core::NanoUpdate {
         manifest_change: found.pins.iter().any(|p| p.manifest),

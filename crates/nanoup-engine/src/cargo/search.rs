@@ -42,6 +42,7 @@ const MAX_TRIES: usize = 3;
 /// version (each try costs a Cargo run; the rest stay as Cargo chose them).
 const MAX_STEP_DOWNS: usize = 16;
 
+use crate::plan::far_above_limit;
 pub use crate::plan::{MayMove, SearchPolicy};
 
 /// The minimal consistent change found for one vulnerable entry.
@@ -90,7 +91,7 @@ pub fn find_fix(
 ) -> Result<Found, SearchError> {
     let lowest = search_once(scratch, index, target, policy, false);
     if matches!(&lowest, Ok(found) if found.blast_radius.len() <= SMALL_CHANGE
-            || far_above_limit(policy, found.blast_radius.len()))
+            || far_above_limit(policy.max_blast_radius, found.blast_radius.len()))
         || matches!(&lowest, Err(SearchError::Unavailable(_)))
     {
         return lowest;
@@ -104,12 +105,6 @@ pub fn find_fix(
         (Err(_), Ok(new)) => Ok(new),
         (Err(e), Err(_)) => Err(e),
     }
-}
-
-/// Whether a change of `size` entries is more than twice the blast-radius limit: no search
-/// effort is spent narrowing it.
-fn far_above_limit(policy: &SearchPolicy<'_>, size: usize) -> bool {
-    policy.max_blast_radius.is_some_and(|m| size > 2 * m)
 }
 
 /// With `NANOUP_SEARCH_TRACE` set, the search says on stderr what it tries (for debugging a
@@ -164,7 +159,7 @@ fn search_once(
     // Stepping companions down narrows a change by a few entries, not by half: a change
     // already far above the limit is left as Cargo made it (it is refused or replaced anyway).
     let settled = diff(&original, &search.lock()?).len();
-    if !far_above_limit(policy, settled) {
+    if !far_above_limit(policy.max_blast_radius, settled) {
         search.step_down_companions()?;
     }
     check_lock(scratch.dir()).map_err(SearchError::NoFix)?;
